@@ -1,0 +1,61 @@
+# Salamat — targets a newcomer can guess.  `make run`, `make test`, `make bench`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PACKAGES ?= 100000
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv run dev-setup test test-quick lint format migrations-check messages bench clean serve
+
+help:
+	@echo "make run        start the platform on SQLite with demo data (http://$(HOST):$(PORT)/)"
+	@echo "make test       whole suite on a throwaway PostgreSQL + ruff + migrations check"
+	@echo "make test-quick the suite on SQLite, no browser tests"
+	@echo "make bench      benchmarks on a throwaway PostgreSQL (PACKAGES=$(PACKAGES))"
+	@echo "make lint       ruff check + format check"
+	@echo "make messages   extract and compile the ru/ky/en translation catalogues"
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+dev-setup: venv
+	SALAMAT_MODE=development $(BIN)/python manage.py dev_setup
+
+run: dev-setup
+	SALAMAT_MODE=development $(BIN)/python manage.py dev_banner --host $(HOST) --port $(PORT)
+	SALAMAT_MODE=development $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	bash scripts/test.sh
+
+test-quick: venv
+	SALAMAT_MODE=test $(BIN)/pytest -q -m "not browser" -x
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: venv
+	SALAMAT_MODE=test $(BIN)/python manage.py makemigrations --check --dry-run
+
+messages: venv
+	cd salamat && SALAMAT_MODE=development ../$(BIN)/python ../manage.py makemessages -l ru -l ky -l en --no-obsolete --no-location
+	cd salamat && SALAMAT_MODE=development ../$(BIN)/python ../manage.py makemessages -d djangojs -l ru -l ky -l en --no-obsolete --no-location
+	SALAMAT_MODE=development $(BIN)/python manage.py compilemessages
+
+bench: venv
+	PACKAGES=$(PACKAGES) scripts/with-postgres.sh $(BIN)/python -m bench all --packages $(PACKAGES)
+
+clean:
+	rm -rf var/salamat.sqlite3* var/static

@@ -1,0 +1,1 @@
+"""Salamat: the national e-health platform."""

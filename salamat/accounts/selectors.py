@@ -1,0 +1,108 @@
+"""Reads about people and credentials, and the one way a request becomes an `Actor`."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salamat.accounts.models import ApiClient, Membership, User
+from salamat.accounts.services import TOKEN_PREFIX, hash_token
+from salamat.core.actors import Actor
+from salamat.core.errors import AuthenticationFailed, PermissionDenied
+from salamat.registry.models import Organization, OrganizationStatus
+
+SESSION_ORG_KEY = "salamat_org"
+# Writing last_used_at on every call would turn every read into a write.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def memberships_of(user: User) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("organization")
+        .order_by("organization__name", "role")
+    )
+
+
+def organizations_of(user: User) -> list[Organization]:
+    seen: dict[int, Organization] = {}
+    for membership in memberships_of(user):
+        seen.setdefault(membership.organization_id, membership.organization)
+    return list(seen.values())
+
+
+def actor_for_user(user: User, organization: Organization | None = None) -> Actor:
+    """The actor for a logged-in person acting for `organization` (default: their first one)."""
+    memberships = list(memberships_of(user))
+    if organization is None and memberships:
+        organization = memberships[0].organization
+    roles = frozenset(
+        m.role for m in memberships if organization is not None and m.organization_id == organization.pk
+    )
+    if organization is not None and not roles and not user.is_superuser:
+        organization = None
+    return Actor(user=user, organization=organization, roles=roles)
+
+
+def actor_for_request(request: HttpRequest) -> Actor:
+    """The actor behind a request: its API client if the request carried a token, else the
+    logged-in person acting for the organisation chosen in the session."""
+    cached = getattr(request, "actor", None)
+    if cached is not None:
+        return cached
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return Actor()
+    organization = None
+    wanted = request.session.get(SESSION_ORG_KEY) if hasattr(request, "session") else None
+    if wanted:
+        organization = next((o for o in organizations_of(user) if str(o.external_id) == wanted), None)
+    actor = actor_for_user(user, organization)
+    request.actor = actor
+    return actor
+
+
+def api_client_authenticate(token: str) -> ApiClient:
+    """The API client a bearer token belongs to, or `AuthenticationFailed` saying why not."""
+    token = (token or "").strip()
+    parts = token[len(TOKEN_PREFIX) :].split("_", 1) if token.startswith(TOKEN_PREFIX) else []
+    if len(parts) != 2:
+        raise AuthenticationFailed("invalid_token", _("The API token is malformed."))
+    client = ApiClient.objects.select_related("organization").filter(token_prefix=parts[0]).first()
+    if client is None or not hmac.compare_digest(client.token_hash, hash_token(token)):
+        raise AuthenticationFailed("invalid_token", _("The API token is not valid."))
+    now = timezone.now()
+    if client.revoked_at is not None:
+        raise AuthenticationFailed("token_revoked", _("The API token was revoked."))
+    if client.expires_at is not None and client.expires_at <= now:
+        raise AuthenticationFailed(
+            "token_expired", _("The API token has expired; ask your administrator for a new one.")
+        )
+    if client.organization.status != OrganizationStatus.ACTIVE:
+        raise PermissionDenied(
+            "organization_not_active", _("Your organisation is not active on the platform.")
+        )
+    if client.last_used_at is None or now - client.last_used_at > _LAST_USED_RESOLUTION:
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now
+    return client
+
+
+def actor_for_api_client(client: ApiClient) -> Actor:
+    # An API client acts for its organisation with every role the organisation's type implies.
+    from salamat.accounts.roles import roles_for_organization_type
+
+    return Actor(
+        api_client=client,
+        organization=client.organization,
+        roles=frozenset(roles_for_organization_type(client.organization.org_type)),
+    )
+
+
+def api_clients_of(organization: Organization) -> QuerySet[ApiClient]:
+    return ApiClient.objects.filter(organization=organization).order_by("-created_at")

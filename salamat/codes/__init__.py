@@ -1,0 +1,1 @@
+"""Package codes (pure: no Django). Parsing, normalising and rendering any package code."""

@@ -1,0 +1,23 @@
+"""Prepares the development database: migrate, compile translations, seed demo data once."""
+
+import shutil
+
+from django.conf import settings
+from django.core.management import BaseCommand, CommandError, call_command
+
+
+class Command(BaseCommand):
+    help = "Development only: migrate, compile translations and load the demo data once."
+
+    def handle(self, *args, **options):
+        if not settings.DEV_MODE:
+            raise CommandError("dev_setup is for development mode only (SALAMAT_MODE=development).")
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        if shutil.which("msgfmt"):
+            call_command("compilemessages", verbosity=0)
+        from salamat.registry.models import Organization
+
+        if not Organization.objects.exists():
+            self.stdout.write("Loading the demo data (once)…")
+            call_command("seed_demo")

@@ -1,0 +1,138 @@
+"""Request id, client address and the JSON error shape for machine endpoints."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from salamat.core import context
+
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Paths answered in JSON; everything else is a web page.
+MACHINE_PREFIXES = ("/api/", "/epcis/", "/fhir/")
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address; behind the platform's reverse proxy, its X-Forwarded-For."""
+    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip() or None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def is_machine_path(path: str) -> bool:
+    return path.startswith(MACHINE_PREFIXES)
+
+
+def error_response(status: int, code: str, message: str, details=None, headers=None) -> JsonResponse:
+    response = JsonResponse({"code": code, "message": message, "details": details or {}}, status=status)
+    for key, value in (headers or {}).items():
+        response[key] = value
+    return response
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (or keeps a sane one the client sent) for logs and audit."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = context.activate(
+            context.RequestContext(
+                request_id=request_id,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+            )
+        )
+        try:
+            if is_machine_path(request.path):
+                too_big = self._refuse_oversized(request)
+                if too_big is not None:
+                    too_big["X-Request-ID"] = request_id
+                    return too_big
+            response = self.get_response(request)
+            if is_machine_path(request.path):
+                response = self._json_error_shape(request, response)
+        finally:
+            context.deactivate(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+    @staticmethod
+    def _refuse_oversized(request: HttpRequest) -> HttpResponse | None:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_response(400, "bad_content_length", _("The Content-Length header is not a number."))
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if length > limit:
+            return error_response(
+                413,
+                "body_too_large",
+                _("The request body is larger than the limit of %(limit)d bytes.") % {"limit": limit},
+                {"limit_bytes": limit, "received_bytes": length},
+            )
+        return None
+
+    @staticmethod
+    def _json_error_shape(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """Errors Django answers itself (unknown URL, wrong method) get the API's JSON shape."""
+        if response.status_code < 400 or response.get("Content-Type", "").startswith(
+            ("application/json", "application/problem+json", "application/ld+json")
+        ):
+            return response
+        status = response.status_code
+        if status == 404:
+            return error_response(
+                404, "not_found", _("There is nothing at this address."), {"path": request.path}
+            )
+        if status == 405:
+            allowed = response.get("Allow", "")
+            return error_response(
+                405,
+                "method_not_allowed",
+                _("Method %(method)s is not allowed here.") % {"method": request.method},
+                {"allowed": [m.strip() for m in allowed.split(",") if m.strip()]},
+                headers={"Allow": allowed} if allowed else None,
+            )
+        if status == 403:
+            return error_response(403, "forbidden", _("You may not do this."))
+        if status == 400:
+            return error_response(400, "bad_request", _("The request could not be understood."))
+        if status >= 500:
+            return error_response(
+                status, "server_error", _("Something went wrong on our side; it has been logged.")
+            )
+        return response
+
+
+def json_handler404(request, exception=None):
+    if is_machine_path(request.path):
+        return error_response(
+            404, "not_found", _("There is nothing at this address."), {"path": request.path}
+        )
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def json_handler500(request):
+    if is_machine_path(request.path):
+        return error_response(500, "server_error", _("Something went wrong on our side; it has been logged."))
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def json_dumps(data) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

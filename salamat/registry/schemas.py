@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import UUID
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ProductOut(Schema):
+    id: UUID = Field(alias="external_id")
+    registration_number: str
+    registered_on: date
+    valid_until: date | None
+    trade_name: str
+    inn: str
+    atc_code: str
+    dosage_form: str
+    strength: str
+    units_per_package: int
+    manufacturer_name: str
+    manufacturer_country: str
+    gtins: list[str] = Field(description="GTIN-14s of the product's packages.")
+
+    @staticmethod
+    def resolve_gtins(obj) -> list[str]:
+        if isinstance(obj, dict):
+            return obj.get("gtins", [])
+        return [g.gtin for g in obj.gtins.all()]
+
+
+class SiteOut(Schema):
+    id: UUID = Field(alias="external_id")
+    name: str
+    address: str
+    region: str
+    district: str
+    gln: str | None
+
+
+class OrganizationPublicOut(Schema):
+    """What anyone may know about a participant."""
+
+    id: UUID = Field(alias="external_id")
+    name: str
+    short_name: str
+    org_type: str
+    ownership: str
+    tax_id: str
+    region: str
+    status: str
+    sites: list[SiteOut]
+
+    @staticmethod
+    def resolve_sites(obj) -> list:
+        return [s for s in obj.sites.all() if s.is_active]
+
+
+class OrganizationFullOut(OrganizationPublicOut):
+    """The full record: for the regulator and the organisation itself."""
+
+    legal_address: str
+    email: str
+    phone: str
+    licence_number: str
+    created_at: datetime
+    updated_at: datetime
+    full: bool = True

@@ -1,0 +1,91 @@
+"""Reads on the participants and drug registry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from salamat.codes.checkdigit import gtin_to_14
+from salamat.core.actors import Actor
+from salamat.registry.models import (
+    Organization,
+    OrganizationStatus,
+    Product,
+    ProductGtin,
+    TrackingList,
+    TrackingListEntry,
+)
+
+
+def product_search(*, q: str = "", gtin: str = "", inn: str = "", atc: str = "") -> QuerySet[Product]:
+    """Products matching a free-text query (trade name, INN, registration number) and filters."""
+    qs = Product.objects.all().select_related("manufacturer").prefetch_related("gtins")
+    q = (q or "").strip()
+    if q:
+        text = Q(trade_name__icontains=q) | Q(inn__icontains=q) | Q(registration_number__iexact=q)
+        if q.isdigit() and len(q) in (8, 12, 13, 14):
+            text |= Q(gtins__gtin=gtin_to_14(q))
+        qs = qs.filter(text)
+    if gtin:
+        qs = qs.filter(gtins__gtin=gtin_to_14(gtin.strip()))
+    if inn:
+        qs = qs.filter(inn__icontains=inn.strip())
+    if atc:
+        qs = qs.filter(atc_code__istartswith=atc.strip().upper())
+    return qs.distinct().order_by("trade_name", "strength", "id")
+
+
+def product_by_gtin(gtin14: str) -> Product | None:
+    row = ProductGtin.objects.select_related("product").filter(gtin=gtin14).first()
+    return row.product if row else None
+
+
+def product_tracking_mandatory(*, product: Product, on: date) -> bool:
+    """Whether tracking `product` is mandatory on day `on` (it is on a list whose start has come)."""
+    return (
+        TrackingList.objects.filter(mandatory_from__lte=on)
+        .filter(Q(covers_all_products=True) | Q(entries__product=product))
+        .exists()
+    )
+
+
+def products_tracking_mandatory(*, on: date) -> QuerySet[Product]:
+    """All products whose tracking is mandatory on day `on`."""
+    if TrackingList.objects.filter(mandatory_from__lte=on, covers_all_products=True).exists():
+        return Product.objects.all()
+    listed = TrackingListEntry.objects.filter(product=OuterRef("pk"), tracking_list__mandatory_from__lte=on)
+    return Product.objects.filter(Exists(listed))
+
+
+def tracking_mandatory_since(*, product: Product) -> date | None:
+    """The first day tracking of `product` became (or becomes) mandatory, if it is on any list."""
+    days = TrackingList.objects.filter(Q(covers_all_products=True) | Q(entries__product=product)).values_list(
+        "mandatory_from", flat=True
+    )
+    return min(days) if days else None
+
+
+def organization_directory(
+    *, q: str = "", org_type: str = "", region: str = "", include_inactive: bool = False
+):
+    qs = Organization.objects.all().prefetch_related("sites")
+    if not include_inactive:
+        qs = qs.filter(status=OrganizationStatus.ACTIVE)
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(tax_id=q))
+    if org_type:
+        qs = qs.filter(org_type=org_type)
+    if region:
+        qs = qs.filter(Q(region=region) | Q(sites__region=region))
+    return qs.distinct().order_by("name", "id")
+
+
+def organization_visible_in_full(*, actor: Actor, organization: Organization) -> bool:
+    """The full record (contacts, licence, status history) is for the regulator and the organisation itself."""
+    if actor.has_role("regulator", "ministry_reviewer"):
+        return True
+    if actor.user is not None and actor.user.is_superuser:
+        return True
+    return actor.organization is not None and actor.organization.pk == organization.pk
