@@ -228,7 +228,8 @@ class CsvImporter:
         raise NotImplementedError
 
     def check_rows(self, rows: list[Row]) -> None:
-        """Checks the cleaned rows against each other and the database, in bulk."""
+        """Checks the rows against each other and the database, in bulk. A cell that did not
+        clean is None in `row.value` and is left out of these checks."""
 
     def write(self, rows: list[Row], report: ImportReport) -> None:
         """Writes the good rows and fills `report.created/updated/unchanged`."""
@@ -254,10 +255,10 @@ def run_import(
     rows = read_rows(data, importer.columns)
     report.rows = len(rows)
     with transaction.atomic():
+        # Every row is cleaned and checked, bad or not, so that one run reports every problem.
         for row in rows:
-            if not row.errors:
-                row.value = importer.clean_row(row)
-        importer.check_rows([r for r in rows if not r.errors])
+            row.value = importer.clean_row(row)
+        importer.check_rows(rows)
         bad = [r for r in rows if r.errors]
         report.errors = [e for r in bad for e in r.errors]
         if bad and not skip_invalid:
@@ -354,7 +355,7 @@ class ProductImporter(CsvImporter):
         first_gtin: dict[str, int] = {}
         for row in rows:
             reg = row.value.values["registration_number"]
-            if reg in first_reg:
+            if reg is not None and reg in first_reg:
                 row.add_error(
                     "registration_number",
                     "duplicate_in_file",
@@ -362,7 +363,8 @@ class ProductImporter(CsvImporter):
                     % {"value": reg, "line": first_reg[reg]},
                 )
                 continue
-            first_reg[reg] = row.line
+            if reg is not None:
+                first_reg[reg] = row.line
             for gtin in row.value.gtins:
                 if gtin in first_gtin:
                     row.add_error(
@@ -386,7 +388,7 @@ class ProductImporter(CsvImporter):
         for row in rows:
             for gtin in row.value.gtins:
                 owner = owners.get(gtin)
-                if owner is not None and owner != row.value.values["registration_number"]:
+                if owner is not None and row.value.values["registration_number"] not in (owner, None):
                     row.add_error(
                         "gtins",
                         "gtin_taken",
@@ -538,7 +540,7 @@ class OrganizationImporter(CsvImporter):
         first_gln: dict[str, int] = {}
         for row in rows:
             tax_id = row.value.organization["tax_id"]
-            if tax_id in first_tax:
+            if tax_id is not None and tax_id in first_tax:
                 row.add_error(
                     "tax_id",
                     "duplicate_in_file",
@@ -546,7 +548,8 @@ class OrganizationImporter(CsvImporter):
                     % {"value": tax_id, "line": first_tax[tax_id]},
                 )
                 continue
-            first_tax[tax_id] = row.line
+            if tax_id is not None:
+                first_tax[tax_id] = row.line
             gln = row.value.site.get("gln")
             if gln and gln in first_gln:
                 row.add_error(
