@@ -1,0 +1,67 @@
+"""What `import_products` and `import_organizations` share: arguments, reading, reporting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.management import BaseCommand, CommandError
+
+from salamat.core.actors import SYSTEM, Actor
+from salamat.core.errors import DomainError
+from salamat.registry.importers import ImportRejected, run_import
+
+
+class ImportCommand(BaseCommand):
+    importer_class: type
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file (UTF-8, with or without BOM).")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="Write the good rows and skip the bad ones (default: nothing is written if any row is bad).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check everything and report the counts; write nothing."
+        )
+        parser.add_argument(
+            "--user",
+            default="",
+            help="User name of the ministry staff member doing the import (recorded in the audit log).",
+        )
+
+    def handle(self, *args, file: str, skip_invalid: bool, dry_run: bool, user: str, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"{file}: no such file")
+        actor = self._actor(user)
+        try:
+            report = run_import(
+                self.importer_class(),
+                path.read_bytes(),
+                actor=actor,
+                source=path.name,
+                skip_invalid=skip_invalid,
+                dry_run=dry_run,
+            )
+        except ImportRejected as exc:
+            for error in exc.report.errors:
+                self.stderr.write(f"{path.name}: {error}")
+            raise CommandError(exc.message) from None
+        except DomainError as exc:
+            raise CommandError(f"{path.name}: {exc.message}") from None
+        for error in report.errors:
+            self.stderr.write(f"{path.name}: {error} (skipped)")
+        self.stdout.write(report.summary())
+
+    @staticmethod
+    def _actor(username: str) -> Actor:
+        if not username:
+            return SYSTEM
+        from salamat.accounts.models import User
+        from salamat.accounts.selectors import actor_for_user
+
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"--user {username}: no such active user")
+        return actor_for_user(user)
