@@ -6,3 +6,8 @@ class WebConfig(AppConfig):
     name = "salamat.web"
     label = "web"
     verbose_name = _("Web pages")
+
+    def ready(self) -> None:
+        from salamat.web.nav_entries import register_web_entries
+
+        register_web_entries()
