@@ -37,6 +37,15 @@ PRODUCT_HEADER = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the report's wording; operators get it in Russian by default."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def product_row(n: int, **overrides) -> dict[str, str]:
     row = {
         "registration_number": f"KG-IMP-{n:04d}",
