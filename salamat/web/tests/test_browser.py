@@ -72,6 +72,14 @@ def test_visitor_switches_language_logs_in_and_searches_the_registry(page_at, sh
     shot(page, f"account-menu-{width}")
     page.keyboard.press("Escape")
 
+    # the person belongs to two organisations and switches to the other one
+    page.locator(".org-switch > summary").click()
+    assert_no_horizontal_scroll(page, width)
+    shot(page, f"org-switch-open-{width}")
+    page.get_by_role("button", name="Family Clinic Talas").click()
+    page.locator(".messages").wait_for()
+    assert "Family Clinic Talas" in page.locator(".context-bar .acting").inner_text()
+
     # then they search the registry (live search, no submit) and open a product
     page.get_by_role("link", name="Medicines registry").first.click()
     page.get_by_label("Name, INN, GTIN or registration number").fill("amox")
@@ -162,3 +170,14 @@ def test_admin_issues_and_revokes_an_api_client(page_at, shot, person, width):
     assert ApiClient.objects.get().revoked_at is not None
     assert_no_horizontal_scroll(page, width)
     shot(page, f"api-clients-revoked-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_login_page_offers_esi_when_configured(page_at, shot, settings, width):
+    settings.ESI_LOGIN_URL = "/oidc/authenticate/"
+    page = page_at(width)
+    page.goto("/login/?next=/registry/products/")
+    esi = page.get_by_role("button", name="Войти через ЕСИ (единую систему идентификации)")
+    assert esi.get_attribute("href") == "/oidc/authenticate/?next=%2Fregistry%2Fproducts%2F"
+    assert_no_horizontal_scroll(page, width)
+    shot(page, f"login-esi-ru-{width}")

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from salamat.accounts.selectors import actor_for_request
@@ -22,6 +23,12 @@ def _is_htmx_search(request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "results"
 
 
+def _vary_on_htmx(response):
+    # The same URL answers a whole page or only the results: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
 @require_GET
 def product_list(request):
     form = ProductSearchForm(request.GET)
@@ -29,7 +36,7 @@ def product_list(request):
     if form.is_valid():
         products = selectors.product_search(q=form.cleaned_data["q"], atc=form.cleaned_data["atc"])
         page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "searched": bool(request.GET.get("q") or request.GET.get("atc"))}
+    context = {"form": form, "page": page}
     template = (
         "web/registry/_product_results.html" if _is_htmx_search(request) else "web/registry/products.html"
     )
