@@ -122,12 +122,13 @@ class SickLeave(models.Model):
         related_name="duplicates",
         verbose_name=_("duplicate of"),
     )
-    continuation_of = models.OneToOneField(
+    # A foreign key, not one-to-one: a duplicate keeps its original's link.
+    continuation_of = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        related_name="continuation",
+        related_name="continuations",
         verbose_name=_("continues"),
     )
 
