@@ -524,3 +524,20 @@ def evaluate_close(
     else:
         found = _refuse("unknown_outcome", _("Unknown outcome."), outcome=outcome)
     return [found] if found else []
+
+
+# --- what the employer and the social fund may know about the reason ------------------
+
+GENERAL = "general"
+# The reason category that changes the benefit (who pays, how much). Everything else
+# about the reason — and the diagnosis above all — stays with the doctor and the patient.
+BENEFIT_CATEGORY: dict[str, str] = {
+    ILLNESS: GENERAL,
+    INJURY: GENERAL,
+    QUARANTINE: GENERAL,
+    PROSTHETICS: GENERAL,
+    SANATORIUM: GENERAL,
+    OCCUPATIONAL: OCCUPATIONAL,  # paid in full, from the occupational insurance
+    FAMILY_CARE: FAMILY_CARE,  # its own limits and rate
+    PREGNANCY: PREGNANCY,  # the maternity benefit
+}
