@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from uuid import UUID
 
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -16,6 +16,7 @@ from salamat.core.api import API_AUTH, ERRORS, ApiTokenAuth, Page, SessionActorA
 from salamat.core.errors import NotFound, PermissionDenied, field_error
 from salamat.sickleave import presenters, selectors, services
 from salamat.sickleave.models import SickLeave
+from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.schemas import (
     CommissionIn,
     FundFilter,
@@ -207,6 +208,28 @@ def sick_leave_duplicate(request: HttpRequest, sick_leave_id: UUID):
     """For a lost printout: a new number with the same content; the original is marked replaced."""
     leave = services.sick_leave_duplicate(actor=actor_of(request), certificate=_own(request, sick_leave_id))
     return 201, _full(leave)
+
+
+@router.get(
+    "/sick-leaves/{sick_leave_id}/pdf",
+    auth=API_AUTH,
+    response=ERRORS,
+    summary="Printable sick leave (PDF)",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "One A4 page with a QR code to the verification page; no diagnosis.",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def sick_leave_pdf(request: HttpRequest, sick_leave_id: UUID):
+    """The printout for the patient to hand to the employer (clinic staff, the patient, the regulator)."""
+    leave = _own(request, sick_leave_id)
+    response = HttpResponse(render_pdf(printable_from(leave)), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="sick-leave-{leave.number}.pdf"'
+    return response
 
 
 # --- the social fund -----------------------------------------------------------------------------
