@@ -69,10 +69,11 @@ def _period_section(period: SickLeavePeriod) -> dict[str, Any]:
     if period.commission_chair_id:
         chair = period.commission_chair
         lines.append(
-            f"{_('Commission chair')}: {chair.full_name or chair.username} ({period.commission_decision_number})"
+            _("Commission chair: %(name)s (decision %(decision)s)")
+            % {"name": chair.full_name or chair.username, "decision": period.commission_decision_number}
         )
     section: dict[str, Any] = {
-        "title": f"{_('Period')} {period.ordinal}",
+        "title": _("Period %(no)s") % {"no": period.ordinal},
         "extension": extensions,
         "author": [{"reference": f"#pract-{period.doctor.external_id}"}],
         "text": _div(*lines),
@@ -164,7 +165,7 @@ def composition_for(leave: SickLeave) -> dict[str, Any]:
         "subject": {"reference": "#patient"},
         "date": leave.updated_at.isoformat(),
         "author": [{"reference": "#issuer"}],
-        "title": f"{_('Sick-leave certificate')} {leave.number}",
+        "title": _("Sick-leave certificate %(number)s") % {"number": leave.number},
         "custodian": {"reference": "#issuer"},
     }
     if attesters:

@@ -13,6 +13,7 @@ from pathlib import Path
 import zxingcpp
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -74,10 +75,10 @@ class Printable:
 
 
 _CATEGORY_LABELS = {
-    "general": "Illness, injury or other general reason",
-    "occupational": "Occupational disease or work accident",
-    "family_care": "Care for a sick family member",
-    "pregnancy": "Pregnancy and childbirth",
+    "general": gettext_noop("Illness, injury or other general reason"),
+    "occupational": gettext_noop("Occupational disease or work accident"),
+    "family_care": gettext_noop("Care for a sick family member"),
+    "pregnancy": gettext_noop("Pregnancy and childbirth"),
 }
 
 
@@ -158,7 +159,7 @@ def render_pdf(printable: Printable, *, compress: bool = True) -> bytes:
     font, bold = _fonts()
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0)
-    pdf.setTitle(f"{_('Sick-leave certificate')} {printable.number}")
+    pdf.setTitle(_("Sick-leave certificate %(number)s") % {"number": printable.number})
     width, height = A4
     left, y = 20 * mm, height - 25 * mm
 
@@ -168,7 +169,7 @@ def render_pdf(printable: Printable, *, compress: bool = True) -> bytes:
     pdf.setFont(bold, 13)
     pdf.drawString(left, y, f"№ {printable.number}")
     pdf.setFont(font, 11)
-    pdf.drawString(left + 60 * mm, y, f"{_('Status')}: {printable.status}")
+    pdf.drawString(left + 60 * mm, y, _("Status: %(status)s") % {"status": printable.status})
     _draw_qr(pdf, printable.verify_url, width - 20 * mm - 38 * mm, height - 60 * mm, 38 * mm)
 
     def row(label: str, value: str) -> None:
@@ -219,7 +220,7 @@ def render_pdf(printable: Printable, *, compress: bool = True) -> bytes:
     outcome = (
         f"{printable.outcome}: {_d(printable.outcome_date)}" if printable.outcome else _("not closed yet")
     )
-    pdf.drawString(left, y, f"{_('Outcome')}: {outcome}")
+    pdf.drawString(left, y, _("Outcome: %(outcome)s") % {"outcome": outcome})
 
     pdf.setFont(font, 8)
     pdf.drawString(
