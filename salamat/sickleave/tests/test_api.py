@@ -285,3 +285,13 @@ def test_only_the_social_fund_reads_the_fund_list(
         f"/api/v1/social-fund/sick-leaves?closed_from={today}&closed_to={today - D}"
     )
     assert r.json()["code"] == "range_invalid"
+
+
+def test_listing_does_not_query_per_certificate(open_leave, doctor, people, django_assert_max_num_queries):
+    for name in ("Aigul", "Bakyt", "Cholpon", "Daniyar", "Gulnara"):
+        open_leave(patient_pin=people[name].pin)
+    client = logged_in(doctor)
+    client.get("/api/v1/sick-leaves")  # warm the session and caches
+    with django_assert_max_num_queries(12):
+        r = client.get("/api/v1/sick-leaves")
+    assert r.json()["count"] == 5

@@ -327,3 +327,28 @@ def test_signed_period_cannot_be_altered_in_the_database(open_leave, doctor_acto
     # an unsigned period stays writable
     other = services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
     assert SickLeavePeriod.objects.filter(pk=other.pk).update(doctor_position="GP") == 1
+
+
+def test_a_race_between_two_doctors_ends_in_the_rule_refusal(open_leave, monkeypatch):
+    # given a first certificate, and a second doctor whose check ran before it was committed
+    open_leave()
+    monkeypatch.setattr(services, "_has_open_certificate", _stale_then_fresh())
+    # when the second insert hits the partial unique index, then the doctor gets the rule's code
+    with pytest.raises(RuleRefused) as info:
+        open_leave()
+    assert info.value.code == "duplicate_open_certificate"
+    assert SickLeave.objects.count() == 1
+
+
+def _stale_then_fresh():
+    calls = {"n": 0}
+
+    def check(pin, employer_tax_id, reason):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return False  # the stale answer the second doctor saw
+        return SickLeave.objects.filter(
+            patient_pin=pin, employer_tax_id=employer_tax_id, reason=reason, status="open"
+        ).exists()
+
+    return check
