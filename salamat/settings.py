@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "salamat.accounts",
     "salamat.registry",
     "salamat.traceability",
+    "salamat.tunduk",
+    "salamat.sickleave",
     "salamat.web",
 ]
 

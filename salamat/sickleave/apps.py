@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SickLeaveConfig(AppConfig):
+    name = "salamat.sickleave"
+    label = "sickleave"
+    verbose_name = _("Sick leave")
