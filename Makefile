@@ -50,9 +50,14 @@ migrations-check: venv
 	SALAMAT_MODE=test $(BIN)/python manage.py makemigrations --check --dry-run
 
 messages: venv
-	cd salamat && SALAMAT_MODE=development ../$(BIN)/python ../manage.py makemessages -l ru -l ky -l en --no-obsolete --no-location
-	cd salamat && SALAMAT_MODE=development ../$(BIN)/python ../manage.py makemessages -d djangojs -l ru -l ky -l en --no-obsolete --no-location
-	SALAMAT_MODE=development $(BIN)/python manage.py compilemessages
+	@# One catalogue per app (salamat/<app>/locale), English msgids; fill ru and ky, then compile.
+	@for app in salamat/*/; do \
+		if [ -d "$$app/locale" ]; then \
+			(cd "$$app" && SALAMAT_MODE=development ../../$(BIN)/python ../../manage.py makemessages \
+				-l ru -l ky -l en --no-obsolete --no-location >/dev/null) || exit 1; \
+		fi; \
+	done
+	SALAMAT_MODE=development $(BIN)/python manage.py compilemessages --ignore .venv --ignore var
 
 bench: venv
 	PACKAGES=$(PACKAGES) scripts/with-postgres.sh $(BIN)/python -m bench all --packages $(PACKAGES)

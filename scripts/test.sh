@@ -15,7 +15,7 @@ echo "== migrations are up to date"
 $BIN/python manage.py makemigrations --check --dry-run
 
 echo "== translation catalogues compile"
-$BIN/python manage.py compilemessages >/dev/null
+$BIN/python manage.py compilemessages --ignore ".venv" --ignore "var" >/dev/null
 
 if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then
     export SALAMAT_BROWSER_TESTS=1

@@ -15,7 +15,7 @@ class Command(BaseCommand):
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         if shutil.which("msgfmt"):
-            call_command("compilemessages", verbosity=0)
+            call_command("compilemessages", verbosity=0, ignore_patterns=[".venv", "var", "node_modules"])
         from salamat.registry.models import Organization
 
         if not Organization.objects.exists():
