@@ -52,7 +52,10 @@ def devidp_application_ensure(*, public_base_url: str) -> Application:
     application.post_logout_redirect_uris = " ".join(dict.fromkeys(f"{b}{after_logout}" for b in bases))
     # The platform is the provider's only client: ESI asks no "allow this app?" question.
     application.skip_authorization = True
-    application.client_secret = settings.ESI_CLIENT_SECRET  # hashed on save
+    # The development secret is a public constant: hashing it (PBKDF2, ~1 s per token
+    # request on a small machine) would protect nothing and slow every login.
+    application.hash_client_secret = False
+    application.client_secret = settings.ESI_CLIENT_SECRET
     application.save()
     return application
 

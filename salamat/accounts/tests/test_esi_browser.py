@@ -43,6 +43,8 @@ def test_log_in_with_esi(page_at, shot, live_server):
     assert me["kind"] == "user"
     assert me["name"] == f"{rep.family_name} {rep.given_name} {rep.middle_name}"
     assert User.objects.get(esi_sub=CLINIC_REPRESENTATIVE).pin == rep.pin
+    page.goto(live_server.url + "/api/v1/whoami")
+    shot(page, "esi-logged-in-whoami")
 
 
 def test_log_in_with_esi_on_a_phone(page_at, shot, live_server):
