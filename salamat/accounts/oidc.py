@@ -49,6 +49,12 @@ _JWKS_TTL = 600
 _SIGN_ALGO = "RS256"
 
 
+def esi_organizations(request: HttpRequest) -> list[dict[str, str]]:
+    """The organisations the logged-in person may represent, as ESI said at login:
+    ``[{"tax_id", "name", "role"}]`` with well-formed tax IDs; [] if not logged in through ESI."""
+    return [dict(org) for org in request.session.get(SESSION_ORGANIZATIONS, [])]
+
+
 class EsiUnavailable(Exception):
     """ESI is not configured, or its metadata could not be read."""
 

@@ -15,6 +15,7 @@ from django.test import RequestFactory
 
 from salamat.accounts.esi_services import esi_username
 from salamat.accounts.models import User
+from salamat.accounts.oidc import esi_organizations
 from salamat.core.models import AuditLog
 from salamat.devidp.people import PEOPLE
 from salamat.devidp.services import devidp_person_save
@@ -103,9 +104,19 @@ def test_login_creates_the_user_from_the_claims(browser_esi):
     from django.contrib.sessions.backends.db import SessionStore
 
     session = SessionStore(browser_esi.http.cookies[settings.SESSION_COOKIE_NAME])
-    assert session["esi_organizations"] == [
-        {"tax_id": REP.organizations[0]["tax_id"], "name": REP.organizations[0]["name"], "role": "director"}
-    ]
+    request = RequestFactory().get("/")
+    request.session = session
+    assert (
+        esi_organizations(request)
+        == session["esi_organizations"]
+        == [
+            {
+                "tax_id": REP.organizations[0]["tax_id"],
+                "name": REP.organizations[0]["name"],
+                "role": "director",
+            }
+        ]
+    )
     assert AuditLog.objects.filter(action="user.esi_link", object_id=str(user.external_id)).exists()
 
 
