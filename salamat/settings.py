@@ -253,7 +253,7 @@ if ESI_ENABLED:
 OIDC_RP_CLIENT_ID = ESI_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = ESI_CLIENT_SECRET
 OIDC_RP_SIGN_ALGO = "RS256"
-OIDC_RP_SCOPES = "openid profile email phone pin organizations"
+OIDC_RP_SCOPES = os.environ.get("ESI_SCOPES", "openid profile email phone pin organizations")
 OIDC_USE_NONCE = True
 OIDC_USE_PKCE = True
 OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
