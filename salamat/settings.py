@@ -221,3 +221,52 @@ SALAMAT = {
     # API tokens expire after this many days unless re-issued (0 = never).
     "API_TOKEN_TTL_DAYS": int(os.environ.get("API_TOKEN_TTL_DAYS", "365")),
 }
+
+# --- ESI: login through the national single sign-on (OpenID Connect) ------------
+# The platform is a relying party of ESI (salamat/accounts/oidc.py): authorization code
+# with PKCE S256, RS256 ID tokens checked against the provider's JWKS. ESI_ISSUER names
+# the provider; its endpoints come from <issuer>/.well-known/openid-configuration.
+# Without ESI_ISSUER, development and tests use the stand-in provider mounted at
+# /devidp/ on this same server (salamat/devidp), its issuer derived from each request.
+ESI_ISSUER = os.environ.get("ESI_ISSUER", "").strip().rstrip("/")
+ESI_USE_DEVIDP = DEV_MODE and not ESI_ISSUER
+_DEV_ESI_CLIENT_SECRET = "dev-insecure-stand-in-esi-client-secret"
+ESI_CLIENT_ID = os.environ.get("ESI_CLIENT_ID", "salamat-dev" if ESI_USE_DEVIDP else "")
+ESI_CLIENT_SECRET = os.environ.get("ESI_CLIENT_SECRET", _DEV_ESI_CLIENT_SECRET if ESI_USE_DEVIDP else "")
+if ESI_ISSUER and not (os.environ.get("ESI_CLIENT_ID") and os.environ.get("ESI_CLIENT_SECRET")):
+    raise ImproperlyConfigured(
+        "ESI_ISSUER is set: set ESI_CLIENT_ID and ESI_CLIENT_SECRET in the environment too."
+    )
+if PRODUCTION and ESI_ISSUER and not ESI_ISSUER.startswith("https://"):
+    raise ImproperlyConfigured("ESI_ISSUER must be an https:// URL in production.")
+ESI_ENABLED = bool(ESI_ISSUER) or ESI_USE_DEVIDP
+# "form_post": ESI posts the code back (kept out of URLs, logs and history); or "query".
+ESI_RESPONSE_MODE = os.environ.get("ESI_RESPONSE_MODE", "form_post")
+if ESI_RESPONSE_MODE not in {"form_post", "query"}:
+    raise ImproperlyConfigured("ESI_RESPONSE_MODE must be form_post or query.")
+ESI_CLOCK_SKEW_SECONDS = int(os.environ.get("ESI_CLOCK_SKEW_SECONDS", "60"))
+# The login page shows "Log in with ESI" when this is non-empty.
+ESI_LOGIN_URL = "/oidc/authenticate/" if ESI_ENABLED else ""
+if ESI_ENABLED:
+    AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "salamat.accounts.oidc.EsiBackend",
+    ]
+# mozilla-django-oidc's names for the same facts; users are matched on sub, then PIN, never e-mail.
+OIDC_RP_CLIENT_ID = ESI_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = ESI_CLIENT_SECRET
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = os.environ.get("ESI_SCOPES", "openid profile email phone pin organizations")
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_TIMEOUT = int(os.environ.get("ESI_TIMEOUT_SECONDS", "10"))
+OIDC_AUTHENTICATION_CALLBACK_URL = "esi_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "salamat.accounts.oidc.esi_logout_url"
+if DEV_MODE:
+    # The stand-in ESI provider (never installed in production). Listed before
+    # oauth2_provider so that its templates win.
+    from salamat.devidp.conf import oauth2_provider_settings
+
+    INSTALLED_APPS += ["salamat.devidp", "oauth2_provider"]
+    OAUTH2_PROVIDER = oauth2_provider_settings(VAR_DIR)

@@ -19,5 +19,11 @@ urlpatterns = [
     path("", include("salamat.web.urls")),
 ]
 
+# --- ESI: login through the national single sign-on, and the stand-in provider
+if settings.ESI_ENABLED:
+    urlpatterns += [path("oidc/", include("salamat.accounts.esi_urls"))]
 if settings.DEV_MODE:
-    pass
+    urlpatterns += [
+        path("devidp/", include("salamat.devidp.oauth_urls")),
+        path("devidp/", include("salamat.devidp.urls")),
+    ]

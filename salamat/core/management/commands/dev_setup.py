@@ -21,3 +21,5 @@ class Command(BaseCommand):
         if not Organization.objects.exists():
             self.stdout.write("Loading the demo data (once)…")
             call_command("seed_demo")
+        # The stand-in ESI provider: the platform's OAuth client and the fictional people.
+        call_command("devidp_setup", verbosity=0)
