@@ -174,6 +174,7 @@ def test_every_page_has_the_language_switcher(client):
 
 
 def test_login_page_has_no_esi_button_unless_configured(client, settings):
+    settings.ESI_LOGIN_URL = ""
     assert "ESI" not in _html(client.get("/login/", HTTP_ACCEPT_LANGUAGE="en"))
     settings.ESI_LOGIN_URL = "/oidc/authenticate/"
     html = _html(client.get("/login/?next=/registry/products/", HTTP_ACCEPT_LANGUAGE="en"))
