@@ -133,9 +133,13 @@ def api_client_issue(
 
 @transaction.atomic
 def api_client_revoke(*, actor: Actor, client: ApiClient) -> ApiClient:
-    """Revokes an API client at once; its token stops working on the next request."""
+    """Revokes an API client at once; its token stops working on the next request.
+
+    The organisation's administrator may revoke it, and so may the regulator (a leaked
+    token must be stoppable without waiting for the organisation)."""
     client = ApiClient.objects.select_for_update().get(pk=client.pk)
-    _require_admin_of(actor, client.organization)
+    if not actor.has_role(Role.REGULATOR):
+        _require_admin_of(actor, client.organization)
     if client.revoked_at is not None:
         raise Conflict("already_revoked", _("This API client is already revoked."))
     client.revoked_at = timezone.now()

@@ -17,3 +17,34 @@ def test_whoami_with_session(client, make_org, make_user):
     assert body["kind"] == "user"
     assert body["roles"] == ["doctor"]
     assert body["organization"]["org_type"] == "medical"
+
+
+def test_regulator_may_revoke_another_organizations_token(make_org, make_user, make_token, api):
+    from salamat.accounts.models import ApiClient
+    from salamat.accounts.selectors import actor_for_user
+    from salamat.accounts.services import api_client_revoke
+
+    # given a pharmacy's token and a regulator of the ministry
+    token = make_token(make_org("pharmacy"))
+    regulator = make_user("regulator", make_org("ministry"))
+    client = ApiClient.objects.get()
+    # when the regulator revokes it
+    api_client_revoke(actor=actor_for_user(regulator), client=client)
+    # then the token stops working at once
+    assert api(token).get("/api/v1/whoami").json()["code"] == "token_revoked"
+
+
+def test_another_pharmacy_may_not_revoke_a_token(make_org, make_user, make_token):
+    import pytest
+
+    from salamat.accounts.models import ApiClient
+    from salamat.accounts.selectors import actor_for_user
+    from salamat.accounts.services import api_client_revoke
+    from salamat.core.errors import PermissionDenied
+
+    make_token(make_org("pharmacy"))
+    stranger = make_user("org_admin", make_org("pharmacy"))
+    with pytest.raises(PermissionDenied) as exc:
+        api_client_revoke(actor=actor_for_user(stranger), client=ApiClient.objects.get())
+    assert exc.value.code == "not_organization_admin"
+    assert ApiClient.objects.get().revoked_at is None

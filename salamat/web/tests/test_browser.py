@@ -59,7 +59,7 @@ def test_visitor_switches_language_logs_in_and_searches_the_registry(page_at, sh
     shot(page, f"login-en-{width}")
     page.get_by_label("User name").fill(user.username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url(re.compile(r"/$"))
     assert "Dary Pharmacy No. 7" in page.locator(".context-bar").inner_text()
     assert_no_horizontal_scroll(page, width)
