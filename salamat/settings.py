@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "salamat.registry",
     "salamat.traceability",
     "salamat.web",
+    "salamat.signatures",
+    "salamat.onboarding",
 ]
 
 MIDDLEWARE = [
