@@ -31,7 +31,7 @@ class OnboardingSettingsAdmin(admin.ModelAdmin):
         from salamat.accounts.selectors import actor_for_request
         from salamat.onboarding.services import onboarding_phase_set
 
-        onboarding_phase_set(actor=actor_for_request(request), phase=obj.phase)
+        obj.pk = onboarding_phase_set(actor=actor_for_request(request), phase=obj.phase).pk
 
 
 class ReadOnlyInline(admin.TabularInline):
