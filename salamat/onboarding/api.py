@@ -6,6 +6,7 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
@@ -42,7 +43,7 @@ ESI_ORGANIZATIONS_SESSION_KEY = "esi_organizations"
 def _user(request: HttpRequest):
     actor = actor_of(request)
     if actor.user is None:
-        raise PermissionDenied("person_required", "Clinic onboarding is done by a logged-in person.")
+        raise PermissionDenied("person_required", _("This must be done by a logged-in person."))
     return actor.user
 
 
@@ -84,7 +85,7 @@ def offer_get(request: HttpRequest):
     """The public offer agreement in force, in full."""
     offer = services.offer_current()
     if offer is None:
-        raise NotFound("no_offer_published", "No public offer has been published yet.")
+        raise NotFound("no_offer_published", _("No public offer has been published yet."))
     return {
         "version": offer.version,
         "title": offer.title,
@@ -172,7 +173,7 @@ def document_delete(request: HttpRequest, application_id: UUID, document_id: UUI
     app = selectors.application_for_applicant(_user(request), application_id)
     doc = ApplicationDocument.objects.filter(application=app, external_id=document_id).first()
     if doc is None:
-        raise NotFound("document_not_found", "No such document.")
+        raise NotFound("document_not_found", _("No such document."))
     services.document_delete(actor=actor_of(request), document=doc)
     return application_out(app)
 
@@ -188,7 +189,7 @@ def acceptance_record(request: HttpRequest, application_id: UUID):
     app = selectors.application_for_applicant(user, application_id)
     offer = services.offer_current()
     if offer is None:
-        raise NotFound("no_offer_published", "No public offer has been published yet.")
+        raise NotFound("no_offer_published", _("No public offer has been published yet."))
     return {
         "record": services.offer_acceptance_record(app, offer, user.pin or ""),
         "phase": services.current_phase(),
@@ -262,7 +263,7 @@ def staff_invite(request: HttpRequest, organization_id: UUID, payload: StaffInvi
     """Gives the role at once if the person has an account, otherwise at their first ESI login."""
     organization = Organization.objects.filter(external_id=organization_id).first()
     if organization is None:
-        raise NotFound("organization_not_found", "No such organisation.")
+        raise NotFound("organization_not_found", _("No such organisation."))
     _user(request)
     invitation = services.staff_invite(
         actor=actor_of(request), organization=organization, pin=payload.pin, role=payload.role
@@ -276,7 +277,7 @@ def staff_invite(request: HttpRequest, organization_id: UUID, payload: StaffInvi
 def _reviewer(request: HttpRequest):
     user = _user(request)
     if not services.is_reviewer(user):
-        raise PermissionDenied("reviewer_required", "Only a ministry reviewer may do this.")
+        raise PermissionDenied("reviewer_required", _("Only a ministry reviewer may do this."))
     return user
 
 
@@ -311,7 +312,7 @@ def review_take(request: HttpRequest, payload: ReviewTakeIn):
     if payload.application_id:
         app = Application.objects.filter(external_id=payload.application_id).first()
         if app is None:
-            raise NotFound("application_not_found", "No such application.")
+            raise NotFound("application_not_found", _("No such application."))
     return application_out(services.review_take(actor=actor_of(request), application=app), for_reviewer=True)
 
 
@@ -331,7 +332,7 @@ def _for_decision(request: HttpRequest, application_id: UUID) -> Application:
     _reviewer(request)
     app = Application.objects.filter(external_id=application_id).first()
     if app is None:
-        raise NotFound("application_not_found", "No such application.")
+        raise NotFound("application_not_found", _("No such application."))
     return app
 
 

@@ -170,3 +170,19 @@ def test_document_download_only_for_applicant_and_reviewer(applicant, reviewer, 
     assert logged_in(reviewer).get(url).status_code == 200
     assert logged_in(make_user(pin="10101199000002")).get(url).status_code == 404
     assert Client().get(url).status_code in (302, 404)
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("ru", "Эта заявка уже подана."),
+        ("ky", "Бул арыз мурунтан эле берилген."),
+        ("en", "This application has already been submitted."),
+    ],
+)
+def test_refusals_are_translated(applicant, phase, language, message):
+    me = logged_in(applicant, [{"tax_id": TAX_ID, "name": "x"}])
+    app_id = fill(me)
+    me.post(f"/api/v1/onboarding/applications/{app_id}/submit")
+    r = me.post(f"/api/v1/onboarding/applications/{app_id}/submit", HTTP_ACCEPT_LANGUAGE=language)
+    assert (r.json()["code"], r.json()["message"]) == ("already_submitted", message)
