@@ -156,6 +156,19 @@ def check_documents(app: Application, today: date) -> CheckResult:
     return _ok("documents")
 
 
+def check_representation(app: Application, today: date) -> CheckResult:
+    # A power of attorney is a document a person must read: without the ESI claim the
+    # application is never approved automatically.
+    if app.represents_by_claim:
+        return _ok("representation")
+    return CheckResult(
+        "representation",
+        NEEDS_REVIEW,
+        _("A reviewer will check your power of attorney."),
+        "The applicant is not in the ESI organisations claim: check the power of attorney.",
+    )
+
+
 CHECKS: tuple[Callable[[Application, date], CheckResult], ...] = (
     check_tax_id_shape,
     check_legal_entity,
@@ -163,6 +176,7 @@ CHECKS: tuple[Callable[[Application, date], CheckResult], ...] = (
     check_head_physician,
     check_no_duplicate,
     check_documents,
+    check_representation,
 )
 
 

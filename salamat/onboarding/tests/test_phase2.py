@@ -169,3 +169,18 @@ def test_phase1_acceptance_must_be_signed_again_after_switch_to_phase2(
     with pytest.raises(DomainError) as exc:
         services.application_submit(actor=applicant_actor, application=app)
     assert exc.value.code == "offer_not_signed"
+
+
+def test_power_of_attorney_is_never_auto_approved(registries, signed_ready, applicant_actor):
+    # given: the tax ID was typed (not in the ESI claim) and a power of attorney uploaded
+    from salamat.onboarding.models import DocumentKind
+    from salamat.onboarding.tests.conftest import pdf
+
+    app = signed_ready(claim=False)
+    services.document_upload(
+        actor=applicant_actor, application=app, kind=DocumentKind.POWER_OF_ATTORNEY, upload=pdf("poa.pdf")
+    )
+    # when
+    app = services.application_submit(actor=applicant_actor, application=app)
+    # then
+    assert (app.status, outcomes(app)["representation"]) == ("submitted", "needs_review")
