@@ -274,6 +274,10 @@ def staff_invite(request: HttpRequest, organization_id: UUID, payload: StaffInvi
 # --- reviewer -------------------------------------------------------------------------
 
 
+def _claim(request: HttpRequest) -> list:
+    return request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, []) if hasattr(request, "session") else []
+
+
 def _reviewer(request: HttpRequest):
     user = _user(request)
     if not services.is_reviewer(user):
@@ -313,7 +317,10 @@ def review_take(request: HttpRequest, payload: ReviewTakeIn):
         app = Application.objects.filter(external_id=payload.application_id).first()
         if app is None:
             raise NotFound("application_not_found", _("No such application."))
-    return application_out(services.review_take(actor=actor_of(request), application=app), for_reviewer=True)
+    return application_out(
+        services.review_take(actor=actor_of(request), application=app, esi_organizations=_claim(request)),
+        for_reviewer=True,
+    )
 
 
 @router.get(
@@ -344,7 +351,10 @@ def _for_decision(request: HttpRequest, application_id: UUID) -> Application:
 def review_request_changes(request: HttpRequest, application_id: UUID, payload: CommentIn):
     """Sends the application back to the applicant with what to fix."""
     app = services.review_request_changes(
-        actor=actor_of(request), application=_for_decision(request, application_id), comment=payload.comment
+        esi_organizations=_claim(request),
+        actor=actor_of(request),
+        application=_for_decision(request, application_id),
+        comment=payload.comment,
     )
     return application_out(app, for_reviewer=True)
 
@@ -357,7 +367,10 @@ def review_request_changes(request: HttpRequest, application_id: UUID, payload: 
 def review_reject(request: HttpRequest, application_id: UUID, payload: RejectIn):
     """Refuses the application with the reasons."""
     app = services.review_reject(
-        actor=actor_of(request), application=_for_decision(request, application_id), reason=payload.reason
+        esi_organizations=_claim(request),
+        actor=actor_of(request),
+        application=_for_decision(request, application_id),
+        reason=payload.reason,
     )
     return application_out(app, for_reviewer=True)
 
@@ -370,6 +383,9 @@ def review_reject(request: HttpRequest, application_id: UUID, payload: RejectIn)
 def review_approve(request: HttpRequest, application_id: UUID, payload: CommentIn):
     """Approves: the clinic becomes an active organisation, the applicant its administrator."""
     app = services.review_approve(
-        actor=actor_of(request), application=_for_decision(request, application_id), comment=payload.comment
+        esi_organizations=_claim(request),
+        actor=actor_of(request),
+        application=_for_decision(request, application_id),
+        comment=payload.comment,
     )
     return application_out(app, for_reviewer=True)

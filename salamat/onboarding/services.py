@@ -160,9 +160,14 @@ def _require_reviewer(actor: Actor) -> User:
     return user
 
 
-def has_conflict_of_interest(user: User, application: Application) -> bool:
-    """True when the reviewer is the applicant or belongs to the applying organisation."""
+def has_conflict_of_interest(
+    user: User, application: Application, esi_organizations: list[dict[str, str]] | None = None
+) -> bool:
+    """True when the reviewer is the applicant, belongs to the applying organisation, or
+    represents it according to their own ESI `organizations` claim."""
     if application.applicant_id == user.pk:
+        return True
+    if any(str(org.get("tax_id", "")).strip() == application.tax_id for org in esi_organizations or []):
         return True
     if Membership.objects.filter(user=user, organization__tax_id=application.tax_id, is_active=True).exists():
         return True
@@ -172,8 +177,10 @@ def has_conflict_of_interest(user: User, application: Application) -> bool:
     )
 
 
-def _require_no_conflict(user: User, application: Application) -> None:
-    if has_conflict_of_interest(user, application):
+def _require_no_conflict(
+    user: User, application: Application, esi_organizations: list[dict[str, str]] | None = None
+) -> None:
+    if has_conflict_of_interest(user, application, esi_organizations):
         raise PermissionDenied(
             "reviewer_conflict_of_interest",
             _("You cannot review an application of an organisation you belong to."),
@@ -536,27 +543,34 @@ def _record_checks(application: Application) -> list[checks.CheckResult]:
 
 
 @transaction.atomic
-def review_take(*, actor: Actor, application: Application | None = None) -> Application:
+def review_take(
+    *,
+    actor: Actor,
+    application: Application | None = None,
+    esi_organizations: list[dict[str, str]] | None = None,
+) -> Application:
     """Takes `application` (or the oldest waiting one without a conflict of interest) for review."""
     user = _require_reviewer(actor)
     if application is None:
         for candidate in Application.objects.filter(status__in=states.WAITING_FOR_REVIEW).order_by(
             "queued_at", "pk"
         ):
-            if not has_conflict_of_interest(user, candidate):
+            if not has_conflict_of_interest(user, candidate, esi_organizations):
                 application = candidate
                 break
         else:
             raise NotFound("queue_empty", _("No application is waiting for review."))
     application = _lock(application)
-    _require_no_conflict(user, application)
+    _require_no_conflict(user, application, esi_organizations)
     return _transition(application, states.TAKE, actor=actor, reviewer=user)
 
 
-def _reviewing(actor: Actor, application: Application) -> tuple[User, Application]:
+def _reviewing(
+    actor: Actor, application: Application, esi_organizations: list[dict[str, str]] | None
+) -> tuple[User, Application]:
     user = _require_reviewer(actor)
     application = _lock(application)
-    _require_no_conflict(user, application)
+    _require_no_conflict(user, application, esi_organizations)
     if application.status == states.IN_REVIEW and application.reviewer_id != user.pk:
         raise PermissionDenied("not_your_review", _("Another reviewer has taken this application."))
     return user, application
@@ -570,18 +584,30 @@ def _require_comment(comment: str, field: str = "comment") -> str:
 
 
 @transaction.atomic
-def review_request_changes(*, actor: Actor, application: Application, comment: str) -> Application:
+def review_request_changes(
+    *,
+    actor: Actor,
+    application: Application,
+    comment: str,
+    esi_organizations: list[dict[str, str]] | None = None,
+) -> Application:
     """Sends the application back to the applicant with what to fix."""
-    _, application = _reviewing(actor, application)
+    _, application = _reviewing(actor, application, esi_organizations)
     comment = _require_comment(comment)
     states.next_status(states.REQUEST_CHANGES, application.status)
     return _transition(application, states.REQUEST_CHANGES, actor=actor, comment=comment)
 
 
 @transaction.atomic
-def review_reject(*, actor: Actor, application: Application, reason: str) -> Application:
+def review_reject(
+    *,
+    actor: Actor,
+    application: Application,
+    reason: str,
+    esi_organizations: list[dict[str, str]] | None = None,
+) -> Application:
     """Refuses the application for good, with the reasons."""
-    _, application = _reviewing(actor, application)
+    _, application = _reviewing(actor, application, esi_organizations)
     reason = _require_comment(reason, "reason")
     states.next_status(states.REJECT, application.status)
     return _transition(
@@ -595,9 +621,15 @@ def review_reject(*, actor: Actor, application: Application, reason: str) -> App
 
 
 @transaction.atomic
-def review_approve(*, actor: Actor, application: Application, comment: str = "") -> Application:
+def review_approve(
+    *,
+    actor: Actor,
+    application: Application,
+    comment: str = "",
+    esi_organizations: list[dict[str, str]] | None = None,
+) -> Application:
     """Approves: the clinic becomes an active organisation and the applicant its administrator."""
-    _, application = _reviewing(actor, application)
+    _, application = _reviewing(actor, application, esi_organizations)
     return _approve(application, actor=actor, action=states.APPROVE, comment=(comment or "").strip())
 
 

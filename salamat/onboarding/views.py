@@ -393,15 +393,18 @@ def review_action(request: HttpRequest, application_id, action: str) -> HttpResp
     app = selectors.application_for_reviewer(request.user, application_id)
     actor = actor_for_request(request)
     comment = CommentForm(request.POST).data.get("comment", "")
+    claim = request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, [])
     try:
         if action == "take":
-            services.review_take(actor=actor, application=app)
+            services.review_take(actor=actor, application=app, esi_organizations=claim)
         elif action == "approve":
-            services.review_approve(actor=actor, application=app, comment=comment)
+            services.review_approve(actor=actor, application=app, comment=comment, esi_organizations=claim)
         elif action == "reject":
-            services.review_reject(actor=actor, application=app, reason=comment)
+            services.review_reject(actor=actor, application=app, reason=comment, esi_organizations=claim)
         elif action == "request_changes":
-            services.review_request_changes(actor=actor, application=app, comment=comment)
+            services.review_request_changes(
+                actor=actor, application=app, comment=comment, esi_organizations=claim
+            )
         else:
             raise Http404
     except DomainError as exc:

@@ -186,3 +186,15 @@ def test_refusals_are_translated(applicant, phase, language, message):
     me.post(f"/api/v1/onboarding/applications/{app_id}/submit")
     r = me.post(f"/api/v1/onboarding/applications/{app_id}/submit", HTTP_ACCEPT_LANGUAGE=language)
     assert (r.json()["code"], r.json()["message"]) == ("already_submitted", message)
+
+
+def test_reviewer_with_the_organisation_in_their_esi_claim_is_refused(applicant, reviewer, phase):
+    me = logged_in(applicant, [{"tax_id": TAX_ID, "name": "x"}])
+    app_id = fill(me)
+    me.post(f"/api/v1/onboarding/applications/{app_id}/submit")
+    rev = logged_in(reviewer, [{"tax_id": TAX_ID, "name": "x"}])
+    r = rev.post(
+        "/api/v1/onboarding/review/take", {"application_id": app_id}, content_type="application/json"
+    )
+    assert (r.status_code, r.json()["code"]) == (403, "reviewer_conflict_of_interest")
+    assert Application.objects.get().status == "submitted"

@@ -477,3 +477,18 @@ def test_staff_invite_refusals(applicant, ready_application, reviewer_actor, mak
         pin="21010198800011",
         role="doctor",
     )
+
+
+def test_reviewer_representing_the_organisation_by_esi_claim_is_refused(
+    applicant_actor, ready_application, reviewer_actor
+):
+    # given: the reviewer's own ESI claim lists the applying organisation
+    app = services.application_submit(actor=applicant_actor, application=ready_application())
+    # when / then
+    refused(
+        "reviewer_conflict_of_interest",
+        services.review_take,
+        actor=reviewer_actor,
+        application=app,
+        esi_organizations=[{"tax_id": TAX_ID, "name": "Clinic Shifa LLC"}],
+    )
