@@ -181,6 +181,20 @@ class OfferAcceptance(models.Model):
         return f"{self.application_id} v{self.offer_version_id}"
 
 
+EVENT_LABELS = {
+    "start": _("Application started"),
+    "offer_accept": _("Public offer accepted"),
+    "submit": _("Submitted"),
+    "take": _("Taken for review"),
+    "request_changes": _("Changes requested"),
+    "reject": _("Rejected"),
+    "approve": _("Approved"),
+    "auto_approve": _("Approved automatically"),
+    "routed_to_review": _("Sent to a reviewer"),
+    "credentials_issue": _("API credentials issued"),
+}
+
+
 class ApplicationEvent(models.Model):
     """The application's history (insert-only); the applicant sees it with the comments."""
 
@@ -201,6 +215,10 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.from_status} → {self.to_status}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.action, self.action))
 
 
 class CheckOutcome(models.TextChoices):
