@@ -227,6 +227,17 @@ class CheckOutcome(models.TextChoices):
     INVALID = "invalid", _("Invalid")  # failed; the applicant must fix it
 
 
+CHECK_LABELS = {
+    "tax_id_shape": _("Tax ID format"),
+    "legal_entity": _("Legal-entity registry"),
+    "licence": _("Licence registry"),
+    "head_physician": _("Head physician in the population registry"),
+    "no_duplicate": _("No duplicate application or organisation"),
+    "documents": _("Required documents"),
+    "representation": _("Representation of the organisation"),
+}
+
+
 class ChecklistItem(models.Model):
     """One check of an application (automated in phase 2), with what it means for the
     applicant and for the reviewer. A new run replaces the previous one."""
@@ -248,6 +259,10 @@ class ChecklistItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.outcome}"
+
+    @property
+    def label(self) -> str:
+        return str(CHECK_LABELS.get(self.name, self.name))
 
 
 AutomatedCheckResult = ChecklistItem
