@@ -23,9 +23,11 @@ api = NinjaAPI(
 install_error_handlers(api)
 
 from salamat.accounts.api import router as accounts_router  # noqa: E402
+from salamat.onboarding.api import router as onboarding_router  # noqa: E402
 from salamat.registry.api import router as registry_router  # noqa: E402
 from salamat.sickleave.api import router as sickleave_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", registry_router)
 api.add_router("/", sickleave_router)
+api.add_router("/", onboarding_router)

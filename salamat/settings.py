@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "salamat.tunduk",
     "salamat.sickleave",
     "salamat.web",
+    "salamat.signatures",
+    "salamat.onboarding",
 ]
 
 MIDDLEWARE = [

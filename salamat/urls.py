@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("onboarding/", include("salamat.onboarding.urls")),
     path("", include("salamat.web.urls")),
 ]
 

@@ -1,0 +1,62 @@
+"""Plain HTML forms of the onboarding pages (validation of shape only; rules live in services)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from salamat.onboarding.models import Application, DocumentKind
+from salamat.onboarding.services import EDITABLE_FIELDS
+
+
+class StartForm(forms.Form):
+    tax_id = forms.CharField(label=_("Tax ID of the organisation"), max_length=14, min_length=14)
+
+
+class ApplicationForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = list(EDITABLE_FIELDS)
+        widgets = {
+            "licence_issued_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "licence_valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "licensed_activities": forms.Textarea(attrs={"rows": 3}),
+            "head_physician_pin": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 14}),
+            "contact_phone": forms.TextInput(attrs={"type": "tel"}),
+        }
+
+
+class DocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of document"), choices=DocumentKind.choices)
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG, at most 10 MB)"),
+        allow_empty_file=True,  # the service refuses empty files with its own code
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+        ),
+    )
+
+
+class OfferAcceptForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    agree = forms.BooleanField(label=_("I have read the public offer and accept its terms"))
+    signature = forms.CharField(
+        label=_("Signature (base64)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    certificate_pem = forms.CharField(
+        label=_("Your certificate (PEM)"), required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment for the applicant"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class StaffInviteForm(forms.Form):
+    pin = forms.CharField(label=_("PIN"), max_length=14, min_length=14)
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[("doctor", _("Doctor")), ("commission_chair", _("Medical commission chair"))],
+    )

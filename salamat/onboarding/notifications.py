@@ -1,0 +1,48 @@
+"""Telling people what happened to an application: on the site and by e-mail, only
+after the transaction that made it happen has committed."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import translation
+
+log = logging.getLogger(__name__)
+
+
+def notify_after_commit(*, user_id: int, application_id: int | None, subject: str, body: str = "") -> None:
+    """Schedules an on-site notification and an e-mail for when the current transaction commits."""
+    transaction.on_commit(lambda: _deliver(user_id, application_id, str(subject), str(body)))
+
+
+def _deliver(user_id: int, application_id: int | None, subject: str, body: str) -> None:
+    from salamat.accounts.models import User
+    from salamat.onboarding.models import Notification
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return
+    Notification.objects.create(user=user, application_id=application_id, subject=subject[:255], body=body)
+    if user.email:
+        try:
+            send_mail(subject, body or subject, None, [user.email])
+        except Exception:  # noqa: BLE001 - a mail outage must not undo a committed decision
+            log.exception("could not send onboarding mail to user %s", user_id)
+
+
+def applicant_message(status: str, comment: str = "") -> tuple[str, str]:
+    """Subject and text for the applicant when their application reaches `status`."""
+    from django.utils.translation import gettext as _
+
+    with translation.override(translation.get_language() or "ru"):
+        subjects = {
+            "submitted": _("Your clinic application was submitted"),
+            "resubmitted": _("Your clinic application was submitted again"),
+            "in_review": _("A reviewer is looking at your clinic application"),
+            "changes_requested": _("Your clinic application needs changes"),
+            "approved": _("Your clinic application was approved"),
+            "rejected": _("Your clinic application was rejected"),
+        }
+        return subjects.get(status, _("Your clinic application was updated")), comment
