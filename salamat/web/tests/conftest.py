@@ -36,9 +36,9 @@ def registry(make_org, make_product):
     """A few products on two tracking lists, and organisations of several types and regions."""
     from salamat.registry.models import TrackingList, TrackingListEntry
 
-    manufacturer = make_org("manufacturer", name="Kyrgyzpharm JSC", region="chuy")
+    manufacturer = make_org("manufacturer", name="Velmora Demo Pharma", region="chuy")
     amox = make_product(
-        trade_name="Amoxiclav",
+        trade_name="Amoxidemo",
         inn="amoxicillinum",
         atc_code="J01CR02",
         strength="625 mg",
@@ -46,7 +46,7 @@ def registry(make_org, make_product):
         units=14,
         registration_number="KG-AMX-0001",
         manufacturer=manufacturer,
-        manufacturer_name="Kyrgyzpharm JSC",
+        manufacturer_name="Velmora Demo Pharma",
     )
     para = make_product(
         trade_name="Paracetamol-Bishkek",
@@ -72,9 +72,9 @@ def registry(make_org, make_product):
     )
     TrackingListEntry.objects.create(tracking_list=first, product=amox)
     TrackingListEntry.objects.create(tracking_list=later, product=para)
-    pharmacy = make_org("pharmacy", name="Dary Pharmacy No. 7", region="osh_city")
+    pharmacy = make_org("pharmacy", name="Birch Demo Pharmacy No. 7", region="osh_city")
     pharmacy.email, pharmacy.phone, pharmacy.licence_number = (
-        "dary7@example.kg",
+        "birch7@example.kg",
         "+996 312 000 007",
         "LIC-777",
     )

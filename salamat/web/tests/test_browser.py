@@ -61,7 +61,7 @@ def test_visitor_switches_language_logs_in_and_searches_the_registry(page_at, sh
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url(re.compile(r"/$"))
-    assert "Dary Pharmacy No. 7" in page.locator(".context-bar").inner_text()
+    assert "Birch Demo Pharmacy No. 7" in page.locator(".context-bar").inner_text()
     assert_no_horizontal_scroll(page, width)
     shot(page, f"home-pharmacist-en-{width}")
 
@@ -84,12 +84,12 @@ def test_visitor_switches_language_logs_in_and_searches_the_registry(page_at, sh
     page.get_by_role("link", name="Medicines registry").first.click()
     page.get_by_label("Name, INN, GTIN or registration number").fill("amox")
     page.wait_for_url(re.compile(r"q=amox"))
-    page.get_by_role("link", name="Amoxiclav").wait_for()
+    page.get_by_role("link", name="Amoxidemo").wait_for()
     assert page.get_by_role("link", name="Paracetamol-Bishkek").count() == 0
     assert_no_horizontal_scroll(page, width)
     shot(page, f"products-search-{width}")
-    page.get_by_role("link", name="Amoxiclav").click()
-    page.get_by_role("heading", level=1, name="Amoxiclav").wait_for()
+    page.get_by_role("link", name="Amoxidemo").click()
+    page.get_by_role("heading", level=1, name="Amoxidemo").wait_for()
     assert "KG-AMX-0001" in page.content()
     assert_no_horizontal_scroll(page, width)
     shot(page, f"product-detail-{width}")
@@ -97,7 +97,7 @@ def test_visitor_switches_language_logs_in_and_searches_the_registry(page_at, sh
     # and the language switch keeps them on the product page
     page.get_by_role("button", name="Русский").click()
     page.wait_for_function("document.documentElement.lang === 'ru'")
-    page.get_by_role("heading", level=1, name="Amoxiclav").wait_for()
+    page.get_by_role("heading", level=1, name="Amoxidemo").wait_for()
     assert "Регистрационный номер" in page.content()
     shot(page, f"product-detail-ru-{width}")
 
@@ -114,7 +114,7 @@ def test_product_search_works_without_javascript(browser, live_server, registry,
         page.get_by_role("button", name="Search").click()
         page.wait_for_url(re.compile(r"atc=N02"))
         assert page.get_by_role("link", name="Paracetamol-Bishkek").count() == 1
-        assert page.get_by_role("link", name="Amoxiclav").count() == 0
+        assert page.get_by_role("link", name="Amoxidemo").count() == 0
     finally:
         ctx.close()
 
@@ -123,13 +123,13 @@ def test_product_search_works_without_javascript(browser, live_server, registry,
 def test_directory_and_organisation_pages(page_at, shot, registry, person, width):
     page = page_at(width, locale="en-GB")
     page.goto("/registry/organizations/")
-    page.get_by_role("link", name="Dary Pharmacy No. 7").wait_for()
+    page.get_by_role("link", name="Birch Demo Pharmacy No. 7").wait_for()
     assert_no_horizontal_scroll(page, width)
     shot(page, f"organizations-{width}")
     page.get_by_label("Type").select_option("medical")
     page.wait_for_url(re.compile(r"org_type=medical"))
     page.get_by_role("link", name="Family Clinic Talas").wait_for()
-    assert page.get_by_role("link", name="Dary Pharmacy No. 7").count() == 0
+    assert page.get_by_role("link", name="Birch Demo Pharmacy No. 7").count() == 0
 
     # the regulator sees the full record
     regulator = person("regulator", username=f"reg{width}")
@@ -137,7 +137,7 @@ def test_directory_and_organisation_pages(page_at, shot, registry, person, width
     page.get_by_label("User name").fill(regulator.username)
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.locator("main form button[type=submit]").click()
-    page.get_by_role("heading", level=1, name="Dary Pharmacy No. 7").wait_for()
+    page.get_by_role("heading", level=1, name="Birch Demo Pharmacy No. 7").wait_for()
     assert "LIC-777" in page.content()
     assert_no_horizontal_scroll(page, width)
     shot(page, f"organization-full-{width}")

@@ -252,15 +252,15 @@ def test_unknown_page_is_an_html_404(client):
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("amoxi", {"Amoxiclav"}),  # trade name
+        ("amoxi", {"Amoxidemo"}),  # trade name
         ("PARACETAMOLUM", {"Paracetamol-Bishkek"}),  # INN, any case
         ("kg-ins-0003", {"Insulinum Rapid"}),  # registration number
-        ("", {"Amoxiclav", "Paracetamol-Bishkek", "Insulinum Rapid"}),
+        ("", {"Amoxidemo", "Paracetamol-Bishkek", "Insulinum Rapid"}),
     ],
 )
 def test_product_search_by_name_inn_and_registration_number(client, registry, query, expected):
     html = _html(client.get("/registry/products/", {"q": query}))
-    found = {name for name in ("Amoxiclav", "Paracetamol-Bishkek", "Insulinum Rapid") if name in html}
+    found = {name for name in ("Amoxidemo", "Paracetamol-Bishkek", "Insulinum Rapid") if name in html}
     assert found == expected
 
 
@@ -268,12 +268,12 @@ def test_product_search_by_gtin_of_any_length(client, registry):
     gtin14 = registry["para"].gtins.get().gtin
     for code in (gtin14, gtin14[1:]):  # GTIN-14 and GTIN-13
         html = _html(client.get("/registry/products/", {"q": code}))
-        assert "Paracetamol-Bishkek" in html and "Amoxiclav" not in html
+        assert "Paracetamol-Bishkek" in html and "Amoxidemo" not in html
 
 
 def test_product_search_by_atc_prefix(client, registry):
     html = _html(client.get("/registry/products/", {"atc": "j01"}))
-    assert "Amoxiclav" in html and "Paracetamol-Bishkek" not in html
+    assert "Amoxidemo" in html and "Paracetamol-Bishkek" not in html
 
 
 def test_malformed_atc_code_names_the_field(client, registry):
@@ -281,7 +281,7 @@ def test_malformed_atc_code_names_the_field(client, registry):
     assert response.status_code == 200
     html = _html(response)
     assert "An ATC code looks like J01CA04" in html
-    assert "Amoxiclav" not in html
+    assert "Amoxidemo" not in html
 
 
 def test_product_search_is_paginated(client, make_product):
@@ -301,20 +301,20 @@ def test_live_search_answers_only_the_results(client, registry):
     )
     html = _html(response)
     assert html.lstrip().startswith('<section id="results"')
-    assert "<html" not in html and "Amoxiclav" in html
+    assert "<html" not in html and "Amoxidemo" in html
 
 
 def test_product_detail_is_public_and_complete(client, registry):
     product = registry["amox"]
     html = _html(client.get(f"/registry/products/{product.external_id}/", HTTP_ACCEPT_LANGUAGE="en"))
     for text in (
-        "Amoxiclav",
+        "Amoxidemo",
         "amoxicillinum",
         "J01CR02",
         "film-coated tablets",
         "625 mg",
         "14",
-        "Kyrgyzpharm JSC",
+        "Velmora Demo Pharma",
         "KG",
         "KG-AMX-0001",
         product.gtins.get().gtin,
@@ -348,24 +348,33 @@ def test_directory_filters_by_type_region_and_name_or_tax_id(client, registry):
         html = _html(client.get("/registry/organizations/", params))
         return {
             n
-            for n in ("Dary Pharmacy No. 7", "Family Clinic Talas", "Kyrgyzpharm JSC", "Closed Pharmacy")
+            for n in (
+                "Birch Demo Pharmacy No. 7",
+                "Family Clinic Talas",
+                "Velmora Demo Pharma",
+                "Closed Pharmacy",
+            )
             if n in html
         }
 
-    assert names({}) == {"Dary Pharmacy No. 7", "Family Clinic Talas", "Kyrgyzpharm JSC"}  # active only
+    assert names({}) == {
+        "Birch Demo Pharmacy No. 7",
+        "Family Clinic Talas",
+        "Velmora Demo Pharma",
+    }  # active only
     assert names({"org_type": "medical"}) == {"Family Clinic Talas"}
-    assert names({"region": "osh_city"}) == {"Dary Pharmacy No. 7"}
-    assert names({"q": "dary"}) == {"Dary Pharmacy No. 7"}
+    assert names({"region": "osh_city"}) == {"Birch Demo Pharmacy No. 7"}
+    assert names({"q": "birch"}) == {"Birch Demo Pharmacy No. 7"}
     assert names({"q": registry["clinic"].tax_id}) == {"Family Clinic Talas"}
 
 
 def test_directory_refuses_an_unknown_region(client, registry):
     html = _html(client.get("/registry/organizations/", {"region": "atlantis"}, HTTP_ACCEPT_LANGUAGE="en"))
     assert "Select a valid choice" in html
-    assert "Dary Pharmacy No. 7" not in html
+    assert "Birch Demo Pharmacy No. 7" not in html
 
 
-PRIVATE_FIELDS = ("dary7@example.kg", "+996 312 000 007", "LIC-777")
+PRIVATE_FIELDS = ("birch7@example.kg", "+996 312 000 007", "LIC-777")
 
 
 def _org_page(client, org):
@@ -374,7 +383,7 @@ def _org_page(client, org):
 
 def test_organisation_detail_shows_only_public_fields_to_a_visitor(client, registry):
     html = _html(_org_page(client, registry["pharmacy"]))
-    assert "Dary Pharmacy No. 7" in html and registry["pharmacy"].tax_id in html
+    assert "Birch Demo Pharmacy No. 7" in html and registry["pharmacy"].tax_id in html
     assert not any(field in html for field in PRIVATE_FIELDS)
     assert "Full record" not in html
 
