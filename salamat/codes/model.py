@@ -42,6 +42,9 @@ class ParsedCode:
     scheme: str | None = None  # for OTHER/STICKER
     extra: dict[str, str] = field(default_factory=dict)  # other AIs (e.g. "91", "92", "93", "11")
     raw: str = ""
+    # How the code was written: "element_string", "hri", "digital_link", "epc_urn", "plain_sscc",
+    # "sticker_url", "sticker_serial", "scheme". Diagnostic only, never identity.
+    source: str = ""
 
 
 class CodeError(ValidationFailed):
