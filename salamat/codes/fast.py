@@ -10,14 +10,13 @@ prove that both paths agree wherever the fast path answers.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import unquote
 
-from salamat.codes.gs1 import AI_TABLE, build_gs1
+from salamat.codes.gs1 import AI_TABLE, build_gs1, build_gs1_values, conflicting
 from salamat.codes.model import ParsedCode
 
 GS = "\x1d"
-_FIXED = {"00": 18, "01": 14, "11": 6, "15": 6, "16": 6, "17": 6}
-_VARIABLE = {"10": 20, "21": 20, "91": 90, "92": 90, "93": 90}
 _DL_PRIMARY = frozenset({"01", "00"})
 _DL_QUALIFIERS = frozenset({"01", "00", "10", "21", "22"})
 # Every primary key biip knows in a Digital Link path: the first one found ends the prefix.
@@ -25,39 +24,40 @@ _DL_ALL_PRIMARY = frozenset({"01", "8006", "8013", "8010", "414", "415", "417", 
 _DL_ALL_PRIMARY |= {"255", "00", "253", "401", "402", "8003", "8004"}
 
 
+# One token = one element string of a common AI, with the GS that ends it. Group numbers
+# say which AI matched (`lastindex`). Variable-length values must end at GS or at the end of
+# the string: a longer one, or one with a character outside set 82, is not ours to judge.
+_C82 = r"[!\"%-?A-Z_a-z]"
+_TOKEN = re.compile(
+    r"(?:01([0-9]{14})|21(" + _C82 + r"{1,20})(?=\x1d|$)|10(" + _C82 + r"{1,20})(?=\x1d|$)"
+    r"|17([0-9]{6})|11([0-9]{6})|91(" + _C82 + r"{1,90})(?=\x1d|$)|92(" + _C82 + r"{1,90})(?=\x1d|$)"
+    r"|93(" + _C82 + r"{1,90})(?=\x1d|$)|00([0-9]{18})|15([0-9]{6})|16([0-9]{6}))\x1d*"
+)
+_TOKEN_AI = (None, "01", "21", "10", "17", "11", "91", "92", "93", "00", "15", "16")
+
+
 def element_string(s: str, raw: str) -> ParsedCode | None:
     """An element string of the common AIs with GS separators, or None (not for us)."""
     if not s.isascii():
         return None
     n = len(s)
-    i = 0
-    elements: list[tuple[str, str]] = []
-    while i < n:
-        ai = s[i : i + 2]
-        length = _FIXED.get(ai)
-        if length is not None:
-            end = i + 2 + length
-            value = s[i + 2 : end]
-            if len(value) != length or not value.isdigit():
-                return None
-        else:
-            limit = _VARIABLE.get(ai)
-            if limit is None:
-                return None
-            end = s.find(GS, i + 2)
-            if end < 0:
-                end = n
-            value = s[i + 2 : end]
-            # Too long: biip's reading (take the maximum, go on) may still make sense of it.
-            if not value or len(value) > limit:
-                return None
-        elements.append((ai, value))
-        i = end
-        while i < n and s[i] == GS:
-            i += 1
-    if not elements:
+    pos = 0
+    values: dict[str, str] = {}
+    match = _TOKEN.match
+    while pos < n:
+        m = match(s, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        group = m.lastindex
+        ai = _TOKEN_AI[group]  # type: ignore[index]
+        value = m.group(group)  # type: ignore[arg-type]
+        seen = values.setdefault(ai, value)  # type: ignore[arg-type]
+        if seen is not value and seen != value:
+            raise conflicting(ai, raw)  # type: ignore[arg-type]
+    if not values:
         return None
-    return build_gs1(elements, raw, "element_string")
+    return build_gs1_values(values, raw, "element_string", syntax_checked=True)
 
 
 def digital_link(s: str, raw: str) -> ParsedCode | None:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from biip.gs1_application_identifiers import _GS1_APPLICATION_IDENTIFIERS
 
 from salamat.codes.checkdigit import has_valid_check_digit
-from salamat.codes.model import CodeError, CodeKind, ParsedCode
+from salamat.codes.model import CodeError, CodeKind, ParsedCode, new_parsed
 from salamat.core.i18n import gettext as _
 
 # biip's table of every GS1 AI (pattern, whether a separator must follow). Private in biip,
@@ -67,12 +67,21 @@ def _error(code: str, message: str, raw: str, **details: str) -> CodeError:
     return CodeError(code, message, raw=raw, details=details)
 
 
+# GTINs repeat (a warehouse sees a few thousand products): remember which passed the check.
+_GOOD_GTINS: set[str] = set()
+
+
 def check_gtin14(gtin: str, raw: str) -> str:
     """`gtin` if it is 14 digits with a right check digit; else the precise CodeError."""
+    if gtin in _GOOD_GTINS:
+        return gtin
     if len(gtin) != 14 or not (gtin.isascii() and gtin.isdigit()):
         raise _error("bad_gtin", _("The GTIN must have 14 digits."), raw, gtin=gtin)
     if not has_valid_check_digit(gtin):
         raise _error("bad_check_digit", _("The check digit of the GTIN is wrong."), raw, gtin=gtin)
+    if len(_GOOD_GTINS) > 200_000:
+        _GOOD_GTINS.clear()
+    _GOOD_GTINS.add(gtin)
     return gtin
 
 
@@ -130,17 +139,29 @@ def build_gs1(elements: list[tuple[str, str]], raw: str, source: str) -> ParsedC
     Identity is AI 00 (an SSCC) or AI 01 + AI 21 (an SGTIN); batch (10) and expiry (17)
     are data; everything else (91/92/93 verification tails, 11, 240, 710…) goes to `extra`.
     """
-    if not elements:
-        raise _error("empty", _("The code is empty."), raw)
     values: dict[str, str] = {}
     for ai, value in elements:
         seen = values.get(ai)
         if seen is None:
             values[ai] = value
         elif seen != value:
-            raise _error(
-                "unknown_format", _("The code holds two different values for one element."), raw, ai=ai
-            )
+            raise conflicting(ai, raw)
+    return build_gs1_values(values, raw, source)
+
+
+def conflicting(ai: str, raw: str) -> CodeError:
+    return _error("unknown_format", _("The code holds two different values for one element."), raw, ai=ai)
+
+
+def build_gs1_values(
+    values: dict[str, str], raw: str, source: str, *, syntax_checked: bool = False
+) -> ParsedCode:
+    """`build_gs1` for element strings already in a dict by AI (consumed: pass a fresh dict).
+
+    `syntax_checked`: the caller's tokenizer already matched every value against its AI's
+    syntax (the fast path); check digits and calendar dates are verified all the same."""
+    if not values:
+        raise _error("empty", _("The code is empty."), raw)
     sscc = values.pop("00", None)
     gtin = values.pop("01", None)
     serial = values.pop("21", None)
@@ -151,15 +172,16 @@ def build_gs1(elements: list[tuple[str, str]], raw: str, source: str) -> ParsedC
         check_sscc(sscc, raw)
     if gtin is not None:
         check_gtin14(gtin, raw)
-    if serial is not None:
-        check_serial(serial, raw)
-    if batch is not None and SERIAL_RE.fullmatch(batch) is None:
-        raise _error("unknown_format", _("The batch number has a wrong form."), raw, ai="10")
+    if not syntax_checked:
+        if serial is not None:
+            check_serial(serial, raw)
+        if batch is not None and SERIAL_RE.fullmatch(batch) is None:
+            raise _error("unknown_format", _("The batch number has a wrong form."), raw, ai="10")
     expiry = date_value("17", expiry_raw, raw) if expiry_raw is not None else None
     for ai, value in values.items():
         if ai in DATE_AIS:
             date_value(ai, value, raw)
-        else:
+        elif not syntax_checked:
             _check_value(ai, value, raw)
 
     if sscc is not None:
@@ -169,7 +191,7 @@ def build_gs1(elements: list[tuple[str, str]], raw: str, source: str) -> ParsedC
             extra["01"] = gtin
         if serial is not None:
             extra["21"] = serial
-        return ParsedCode(
+        return new_parsed(
             kind=CodeKind.SSCC,
             key="00/" + sscc,
             sscc=sscc,
@@ -188,7 +210,7 @@ def build_gs1(elements: list[tuple[str, str]], raw: str, source: str) -> ParsedC
             raw,
             gtin=gtin,
         )
-    return ParsedCode(
+    return new_parsed(
         kind=CodeKind.SGTIN,
         key=f"01/{gtin}/21/{serial}",
         gtin=gtin,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 
@@ -56,3 +56,16 @@ class CodeError(ValidationFailed):
     def __init__(self, code: str, message: str = "", *, raw: str = "", details: dict | None = None):
         super().__init__(code, message, details={"raw": raw[:200], **(details or {})})
         self.raw = raw
+
+
+_DEFAULTS = {f.name: f.default for f in fields(ParsedCode) if f.default is not MISSING}
+
+
+def new_parsed(**values) -> ParsedCode:
+    """A ParsedCode built without the frozen dataclass __init__ (one setattr per field): the
+    fast path makes tens of thousands per request. `extra` must be passed (a fresh dict)."""
+    obj = object.__new__(ParsedCode)
+    state = obj.__dict__
+    state.update(_DEFAULTS)
+    state.update(values)
+    return obj
