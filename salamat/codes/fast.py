@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from salamat.codes.gs1 import AI_TABLE, build_gs1, build_gs1_values, conflicting
+from salamat.codes.gs1 import AI_TABLE, build_gs1, build_gs1_values, check_serial, conflicting
 from salamat.codes.model import ParsedCode
 
 GS = "\x1d"
@@ -33,6 +33,7 @@ _TOKEN = re.compile(
     r"|17([0-9]{6})|11([0-9]{6})|91(" + _C82 + r"{1,90})(?=\x1d|$)|92(" + _C82 + r"{1,90})(?=\x1d|$)"
     r"|93(" + _C82 + r"{1,90})(?=\x1d|$)|00([0-9]{18})|15([0-9]{6})|16([0-9]{6}))\x1d*"
 )
+_C82_RUN = re.compile(_C82 + "*")
 _TOKEN_AI = (None, "01", "21", "10", "17", "11", "91", "92", "93", "00", "15", "16")
 
 
@@ -47,6 +48,8 @@ def element_string(s: str, raw: str) -> ParsedCode | None:
     while pos < n:
         m = match(s, pos)
         if m is None:
+            if s.startswith("21", pos):
+                _serial_beyond_repair(s, pos, raw)
             return None
         pos = m.end()
         group = m.lastindex
@@ -58,6 +61,15 @@ def element_string(s: str, raw: str) -> ParsedCode | None:
     if not values:
         return None
     return build_gs1_values(values, raw, "element_string", syntax_checked=True)
+
+
+def _serial_beyond_repair(s: str, pos: int, raw: str) -> None:
+    """A serial holding a character outside set 82 is wrong whichever way it is split
+    (biip would stop at that character and fail on "no such AI")."""
+    end = s.find(GS, pos + 2)
+    value = s[pos + 2 : end if end >= 0 else len(s)]
+    if value and _C82_RUN.fullmatch(value) is None:
+        check_serial(value, raw)
 
 
 def digital_link(s: str, raw: str) -> ParsedCode | None:

@@ -151,6 +151,10 @@ def _url(s: str, raw: str, sticker_host: str | None, use_fast: bool) -> ParsedCo
         found = fast.digital_link(s, raw)
         if found is not None:
             return found
+    # biip counts a trailing "/" as one more (empty) path segment.
+    end = min(i for i in (s.find("?"), s.find("#"), len(s)) if i >= 0)
+    if end > 0 and s[end - 1] == "/":
+        s = s[: end - 1] + s[end:]
     return reference.digital_link(s, raw)
 
 
