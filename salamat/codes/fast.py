@@ -63,6 +63,26 @@ def element_string(s: str, raw: str) -> ParsedCode | None:
     return build_gs1_values(values, raw, "element_string", syntax_checked=True)
 
 
+_HRI_PART = re.compile(r"\((\d{2,4})\)([^(]+)")
+
+
+def hri(s: str, raw: str) -> ParsedCode | None:
+    """The human-readable form ``(01)…(21)…`` (whitespace ignored, as biip does), or None."""
+    s = "".join(s.split())
+    pos = 0
+    values: dict[str, str] = {}
+    for m in _HRI_PART.finditer(s):
+        ai, value = m.groups()
+        if m.start() != pos or ai not in AI_TABLE:
+            return None
+        if values.setdefault(ai, value) != value:
+            raise conflicting(ai, raw)
+        pos = m.end()
+    if pos != len(s) or not values:
+        return None
+    return build_gs1_values(values, raw, "hri")
+
+
 def _serial_beyond_repair(s: str, pos: int, raw: str) -> None:
     """A serial holding a character outside set 82 is wrong whichever way it is split
     (biip would stop at that character and fail on "no such AI")."""

@@ -96,7 +96,7 @@ def _standard(s: str, raw: str, sticker_host: str | None, use_fast: bool) -> Par
     if "0" <= first <= "9" or first == GS:
         return _gs1_string(s.lstrip(GS), raw, use_fast)
     if first == "(":
-        return _hri(s, raw)
+        return _hri(s, raw, use_fast)
     head = s[:8].lower()
     if head.startswith(("https://", "http://")):
         return _url(s, raw, sticker_host, use_fast)
@@ -139,7 +139,11 @@ def _gs1_string(s: str, raw: str, use_fast: bool) -> ParsedCode:
     return reference.element_string(s, raw)
 
 
-def _hri(s: str, raw: str) -> ParsedCode:
+def _hri(s: str, raw: str, use_fast: bool) -> ParsedCode:
+    if use_fast:
+        found = fast.hri(s, raw)
+        if found is not None:
+            return found
     return reference.hri(s, raw)
 
 

@@ -200,6 +200,22 @@ def test_fast_path_and_biip_agree_on_digital_links(code, host):
 
 
 @SETTINGS
+@given(code=sgtins(), spaced=st.booleans())
+def test_fast_path_and_biip_agree_on_hri(code, spaced):
+    assume(all("(" not in v for _ai, v in elements_of(code)))
+    text = render_hri(code).replace("(", " (") if spaced else render_hri(code)
+    quick = fast.hri(text, text)
+    assert quick is not None
+    slow = parse_reference(text)
+    assert (quick.key, quick.batch, quick.expiry, quick.extra) == (
+        slow.key,
+        slow.batch,
+        slow.expiry,
+        slow.extra,
+    )
+
+
+@SETTINGS
 @given(code=sgtins(with_extras=False), mutation=st.data())
 def test_fast_path_and_biip_agree_on_errors_too(code, mutation):
     # given a valid DataMatrix string with one character changed, dropped or added
