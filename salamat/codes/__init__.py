@@ -23,6 +23,11 @@ so are verification tails (AI 91/92/93, EAEU crypto codes) and any other AI, kep
 ``extra`` by AI. A plain GTIN/EAN with no serial is refused with ``needs_sticker``: it names
 a product, not a package.
 
+Scanner mishaps undone when the reading is unambiguous: a symbology identifier in front,
+FNC1 sent as a leading GS, GS typed as ``<GS>``/``~``/``|``/``^``/``#``/``@``/``\\x1d``…
+(see `normalise`), and a whole code typed through the Russian keyboard layout ("ФИС" for
+"ABC"; Cyrillic can never be GS1 data).
+
 Errors: ``empty``, ``too_long`` (> 512 characters), ``unknown_format``, ``bad_check_digit``,
 ``missing_serial``, ``bad_date``, ``bad_gtin``, ``bad_serial``, ``bad_sscc``,
 ``needs_sticker``.

@@ -54,3 +54,21 @@ def normalise_separators(s: str) -> str:
     if len(chars) > 1 or kinds:
         raise AmbiguousSeparators(s)
     return s.replace(chars[0], GS)
+
+
+# A keyboard-wedge scanner types key presses, so with the Russian (ЙЦУКЕН) layout active it
+# types "ФИС" for "ABC" — common on computers in the region. Cyrillic letters are outside
+# set 82 and can never be GS1 data, so a string holding them is read back key by key.
+_RU_KEYS = "йцукенгшщзхъфывапролджэячсмитьбю.ё" + "ЙЦУКЕНГШЩЗХЪФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,Ё" + '"№;:?/'
+_US_KEYS = "qwertyuiop[]asdfghjkl;'zxcvbnm,./`" + 'QWERTYUIOP{}ASDFGHJKL:"ZXCVBNM<>?~' + "@#$^&|"
+RU_TO_US = str.maketrans(_RU_KEYS, _US_KEYS)
+US_TO_RU = str.maketrans(_US_KEYS, _RU_KEYS)
+
+
+def from_russian_layout(s: str) -> str | None:
+    """`s` as the keys pressed would read on a US layout, when `s` was visibly typed with the
+    Russian layout (it holds Cyrillic letters); None otherwise."""
+    if s.isascii() or not any("\u0400" <= c <= "\u04ff" for c in s):
+        return None
+    fixed = s.translate(RU_TO_US)
+    return fixed if fixed.isascii() else None

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from salamat.codes import fast, reference
 from salamat.codes.checkdigit import has_valid_check_digit
 from salamat.codes.epc import parse_epc_urn
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
-from salamat.codes.normalise import AmbiguousSeparators, normalise_separators, split_symbology
+from salamat.codes.normalise import (
+    AmbiguousSeparators,
+    from_russian_layout,
+    normalise_separators,
+    split_symbology,
+)
 from salamat.codes.schemes import SchemeSpec
 from salamat.codes.sticker import sticker_check_ok, sticker_serial_normalise
 from salamat.core.i18n import gettext as _
@@ -83,6 +89,14 @@ def _parse(raw: str, schemes: Sequence[SchemeSpec], sticker_host: str | None, us
                 found = spec.match(s, raw)
                 if found is not None:
                     return found
+        retyped = from_russian_layout(s)
+        if retyped is not None:
+            try:
+                found = _standard(retyped, raw, sticker_host, use_fast)
+            except CodeError:
+                pass
+            else:
+                return replace(found, source=found.source + "+ru_layout")
         raise exc from None
 
 

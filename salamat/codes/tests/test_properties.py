@@ -26,7 +26,7 @@ from salamat.codes import (
     sticker_url,
 )
 from salamat.codes.checkdigit import has_valid_check_digit
-from salamat.codes.normalise import normalise_separators, split_symbology
+from salamat.codes.normalise import US_TO_RU, normalise_separators, split_symbology
 from salamat.codes.tests.strategies import (
     CSET82,
     GS,
@@ -127,6 +127,19 @@ def test_sticker_serial_and_url_parse_back(spaces, lower, host):
         parsed = parse(raw)
         assert parsed.kind == CodeKind.STICKER
         assert parsed.key == f"sticker:{serial}"
+
+
+@SETTINGS
+@given(data=st.data(), code=sgtins(), host=hosts)
+def test_codes_typed_with_the_russian_keyboard_layout_parse_back(data, code, host):
+    # given a keyboard-wedge scanner on a computer with the Russian layout active
+    raw = data.draw(
+        st.sampled_from([render_element_string(code, symbology_id=True), render_digital_link(code, host)])
+    )
+    typed = raw.translate(US_TO_RU)
+    assume(typed != raw)
+    # when / then
+    same_package(parse(typed), code)
 
 
 # (2) The fast path and biip agree -----------------------------------------------------------
