@@ -28,13 +28,31 @@ _DL_ALL_PRIMARY |= {"255", "00", "253", "401", "402", "8003", "8004"}
 # say which AI matched (`lastindex`). Variable-length values must end at GS or at the end of
 # the string: a longer one, or one with a character outside set 82, is not ours to judge.
 _C82 = r"[!\"%-?A-Z_a-z]"
-_TOKEN = re.compile(
-    r"(?:01([0-9]{14})|21(" + _C82 + r"{1,20})(?=\x1d|$)|10(" + _C82 + r"{1,20})(?=\x1d|$)"
-    r"|17([0-9]{6})|11([0-9]{6})|91(" + _C82 + r"{1,90})(?=\x1d|$)|92(" + _C82 + r"{1,90})(?=\x1d|$)"
-    r"|93(" + _C82 + r"{1,90})(?=\x1d|$)|00([0-9]{18})|15([0-9]{6})|16([0-9]{6}))\x1d*"
-)
+_END = r"(?=\x1d|\Z)"
+_FAST_AIS = [
+    # Package and pallet identity, dates, batch and serial.
+    ("01", "[0-9]{14}"),
+    ("21", _C82 + "{1,20}" + _END),
+    ("10", _C82 + "{1,20}" + _END),
+    ("17", "[0-9]{6}"),
+    ("11", "[0-9]{6}"),
+    ("15", "[0-9]{6}"),
+    ("16", "[0-9]{6}"),
+    ("00", "[0-9]{18}"),
+    # Pallet labels: content GTIN and count.
+    ("02", "[0-9]{14}"),
+    ("37", "[0-9]{1,8}" + _END),
+    # Verification tails (EAEU crypto codes) and national reimbursement numbers.
+    ("91", _C82 + "{1,90}" + _END),
+    ("92", _C82 + "{1,90}" + _END),
+    ("93", _C82 + "{1,90}" + _END),
+    ("240", _C82 + "{1,30}" + _END),
+    ("241", _C82 + "{1,30}" + _END),
+    *[(f"71{d}", _C82 + "{1,20}" + _END) for d in "012345"],
+]
+_TOKEN = re.compile("(?:" + "|".join(f"{ai}({pattern})" for ai, pattern in _FAST_AIS) + ")\x1d*")
+_TOKEN_AI = (None, *(ai for ai, _pattern in _FAST_AIS))
 _C82_RUN = re.compile(_C82 + "*")
-_TOKEN_AI = (None, "01", "21", "10", "17", "11", "91", "92", "93", "00", "15", "16")
 
 
 def element_string(s: str, raw: str) -> ParsedCode | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -18,6 +19,8 @@ from salamat.codes.normalise import (
 from salamat.codes.schemes import SchemeSpec
 from salamat.codes.sticker import sticker_check_ok, sticker_serial_normalise
 from salamat.core.i18n import gettext as _
+
+logger = logging.getLogger(__name__)
 
 MAX_LENGTH = 512
 GS = "\x1d"
@@ -47,6 +50,9 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
             append(_parse(raw, schemes, sticker_host, True))
         except CodeError as exc:
             append(exc)
+        except Exception:  # noqa: BLE001 - one unreadable code must not sink a 50,000-code request
+            logger.exception("code parser failed on %r", raw[:200] if isinstance(raw, str) else raw)
+            append(_unknown(raw if isinstance(raw, str) else repr(raw)[:200]))
     return out
 
 

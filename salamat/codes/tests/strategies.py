@@ -59,7 +59,13 @@ extras = st.fixed_dictionaries(
         "92": tails,
         "93": st.text(CSET82, min_size=1, max_size=20),
         "11": dates.map(_yymmdd),
+        "240": st.text(CSET82, min_size=1, max_size=30),
+        "710": st.text(CSET82, min_size=1, max_size=20),
     },
+)
+pallet_extras = st.fixed_dictionaries(
+    {},
+    optional={"02": gtin14, "37": st.integers(1, 10**8 - 1).map(str)},
 )
 
 
@@ -85,9 +91,9 @@ def ssccs(draw) -> ParsedCode:
         kind=CodeKind.SSCC,
         key=f"00/{sscc}",
         sscc=sscc,
-        batch=None,
+        batch=draw(st.none() | batches),
         expiry=draw(st.none() | dates),
-        extra={},
+        extra=draw(pallet_extras),
     )
 
 
@@ -102,7 +108,7 @@ def elements_of(code: ParsedCode) -> list[tuple[str, str]]:
     return out  # type: ignore[return-value]
 
 
-FIXED_LENGTH = {"00", "01", "11", "17"}
+FIXED_LENGTH = {"00", "01", "02", "11", "17"}
 
 
 @st.composite

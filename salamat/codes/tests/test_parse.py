@@ -251,3 +251,21 @@ def test_parse_many_keeps_order_and_returns_errors_in_place():
 def test_parse_many_rejects_unknown_options():
     with pytest.raises(TypeError):
         parse_many([], sticker_hots="x")
+
+
+def test_parse_many_turns_a_parser_bug_into_a_refusal(monkeypatch):
+    # given a parser that fails in an unforeseen way on one code
+    from salamat.codes import parser
+
+    real = parser._standard
+
+    def flaky(s, *args):
+        if s == "boom":
+            raise IndexError("bug")
+        return real(s, *args)
+
+    monkeypatch.setattr(parser, "_standard", flaky)
+    # when / then: the other codes are still read and the bad one is refused, not raised
+    results = parse_many(["boom", f"01{GTIN}21A"])
+    assert results[0].code == "unknown_format"
+    assert results[1].key == f"01/{GTIN}/21/A"
