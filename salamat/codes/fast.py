@@ -11,7 +11,6 @@ prove that both paths agree wherever the fast path answers.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from salamat.codes.gs1 import AI_TABLE, build_gs1, build_gs1_values, check_serial, conflicting
 from salamat.codes.model import ParsedCode
@@ -110,6 +109,27 @@ def _serial_beyond_repair(s: str, pos: int, raw: str) -> None:
         check_serial(value, raw)
 
 
+_HEX = {f"{i:02x}": chr(i) for i in range(128)} | {f"{i:02X}": chr(i) for i in range(128)}
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _unquote(value: str) -> str | None:
+    """Percent-decoding for ASCII (urllib's unquote is general and slow); None when an
+    escape encodes a byte >= 0x80 (never valid GS1 data: left to biip to refuse)."""
+    parts = value.split("%")
+    out = [parts[0]]
+    for part in parts[1:]:
+        char = _HEX.get(part[:2])
+        if char is not None:
+            out.append(char)
+            out.append(part[2:])
+        elif len(part) >= 2 and part[0] in _HEX_DIGITS and part[1] in _HEX_DIGITS:
+            return None
+        else:
+            out.append("%" + part)  # not an escape: kept as typed, as unquote does
+    return "".join(out)
+
+
 def digital_link(s: str, raw: str) -> ParsedCode | None:
     """A GS1 Digital Link URI on 01 or 00 (any host, any path prefix), or None."""
     if not s.isascii():
@@ -144,7 +164,9 @@ def digital_link(s: str, raw: str) -> ParsedCode | None:
             return None
         value = segments[k + 1]
         if "%" in value:
-            value = unquote(value)
+            value = _unquote(value)
+            if value is None:
+                return None
         if ai == "01" and len(value) in (8, 12, 13):
             value = value.zfill(14)
         elements.append((ai, value))
@@ -154,5 +176,9 @@ def digital_link(s: str, raw: str) -> ParsedCode | None:
             # Non-AI parameters (linkType, utm_…) are not data; an empty value is no value.
             if not value or key not in AI_TABLE:
                 continue
-            elements.append((key, unquote(value) if "%" in value else value))
+            if "%" in value:
+                value = _unquote(value)
+                if value is None:
+                    return None
+            elements.append((key, value))
     return build_gs1(elements, raw, "digital_link")

@@ -317,3 +317,19 @@ def test_mangled_codes_only_ever_raise_code_error(data, code):
 def test_non_strings_are_refused_not_crashed():
     results = parse_many([None, b"0104601234567893211", 42])  # type: ignore[list-item]
     assert [r.code for r in results] == ["unknown_format"] * 3  # type: ignore[union-attr]
+
+
+@SETTINGS
+@given(st.text(max_size=30))
+def test_fast_unquote_matches_urllib_for_ascii(text):
+    from urllib.parse import quote, unquote
+
+    from salamat.codes.fast import _unquote
+
+    for value in (text, quote(text, safe="")):
+        ours = _unquote(value)
+        theirs = unquote(value)
+        if ours is None:
+            assert not theirs.isascii()  # a byte >= 0x80 was encoded: never GS1 data
+        else:
+            assert ours == theirs
