@@ -50,7 +50,7 @@ _FAST_AIS = [
     *[(f"71{d}", _C82 + "{1,20}" + _END) for d in "012345"],
 ]
 _TOKEN = re.compile("(?:" + "|".join(f"{ai}({pattern})" for ai, pattern in _FAST_AIS) + ")\x1d*")
-_TOKEN_AI = (None, *(ai for ai, _pattern in _FAST_AIS))
+_TOKEN_AI: tuple[str, ...] = ("", *(ai for ai, _pattern in _FAST_AIS))
 _C82_RUN = re.compile(_C82 + "*")
 
 
@@ -69,12 +69,11 @@ def element_string(s: str, raw: str) -> ParsedCode | None:
                 _serial_beyond_repair(s, pos, raw)
             return None
         pos = m.end()
-        group = m.lastindex
-        ai = _TOKEN_AI[group]  # type: ignore[index]
-        value = m.group(group)  # type: ignore[arg-type]
-        seen = values.setdefault(ai, value)  # type: ignore[arg-type]
-        if seen is not value and seen != value:
-            raise conflicting(ai, raw)  # type: ignore[arg-type]
+        group = m.lastindex or 0
+        ai = _TOKEN_AI[group]
+        value = m.group(group)
+        if values.setdefault(ai, value) != value:
+            raise conflicting(ai, raw)
     if not values:
         return None
     return build_gs1_values(values, raw, "element_string", syntax_checked=True)

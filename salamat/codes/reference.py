@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from biip import ParseConfig, ParseError
+from biip import ParseConfig
 from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_messages import GS1Message
 
@@ -46,7 +46,7 @@ def element_string(s: str, raw: str) -> ParsedCode:
     """An element string (GS separators already normalised) read by biip."""
     try:
         message = GS1Message.parse(s, config=_CONFIG)
-    except (ParseError, ValueError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - biip is a boundary: any failure means unreadable
         raise _mapped(exc, raw) from None
     elements = [(e.ai.ai, e.value) for e in message.element_strings]
     return build_gs1(elements, raw, "element_string")
@@ -56,7 +56,7 @@ def hri(s: str, raw: str) -> ParsedCode:
     """The human-readable form ``(01)…(21)…`` read by biip."""
     try:
         message = GS1Message.parse_hri(s, config=_CONFIG)
-    except (ParseError, ValueError, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - biip is a boundary: any failure means unreadable
         raise _mapped(exc, raw) from None
     elements = [(e.ai.ai, e.value) for e in message.element_strings]
     return build_gs1(elements, raw, "hri")
@@ -66,7 +66,7 @@ def digital_link(s: str, raw: str) -> ParsedCode:
     """A GS1 Digital Link URI read by biip (the compressed form is not supported: unknown_format)."""
     try:
         uri = GS1DigitalLinkURI.parse(s, config=_CONFIG)
-    except (ParseError, ValueError, IndexError, StopIteration) as exc:
+    except Exception as exc:  # noqa: BLE001 - biip is a boundary: any failure means unreadable
         raise _mapped(exc, raw) from None
     elements = [(e.ai.ai, e.value) for e in uri.element_strings]
     return build_gs1(elements, raw, "digital_link")
