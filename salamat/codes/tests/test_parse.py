@@ -269,3 +269,17 @@ def test_parse_many_turns_a_parser_bug_into_a_refusal(monkeypatch):
     results = parse_many(["boom", f"01{GTIN}21A"])
     assert results[0].code == "unknown_format"
     assert results[1].key == f"01/{GTIN}/21/A"
+
+
+def test_parse_many_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    assert gc.isenabled()
+    parse_many([f"01{GTIN}21A", "bad"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_many([f"01{GTIN}21A"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
