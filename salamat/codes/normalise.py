@@ -7,7 +7,10 @@
   real GS, and exactly one kind of substitute occurs. Single-character substitutes
   (``~ | ^ # @``, ␝) are outside GS1 character set 82, so they can never be data; the
   textual ones (``<GS>``, ``{GS}``, ``\\x1d``, ``\\u001d``, ``^]``…) are what scanner set-up
-  tools and escaped logs produce.
+  tools and escaped logs produce. ``<GS>``, ``<FNC1>`` and ``<0x1D>`` are made of set-82
+  characters, so a serial *could* hold them; none does in practice, while scanners send
+  them every day, so they are read as separators (the property tests keep them out of
+  generated values for that reason).
 """
 
 from __future__ import annotations
@@ -15,9 +18,6 @@ from __future__ import annotations
 import re
 
 GS = "\x1d"
-
-# Symbology identifiers that announce GS1 data (ISO/IEC 15424 + GS1 GenSpecs 5.4.6).
-GS1_SYMBOLOGIES = frozenset({"d2", "C1", "Q3", "e0", "J1"})
 
 # Textual stand-ins for GS, matched case-insensitively. The longer ones come first so that
 # the single "^" never eats the "^" of "^]".
