@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from enum import StrEnum
 
@@ -42,6 +42,9 @@ class ParsedCode:
     scheme: str | None = None  # for OTHER/STICKER
     extra: dict[str, str] = field(default_factory=dict)  # other AIs (e.g. "91", "92", "93", "11")
     raw: str = ""
+    # How the code was written: "element_string", "hri", "digital_link", "epc_urn", "plain_sscc",
+    # "sticker_url", "sticker_serial", "scheme". Diagnostic only, never identity.
+    source: str = ""
 
 
 class CodeError(ValidationFailed):
@@ -53,3 +56,16 @@ class CodeError(ValidationFailed):
     def __init__(self, code: str, message: str = "", *, raw: str = "", details: dict | None = None):
         super().__init__(code, message, details={"raw": raw[:200], **(details or {})})
         self.raw = raw
+
+
+_DEFAULTS = {f.name: f.default for f in fields(ParsedCode) if f.default is not MISSING}
+
+
+def new_parsed(**values) -> ParsedCode:
+    """A ParsedCode built without the frozen dataclass __init__ (one setattr per field): the
+    fast path makes tens of thousands per request. `extra` must be passed (a fresh dict)."""
+    obj = object.__new__(ParsedCode)
+    state = obj.__dict__
+    state.update(_DEFAULTS)
+    state.update(values)
+    return obj

@@ -1,0 +1,183 @@
+"""The strict fast path for the dominant forms (pure).
+
+biip reads ~3,000 codes/s; a warehouse request carries 10,000–50,000. Almost all of them
+are a GS1 DataMatrix element string (01 + 21, maybe 10/17/11 and the 91/92/93 verification
+tails, any order, GS-separated) or a GS1 Digital Link URI on 01/21. These functions read
+exactly those, with every check (check digits, dates, character set) done by `build_gs1`,
+and return None for anything else so that the caller falls back to biip. The property tests
+prove that both paths agree wherever the fast path answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from salamat.codes.gs1 import AI_TABLE, build_gs1, build_gs1_values, check_serial, conflicting
+from salamat.codes.model import ParsedCode
+
+GS = "\x1d"
+_DL_PRIMARY = frozenset({"01", "00"})
+_DL_QUALIFIERS = frozenset({"01", "00", "10", "21", "22"})
+# Every primary key biip knows in a Digital Link path: the first one found ends the prefix.
+_DL_ALL_PRIMARY = frozenset({"01", "8006", "8013", "8010", "414", "415", "417", "8017", "8018"})
+_DL_ALL_PRIMARY |= {"255", "00", "253", "401", "402", "8003", "8004"}
+
+
+# One token = one element string of a common AI, with the GS that ends it. Group numbers
+# say which AI matched (`lastindex`). Variable-length values must end at GS or at the end of
+# the string: a longer one, or one with a character outside set 82, is not ours to judge.
+_C82 = r"[!\"%-?A-Z_a-z]"
+_END = r"(?=\x1d|\Z)"
+_FAST_AIS = [
+    # Package and pallet identity, dates, batch and serial.
+    ("01", "[0-9]{14}"),
+    ("21", _C82 + "{1,20}" + _END),
+    ("10", _C82 + "{1,20}" + _END),
+    ("17", "[0-9]{6}"),
+    ("11", "[0-9]{6}"),
+    ("15", "[0-9]{6}"),
+    ("16", "[0-9]{6}"),
+    ("00", "[0-9]{18}"),
+    # Pallet labels: content GTIN and count.
+    ("02", "[0-9]{14}"),
+    ("37", "[0-9]{1,8}" + _END),
+    # Verification tails (EAEU crypto codes) and national reimbursement numbers.
+    ("91", _C82 + "{1,90}" + _END),
+    ("92", _C82 + "{1,90}" + _END),
+    ("93", _C82 + "{1,90}" + _END),
+    ("240", _C82 + "{1,30}" + _END),
+    ("241", _C82 + "{1,30}" + _END),
+    *[(f"71{d}", _C82 + "{1,20}" + _END) for d in "012345"],
+]
+_TOKEN = re.compile("(?:" + "|".join(f"{ai}({pattern})" for ai, pattern in _FAST_AIS) + ")\x1d*")
+_TOKEN_AI: tuple[str, ...] = ("", *(ai for ai, _pattern in _FAST_AIS))
+_C82_RUN = re.compile(_C82 + "*")
+
+
+def element_string(s: str, raw: str) -> ParsedCode | None:
+    """An element string of the common AIs with GS separators, or None (not for us)."""
+    if not s.isascii():
+        return None
+    n = len(s)
+    pos = 0
+    values: dict[str, str] = {}
+    match = _TOKEN.match
+    while pos < n:
+        m = match(s, pos)
+        if m is None:
+            if s.startswith("21", pos):
+                _serial_beyond_repair(s, pos, raw)
+            return None
+        pos = m.end()
+        group = m.lastindex or 0
+        ai = _TOKEN_AI[group]
+        value = m.group(group)
+        if values.setdefault(ai, value) != value:
+            raise conflicting(ai, raw)
+    if not values:
+        return None
+    return build_gs1_values(values, raw, "element_string", syntax_checked=True)
+
+
+_HRI_PART = re.compile(r"\((\d{2,4})\)([^(]+)")
+
+
+def hri(s: str, raw: str) -> ParsedCode | None:
+    """The human-readable form ``(01)…(21)…`` (whitespace ignored, as biip does), or None."""
+    s = "".join(s.split())
+    pos = 0
+    values: dict[str, str] = {}
+    for m in _HRI_PART.finditer(s):
+        ai, value = m.groups()
+        if m.start() != pos or ai not in AI_TABLE:
+            return None
+        if values.setdefault(ai, value) != value:
+            raise conflicting(ai, raw)
+        pos = m.end()
+    if pos != len(s) or not values:
+        return None
+    return build_gs1_values(values, raw, "hri")
+
+
+def _serial_beyond_repair(s: str, pos: int, raw: str) -> None:
+    """A serial holding a character outside set 82 is wrong whichever way it is split
+    (biip would stop at that character and fail on "no such AI")."""
+    end = s.find(GS, pos + 2)
+    value = s[pos + 2 : end if end >= 0 else len(s)]
+    if value and _C82_RUN.fullmatch(value) is None:
+        check_serial(value, raw)
+
+
+_HEX = {f"{i:02x}": chr(i) for i in range(128)} | {f"{i:02X}": chr(i) for i in range(128)}
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def _unquote(value: str) -> str | None:
+    """Percent-decoding for ASCII (urllib's unquote is general and slow); None when an
+    escape encodes a byte >= 0x80 (never valid GS1 data: left to biip to refuse)."""
+    parts = value.split("%")
+    out = [parts[0]]
+    for part in parts[1:]:
+        char = _HEX.get(part[:2])
+        if char is not None:
+            out.append(char)
+            out.append(part[2:])
+        elif len(part) >= 2 and part[0] in _HEX_DIGITS and part[1] in _HEX_DIGITS:
+            return None
+        else:
+            out.append("%" + part)  # not an escape: kept as typed, as unquote does
+    return "".join(out)
+
+
+def digital_link(s: str, raw: str) -> ParsedCode | None:
+    """A GS1 Digital Link URI on 01 or 00 (any host, any path prefix), or None."""
+    if not s.isascii():
+        return None
+    scheme_end = s.find("://")
+    if scheme_end < 0:
+        return None
+    rest = s[scheme_end + 3 :]
+    hash_at = rest.find("#")
+    if hash_at >= 0:
+        rest = rest[:hash_at]
+    query = ""
+    query_at = rest.find("?")
+    if query_at >= 0:
+        query = rest[query_at + 1 :]
+        rest = rest[:query_at]
+    slash = rest.find("/")
+    if slash < 0:
+        return None
+    segments = rest[slash + 1 :].split("/")
+    if segments[-1] == "":
+        segments.pop()
+    start = next((i for i, segment in enumerate(segments) if segment in _DL_ALL_PRIMARY), -1)
+    if start < 0:
+        return None
+    if segments[start] not in _DL_PRIMARY or (len(segments) - start) % 2:
+        return None
+    elements: list[tuple[str, str]] = []
+    for k in range(start, len(segments), 2):
+        ai = segments[k]
+        if ai not in _DL_QUALIFIERS or (k > start and ai in _DL_PRIMARY):
+            return None
+        value = segments[k + 1]
+        if "%" in value:
+            value = _unquote(value)
+            if value is None:
+                return None
+        if ai == "01" and len(value) in (8, 12, 13):
+            value = value.zfill(14)
+        elements.append((ai, value))
+    if query:
+        for part in query.split("&"):
+            key, _eq, value = part.partition("=")
+            # Non-AI parameters (linkType, utm_…) are not data; an empty value is no value.
+            if not value or key not in AI_TABLE:
+                continue
+            if "%" in value:
+                value = _unquote(value)
+                if value is None:
+                    return None
+            elements.append((key, value))
+    return build_gs1(elements, raw, "digital_link")
