@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "ninja",
     "salamat.core",
     "salamat.accounts",
+    "salamat.codes",
     "salamat.registry",
     "salamat.traceability",
     "salamat.tunduk",
