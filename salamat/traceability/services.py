@@ -690,7 +690,7 @@ def packages_introduce(
             if refusal is None and the_expiry < on:
                 refusal = Refusal.EXPIRED
             if refusal is not None:
-                errors.append(_error(raw, refusal))
+                errors.append(_error(raw, refusal, key=key))
             elif row is None:
                 new.append((key, product.pk, the_batch[:20], the_expiry, snap.flags))
             else:
