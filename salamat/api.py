@@ -27,3 +27,4 @@ from salamat.registry.api import router as registry_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", registry_router)
+api.add_router("/", "salamat.traceability.api.router")
