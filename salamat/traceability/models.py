@@ -163,12 +163,22 @@ class Package(models.Model):
 
     Indexes are kept to what the queries need, because every index is rewritten on
     every state change: the key (lookups, one per scan), the owner (stock), the
-    product (recalls, availability, stats) and the container (packed boxes only)."""
+    product (recalls, availability, stats) and the container (packed boxes only).
+
+    The references carry no database FOREIGN KEY constraint: each would add a
+    deferred trigger check per row to every 50,000-row COPY and every change of owner.
+    The services resolve every id they write in the same transaction (product from the
+    registry, owner from the actor, site from its organisation), and Django's
+    `on_delete=PROTECT` still refuses to delete a referenced organisation or product."""
 
     id = models.BigAutoField(primary_key=True)
     key = models.CharField(_("key"), max_length=128, unique=True)  # canonical: 01/<gtin14>/21/<serial>
     product = models.ForeignKey(
-        "registry.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+        "registry.Product",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("product"),
+        db_constraint=False,
     )
     batch = models.CharField(_("batch"), max_length=20)
     expiry = models.DateField(_("expiry"))
@@ -182,16 +192,33 @@ class Package(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("owner"),
+        db_constraint=False,
     )
     site = models.ForeignKey(
-        "registry.Site", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        "registry.Site",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # The owner before the last change of ownership: whom a return goes back to.
     previous_owner = models.ForeignKey(
-        "registry.Organization", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        "registry.Organization",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     container = models.ForeignKey(
-        Container, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        Container,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     # Units left after partial sales; NULL while the package is whole.
     remaining_units = models.IntegerField(_("remaining units"), null=True, blank=True)

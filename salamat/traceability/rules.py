@@ -189,7 +189,7 @@ SEVERITY: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """What the rules need to know about one package."""
+    """What the rules need to know about one package (plain ints are accepted for the enums)."""
 
     state: State
     owner_id: int | None = None
@@ -221,6 +221,7 @@ def check(
 
     `snapshot` None means the code is unknown. `addressed_to` is the receiver of the
     shipment being accepted or rejected; `units` the number of units sold."""
+    # Called once per code of requests of 50,000 codes: plain int comparisons, no enum arithmetic.
     snap = snapshot or UNKNOWN
     rule = TRANSITIONS[operation]
     if snap.state not in rule.sources:
@@ -229,16 +230,12 @@ def check(
         return Refusal.NOT_OWNER
     if rule.who is Who.RECEIVER and addressed_to != actor_org:
         return Refusal.NOT_ADDRESSED_TO_YOU
-    if (
-        rule.who is Who.INTRODUCER
-        and snap.state is State.REGISTERED
-        and snap.owner_id not in (None, actor_org)
-    ):
+    if rule.who is Who.INTRODUCER and snap.state == _REGISTERED and snap.owner_id not in (None, actor_org):
         return Refusal.NOT_OWNER
-    if rule.stopped_by_flags:
-        if snap.flags & Flag.RECALLED:
+    if rule.stopped_by_flags and snap.flags:
+        if snap.flags & _RECALLED:
             return Refusal.RECALLED
-        if snap.flags & Flag.BLOCKED:
+        if snap.flags & _BLOCKED:
             return Refusal.BLOCKED
     if rule.stopped_by_expiry and snap.expiry is not None and snap.expiry < on:
         return Refusal.EXPIRED
@@ -251,16 +248,19 @@ def check(
     return None
 
 
+_REGISTERED, _RECALLED, _BLOCKED = int(State.REGISTERED), int(Flag.RECALLED), int(Flag.BLOCKED)
+
+
 def _wrong_state(operation: Operation, snap: Snapshot) -> Refusal:
     if operation is Operation.INTRODUCE:
         return Refusal.ALREADY_INTRODUCED
-    if snap.state is State.NONE:
+    if snap.state == State.NONE:
         return Refusal.NEVER_INTRODUCED
-    if snap.state is State.REGISTERED:
+    if snap.state == State.REGISTERED:
         return Refusal.NOT_YET_INTRODUCED
-    if snap.state is State.WITHDRAWN:
-        return Refusal.ALREADY_SOLD if snap.reason is Reason.SOLD else Refusal.WITHDRAWN
-    if snap.state is State.IN_TRANSIT:
+    if snap.state == State.WITHDRAWN:
+        return Refusal.ALREADY_SOLD if snap.reason == Reason.SOLD else Refusal.WITHDRAWN
+    if snap.state == State.IN_TRANSIT:
         return Refusal.IN_TRANSIT
     return Refusal.NOT_IN_TRANSIT  # accept/reject of a package in circulation
 
@@ -284,7 +284,7 @@ def apply(operation: Operation, snapshot: Snapshot, *, units: int | None = None)
         if left > 0:  # partially sold: stays in circulation with what is left
             return Outcome(State.IN_CIRCULATION, Reason.NONE, left)
         return Outcome(State.WITHDRAWN, Reason.SOLD, 0)
-    target = rule.target if rule.target is not None else snapshot.state
+    target = rule.target if rule.target is not None else State(snapshot.state)
     reason = rule.reason if target is State.WITHDRAWN else Reason.NONE
     return Outcome(target, reason, snapshot.remaining_units)
 

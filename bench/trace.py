@@ -1,0 +1,242 @@
+"""Traceability benchmark: bulk operations through the real services, next to bare COPY.
+
+    scripts/with-postgres.sh .venv/bin/python -m bench.trace [--packages N] [--chunk 10000] [--lookup]
+
+Introduces, ships, accepts and sells N packages in requests of `--chunk` codes through
+the same services the API calls (parsing, rules, alerts, audit, idempotency records), and
+prints package-events per second for each operation next to a baseline measured in the
+same run: the same (event, package) rows — plus the package rows for introduction and the
+shipment items for shipping — written by a bare psycopg binary COPY into tables with the
+same columns and indexes. `--lookup` measures package lookup by key at 10 k and 1 M packages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC
+
+GS = "\x1d"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("SALAMAT_MODE", "test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salamat.settings_test")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    if not settings.IS_POSTGRES:
+        sys.exit("bench.trace needs PostgreSQL: run it under scripts/with-postgres.sh (DATABASE_URL)")
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _world(tag: str):
+    """An importer, a pharmacy and a product with a GTIN, fresh for this run."""
+    from datetime import date
+
+    from salamat.accounts.roles import roles_for_organization_type
+    from salamat.codes.checkdigit import gs1_check_digit
+    from salamat.core.actors import Actor
+    from salamat.registry.models import Organization, Product, ProductGtin, Site
+
+    def org(kind: str, n: int) -> Organization:
+        o = Organization.objects.create(
+            name=f"Bench {kind} {tag}", org_type=kind, tax_id=f"{random.randrange(10**13, 10**14)}",
+            status="active", region="bishkek",
+        )  # fmt: skip
+        Site.objects.create(organization=o, name=f"{o.name} site", address="Bench st. 1", region="bishkek")
+        return o
+
+    importer, pharmacy = org("importer", 1), org("pharmacy", 2)
+    product = Product.objects.create(
+        registration_number=f"KG-BENCH-{tag}", registered_on=date(2020, 1, 1), trade_name="Benchomycin",
+        inn="benchomycinum", atc_code="J01CA04", dosage_form="tablets", units_per_package=10,
+        manufacturer_name="Bench Pharma", manufacturer_country="KG",
+    )  # fmt: skip
+    body = f"047{random.randrange(10**9, 10**10)}"
+    gtin = (body + str(gs1_check_digit(body))).zfill(14)
+    ProductGtin.objects.create(product=product, gtin=gtin)
+
+    def actor(o):
+        return Actor(organization=o, roles=frozenset(roles_for_organization_type(o.org_type)))
+
+    return actor(importer), actor(pharmacy), pharmacy, gtin
+
+
+def _codes(gtin: str, tag: str, start: int, n: int) -> list[str]:
+    # What a scanner sends: GS1 element strings with expiry, batch (GS-terminated) and serial.
+    return [f"01{gtin}17301231101{tag[:5]}{GS}21{tag}{i:08d}" for i in range(start, start + n)]
+
+
+def _timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def run_operations(n: int, chunk: int) -> dict[str, float]:
+    """Seconds per operation for n packages in requests of `chunk` codes."""
+    from salamat.traceability import services
+
+    tag = uuid.uuid4().hex[:6].upper()
+    importer, pharmacy_actor, pharmacy, gtin = _world(tag)
+    spent = {"introduce": 0.0, "ship": 0.0, "accept": 0.0, "sell": 0.0}
+    for start in range(0, n, chunk):
+        codes = _codes(gtin, tag, start, min(chunk, n - start))
+        spent["introduce"] += _timed(lambda c=codes: services.packages_introduce(actor=importer, codes=c))
+        shipment = {}
+
+        def ship(c=codes, out=shipment):
+            out.update(services.shipment_send(actor=importer, receiver_id=pharmacy.external_id, codes=c))
+
+        spent["ship"] += _timed(ship)
+        spent["accept"] += _timed(
+            lambda s=shipment: services.shipment_accept(actor=pharmacy_actor, shipment_id=s["shipment_id"])
+        )
+        spent["sell"] += _timed(lambda c=codes: services.packages_sell(actor=pharmacy_actor, codes=c))
+    return spent
+
+
+def run_baseline(n: int, chunk: int) -> dict[str, float]:
+    """Seconds to write the same rows with a bare psycopg binary COPY, one transaction per request."""
+    import psycopg
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    conn = psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+    )
+    tables = {
+        "ep": "traceability_eventpackage",
+        "pkg": "traceability_package",
+        "item": "traceability_shipmentitem",
+    }
+    with conn.cursor() as cur:
+        for short, table in tables.items():
+            cur.execute(f"DROP TABLE IF EXISTS bench_{short}")
+            cur.execute(f"CREATE TABLE bench_{short} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)")
+    conn.commit()
+
+    def copy(table: str, columns: str, types: list[str], rows) -> None:
+        with conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as cp:
+            cp.set_types(types)
+            for row in rows:
+                cp.write_row(row)
+
+    from datetime import date, datetime
+
+    now, expiry, today = datetime.now(UTC), date(2030, 12, 31), date.today()
+    ep_cols, ep_types = "event_id, package_id, prev_state", ["bigint", "bigint", "smallint"]
+    spent = {"introduce": 0.0, "ship": 0.0, "accept": 0.0, "sell": 0.0}
+    event = 0
+    for start in range(0, n, chunk):
+        ids = range(start + 1, start + 1 + min(chunk, n - start))
+        for op in spent:
+            event += 1
+            t = time.perf_counter()
+            if op == "introduce":
+                copy(
+                    "bench_pkg",
+                    "id, key, product_id, batch, expiry, state, withdraw_reason, owner_id, site_id, flags, "
+                    "last_event_id, introduced_on, updated_at",
+                    ["bigint", "text", "bigint", "text", "date", "smallint", "smallint", "bigint", "bigint",
+                     "smallint", "bigint", "date", "timestamptz"],
+                    ((i, f"01/04700000000012/21/B{i:010d}", 1, "B1", expiry, 2, 0, 1, 1, 0, event, today, now)
+                     for i in ids),
+                )  # fmt: skip
+            if op == "ship":
+                copy("bench_item", "shipment_id, package_id", ["bigint", "bigint"], ((event, i) for i in ids))
+            copy("bench_ep", ep_cols, ep_types, ((event, i, 16) for i in ids))
+            conn.commit()
+            spent[op] += time.perf_counter() - t
+    with conn.cursor() as cur:
+        for short in tables:
+            cur.execute(f"DROP TABLE bench_{short}")
+    conn.commit()
+    conn.close()
+    return spent
+
+
+def run_lookup(
+    sizes: tuple[int, ...] = (10_000, 1_000_000), probes: int = 3000
+) -> list[tuple[int, float, float]]:
+    """Mean and p99 microseconds of a package lookup by key, as the table grows to each size."""
+    from django.db import connection
+
+    from salamat.traceability import selectors, services
+    from salamat.traceability.models import Package
+
+    tag = uuid.uuid4().hex[:6].upper()
+    importer, _pharmacy_actor, _pharmacy, gtin = _world(tag)
+    have, out = 0, []
+    base = Package.objects.count()
+    for size in sizes:
+        while have < size:
+            n = min(10_000, size - have)
+            services.packages_introduce(actor=importer, codes=_codes(gtin, tag, have, n))
+            have += n
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE traceability_package")
+        keys = [f"01/{gtin}/21/{tag}{random.randrange(have):08d}" for _ in range(probes)]
+        for key in keys[:200]:  # warm the cache the way a running server has it warm
+            selectors.package_get(key=key)
+        times = []
+        for key in keys:
+            t = time.perf_counter()
+            assert selectors.package_get(key=key) is not None
+            times.append((time.perf_counter() - t) * 1e6)
+        times.sort()
+        out.append((base + have, statistics.fmean(times), times[int(len(times) * 0.99)]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.trace", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--packages", type=int, default=int(os.environ.get("PACKAGES", "100000")))
+    parser.add_argument("--chunk", type=int, default=10_000, help="codes per request (default 10000)")
+    parser.add_argument("--lookup", action="store_true", help="also measure lookup by key at 10 k and 1 M")
+    parser.add_argument("--lookup-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    _setup_django()
+    n, chunk = args.packages, args.chunk
+    if not args.lookup_only:
+        print(
+            f"traceability bench: {n:,} packages in requests of {chunk:,} codes (PostgreSQL, same services as the API)"
+        )
+        ours = run_operations(n, chunk)
+        base = run_baseline(n, chunk)
+        print(
+            f"{'operation':<11}{'package-events/s':>18}{'bare COPY /s':>15}{'ratio':>8}   target ≥ 50,000/s and ≥ 0.30"
+        )
+        for op, seconds in ours.items():
+            rate, base_rate = n / seconds, n / base[op]
+            ok = "ok" if rate >= 50_000 and rate / base_rate >= 0.3 else "BELOW TARGET"
+            print(f"{op:<11}{rate:>18,.0f}{base_rate:>15,.0f}{rate / base_rate:>8.2f}   {ok}")
+        total = sum(ours.values())
+        print(f"{'all four':<11}{4 * n / total:>18,.0f}{4 * n / sum(base.values()):>15,.0f}"
+              f"{sum(base.values()) / total:>8.2f}")  # fmt: skip
+    if args.lookup or args.lookup_only:
+        print("package lookup by key (ORM, one indexed SELECT):")
+        results = run_lookup()
+        for size, mean, p99 in results:
+            print(f"  {size:>10,} packages: mean {mean:7.1f} µs, p99 {p99:7.1f} µs")
+        if len(results) == 2:
+            print(f"  ratio large/small: {results[1][1] / results[0][1]:.2f} (target ≤ 2)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
