@@ -5,7 +5,7 @@
 Introduces, ships, accepts and sells N packages in requests of `--chunk` codes through
 the same services the API calls (parsing, rules, alerts, audit, idempotency records), and
 prints package-events per second for each operation next to a baseline measured in the
-same run: the same (event, package) rows — plus the package rows for introduction and the
+same run, request by request (so both see the same load on a shared machine): the same (event, package) rows — plus the package rows for introduction and the
 shipment items for shipping — written by a bare psycopg binary COPY into tables with the
 same columns and indexes. `--lookup` measures package lookup by key at 10 k and 1 M packages.
 """
@@ -19,7 +19,6 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import UTC
 
 GS = "\x1d"
 
@@ -83,91 +82,107 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def run_operations(n: int, chunk: int) -> dict[str, float]:
-    """Seconds per operation for n packages in requests of `chunk` codes."""
-    from salamat.traceability import services
+class Baseline:
+    """The same rows written with a bare psycopg binary COPY into tables with the same
+    columns and indexes, one transaction per request, on a connection of its own."""
 
-    tag = uuid.uuid4().hex[:6].upper()
-    importer, pharmacy_actor, pharmacy, gtin = _world(tag)
-    spent = {"introduce": 0.0, "ship": 0.0, "accept": 0.0, "sell": 0.0}
-    for start in range(0, n, chunk):
-        codes = _codes(gtin, tag, start, min(chunk, n - start))
-        spent["introduce"] += _timed(lambda c=codes: services.packages_introduce(actor=importer, codes=c))
-        shipment = {}
-
-        def ship(c=codes, out=shipment):
-            out.update(services.shipment_send(actor=importer, receiver_id=pharmacy.external_id, codes=c))
-
-        spent["ship"] += _timed(ship)
-        spent["accept"] += _timed(
-            lambda s=shipment: services.shipment_accept(actor=pharmacy_actor, shipment_id=s["shipment_id"])
-        )
-        spent["sell"] += _timed(lambda c=codes: services.packages_sell(actor=pharmacy_actor, codes=c))
-    return spent
-
-
-def run_baseline(n: int, chunk: int) -> dict[str, float]:
-    """Seconds to write the same rows with a bare psycopg binary COPY, one transaction per request."""
-    import psycopg
-    from django.conf import settings
-
-    db = settings.DATABASES["default"]
-    conn = psycopg.connect(
-        host=db["HOST"],
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-    )
-    tables = {
+    TABLES = {
         "ep": "traceability_eventpackage",
         "pkg": "traceability_package",
         "item": "traceability_shipmentitem",
     }
-    with conn.cursor() as cur:
-        for short, table in tables.items():
-            cur.execute(f"DROP TABLE IF EXISTS bench_{short}")
-            cur.execute(f"CREATE TABLE bench_{short} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)")
-    conn.commit()
 
-    def copy(table: str, columns: str, types: list[str], rows) -> None:
-        with conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as cp:
+    def __init__(self) -> None:
+        import psycopg
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        self.conn = psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], password=db["PASSWORD"] or None,
+            dbname=db["NAME"],
+        )  # fmt: skip
+        with self.conn.cursor() as cur:
+            for short, table in self.TABLES.items():
+                cur.execute(f"DROP TABLE IF EXISTS bench_{short}")
+                cur.execute(f"CREATE TABLE bench_{short} (LIKE {table} INCLUDING DEFAULTS INCLUDING INDEXES)")
+        self.conn.commit()
+        self.event = 0
+
+    def _copy(self, table: str, columns: str, types: list[str], rows) -> None:
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as cp,
+        ):
             cp.set_types(types)
             for row in rows:
                 cp.write_row(row)
 
-    from datetime import date, datetime
+    def run(self, op: str, first_id: int, count: int) -> float:
+        from datetime import UTC, date, datetime
 
-    now, expiry, today = datetime.now(UTC), date(2030, 12, 31), date.today()
-    ep_cols, ep_types = "event_id, package_id, prev_state", ["bigint", "bigint", "smallint"]
-    spent = {"introduce": 0.0, "ship": 0.0, "accept": 0.0, "sell": 0.0}
-    event = 0
+        now, expiry, today = datetime.now(UTC), date(2030, 12, 31), date.today()
+        ids = range(first_id, first_id + count)
+        self.event += 1
+        t = time.perf_counter()
+        if op == "introduce":
+            self._copy(
+                "bench_pkg",
+                "id, key, product_id, batch, expiry, state, withdraw_reason, owner_id, site_id, flags, "
+                "last_event_id, introduced_on, updated_at",
+                ["bigint", "text", "bigint", "text", "date", "smallint", "smallint", "bigint", "bigint",
+                 "smallint", "bigint", "date", "timestamptz"],
+                ((i, f"01/04700000000012/21/B{i:010d}", 1, "B1", expiry, 2, 0, 1, 1, 0, self.event, today, now)
+                 for i in ids),
+            )  # fmt: skip
+        if op == "ship":
+            self._copy(
+                "bench_item", "shipment_id, package_id", ["bigint", "bigint"], ((self.event, i) for i in ids)
+            )
+        self._copy(
+            "bench_ep", "event_id, package_id, prev_state", ["bigint", "bigint", "smallint"],
+            ((self.event, i, 16) for i in ids),
+        )  # fmt: skip
+        self.conn.commit()
+        return time.perf_counter() - t
+
+    def close(self) -> None:
+        with self.conn.cursor() as cur:
+            for short in self.TABLES:
+                cur.execute(f"DROP TABLE bench_{short}")
+        self.conn.commit()
+        self.conn.close()
+
+
+def run_operations(n: int, chunk: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Seconds per operation for n packages in requests of `chunk` codes, through the services
+    and — right after each request, so both see the same machine load — through bare COPY."""
+    from salamat.traceability import services
+
+    tag = uuid.uuid4().hex[:6].upper()
+    importer, pharmacy_actor, pharmacy, gtin = _world(tag)
+    ours = {"introduce": 0.0, "ship": 0.0, "accept": 0.0, "sell": 0.0}
+    base = dict.fromkeys(ours, 0.0)
+    baseline = Baseline()
     for start in range(0, n, chunk):
-        ids = range(start + 1, start + 1 + min(chunk, n - start))
-        for op in spent:
-            event += 1
-            t = time.perf_counter()
-            if op == "introduce":
-                copy(
-                    "bench_pkg",
-                    "id, key, product_id, batch, expiry, state, withdraw_reason, owner_id, site_id, flags, "
-                    "last_event_id, introduced_on, updated_at",
-                    ["bigint", "text", "bigint", "text", "date", "smallint", "smallint", "bigint", "bigint",
-                     "smallint", "bigint", "date", "timestamptz"],
-                    ((i, f"01/04700000000012/21/B{i:010d}", 1, "B1", expiry, 2, 0, 1, 1, 0, event, today, now)
-                     for i in ids),
-                )  # fmt: skip
-            if op == "ship":
-                copy("bench_item", "shipment_id, package_id", ["bigint", "bigint"], ((event, i) for i in ids))
-            copy("bench_ep", ep_cols, ep_types, ((event, i, 16) for i in ids))
-            conn.commit()
-            spent[op] += time.perf_counter() - t
-    with conn.cursor() as cur:
-        for short in tables:
-            cur.execute(f"DROP TABLE bench_{short}")
-    conn.commit()
-    conn.close()
-    return spent
+        codes = _codes(gtin, tag, start, min(chunk, n - start))
+        shipment: dict = {}
+
+        def ship(c=codes, out=shipment):
+            out.update(services.shipment_send(actor=importer, receiver_id=pharmacy.external_id, codes=c))
+
+        steps = {
+            "introduce": lambda c=codes: services.packages_introduce(actor=importer, codes=c),
+            "ship": ship,
+            "accept": lambda s=shipment: services.shipment_accept(
+                actor=pharmacy_actor, shipment_id=s["shipment_id"]
+            ),
+            "sell": lambda c=codes: services.packages_sell(actor=pharmacy_actor, codes=c),
+        }
+        for op, step in steps.items():
+            ours[op] += _timed(step)
+            base[op] += baseline.run(op, start + 1, len(codes))
+    baseline.close()
+    return ours, base
 
 
 def run_lookup(
@@ -216,8 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"traceability bench: {n:,} packages in requests of {chunk:,} codes (PostgreSQL, same services as the API)"
         )
-        ours = run_operations(n, chunk)
-        base = run_baseline(n, chunk)
+        ours, base = run_operations(n, chunk)
         print(
             f"{'operation':<11}{'package-events/s':>18}{'bare COPY /s':>15}{'ratio':>8}   target ≥ 50,000/s and ≥ 0.30"
         )

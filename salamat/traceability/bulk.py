@@ -32,14 +32,26 @@ def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     return sql, [json.dumps(list(values), default=_json_value)]
 
 
+def _cursor():
+    """A cursor for set-based statements. On PostgreSQL it binds parameters on the server,
+    so a 50,000-element array travels as one binary value instead of being spelled out
+    in the SQL text; it is still Django's wrapper (query logging, execute wrappers)."""
+    if not is_postgres():
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
 def execute(sql: str, params: Sequence[Any] = ()) -> int:
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
@@ -74,7 +86,12 @@ def insert_rows(
     if is_postgres():
         connection.ensure_connection()
         raw = connection.connection  # the psycopg connection under Django's wrapper, same transaction
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+        # Django's error translation (IntegrityError on a duplicate key) applies to COPY too.
+        with (
+            connection.wrap_database_errors,
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
             copy.set_types(list(types))
             for row in rows:
                 copy.write_row(row)

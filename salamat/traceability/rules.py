@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import IntEnum, IntFlag, StrEnum
+from typing import Protocol
 
 
 class State(IntEnum):
@@ -204,13 +205,26 @@ class Snapshot:
 UNKNOWN = Snapshot(state=State.NONE)
 
 
+class SnapshotLike(Protocol):
+    """Anything with the attributes of `Snapshot` (the services pass their loaded rows as they are)."""
+
+    state: int
+    owner_id: int | None
+    reason: int
+    flags: int
+    expiry: date | None
+    remaining_units: int | None
+    units_per_package: int
+    previous_owner_id: int | None
+
+
 def is_suspicious(refusal: str | None) -> bool:
     return refusal in SUSPICIOUS
 
 
 def check(
     operation: Operation,
-    snapshot: Snapshot | None,
+    snapshot: SnapshotLike | None,
     actor_org: int,
     *,
     on: date,
@@ -251,7 +265,7 @@ def check(
 _REGISTERED, _RECALLED, _BLOCKED = int(State.REGISTERED), int(Flag.RECALLED), int(Flag.BLOCKED)
 
 
-def _wrong_state(operation: Operation, snap: Snapshot) -> Refusal:
+def _wrong_state(operation: Operation, snap: SnapshotLike) -> Refusal:
     if operation is Operation.INTRODUCE:
         return Refusal.ALREADY_INTRODUCED
     if snap.state == State.NONE:

@@ -180,6 +180,7 @@ class PackageRow:
     remaining_units: int | None
     flags: int
     last_event_id: int | None
+    units_per_package: int = 1  # filled in for partial sales; the row is its own rules snapshot
 
     def snapshot(self, units_per_package: int = 1) -> Snapshot:
         return Snapshot(
@@ -397,11 +398,11 @@ def _check_packages(
     """Applies the rules to every resolved package; appends an error for each refusal."""
     for key, raw in res.missing:
         res.errors.append(_error(raw, Refusal.NEVER_INTRODUCED, key=key))
+    check = rules.check
     for row in res.packages:
-        upp = units_of.get(row.product_id, 1) if units_of else 1
-        refusal = rules.check(
-            operation, row.snapshot(upp), actor_org, on=on, units=units, addressed_to=addressed_to
-        )
+        if units_of:
+            row.units_per_package = units_of.get(row.product_id, 1)
+        refusal = check(operation, row, actor_org, on=on, units=units, addressed_to=addressed_to)
         if refusal is not None:
             raw = res.source_of[row.id]
             extra = {"key": row.key} if row.id in res.direct else {"package": row.key}
