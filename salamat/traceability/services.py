@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.core.actors import Actor
@@ -134,7 +135,11 @@ class OperationRefused(DomainError):
     ):
         super().__init__(
             "operation_refused",
-            _("Nothing was recorded: %(count)d code(s) cannot take part in this operation.")
+            ngettext(
+                "Nothing was recorded: %(count)d code cannot take part in this operation.",
+                "Nothing was recorded: %(count)d codes cannot take part in this operation.",
+                len(errors),
+            )
             % {"count": len(errors)},
             details={"operation": str(operation), "error_count": len(errors), "errors": errors},
         )
@@ -1453,7 +1458,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
         )
         if refusal is not None:
             raise Conflict(
-                refusal, _CANCEL_MESSAGES.get(refusal, refusal), details={"event_id": str(event_id)}
+                refusal, str(_CANCEL_MESSAGES.get(refusal, refusal)), details={"event_id": str(event_id)}
             )
         prev = {
             r[0]: r[1:]
@@ -1527,11 +1532,13 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
     return _run(Op.CANCEL, actor, idempotency, body)
 
 
-_CANCEL_MESSAGES = {
-    "not_your_operation": _("Only the participant who performed an operation may cancel it."),
-    "already_cancelled": _("This operation was already cancelled."),
-    "not_cancellable": _("This operation cannot be cancelled; perform the inverse operation instead."),
-    "cancel_window_passed": _("The time allowed to cancel this operation has passed."),
+_CANCEL_MESSAGES = {  # translated when the error is raised, in the request's language
+    "not_your_operation": gettext_lazy("Only the participant who performed an operation may cancel it."),
+    "already_cancelled": gettext_lazy("This operation was already cancelled."),
+    "not_cancellable": gettext_lazy(
+        "This operation cannot be cancelled; perform the inverse operation instead."
+    ),
+    "cancel_window_passed": gettext_lazy("The time allowed to cancel this operation has passed."),
 }
 
 

@@ -194,3 +194,20 @@ def test_regulator_sees_any_package_history(clients, pharmacy, codes, regulator,
 
 def test_service_actor_helper_matches_api_roles(importer):
     assert "warehouse_operator" in actor_for(importer).roles
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("ru", "Ничего не записано: 1 код"),
+        ("ky", "Эч нерсе жазылган жок"),
+        ("en", "Nothing was recorded: 1 code"),
+    ],
+)
+def test_refusal_message_in_the_request_language(clients, codes, language, expected):
+    body = error(
+        post(clients["pharmacy"], "/packages/sell", {"codes": codes(1)}, HTTP_ACCEPT_LANGUAGE=language),
+        400,
+        "operation_refused",
+    )
+    assert body["message"].startswith(expected)
