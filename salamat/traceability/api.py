@@ -33,7 +33,7 @@ def _idempotency(request: HttpRequest, payload: Schema | None) -> services.Idemp
         return None
     if len(key) > 128:
         raise field_error("Idempotency-Key", "idempotency_key_too_long", _("At most 128 characters."))
-    body = payload.model_dump(mode="json") if payload is not None else None
+    body = payload.model_dump(mode="json", by_alias=True) if payload is not None else None
     return services.Idempotency(key, services.request_hash(request.method, request.path, body))
 
 
@@ -221,11 +221,18 @@ def availability(request: HttpRequest, product: UUID, region: Region | None = No
 @router.post("/recalls", response={201: s.RecallOut, **ERRORS}, summary="Recall or block (regulator)")
 def recall_create(request: HttpRequest, payload: s.RecallIn):
     """Recalls or blocks a product, one batch of it, or a list of packages."""
-    recall = services.recall_create(
-        actor=_regulator(request), kind=payload.kind, product_id=payload.product, batch=payload.batch,
-        package_codes=payload.codes, reason=payload.reason,
-    )  # fmt: skip
-    return Status(201, recall)
+    actor = _regulator(request)
+
+    def run() -> dict:
+        recall = services.recall_create(
+            actor=actor, kind=payload.kind, product_id=payload.product, batch=payload.batch,
+            package_codes=payload.codes, reason=payload.reason,
+        )  # fmt: skip
+        return s.RecallOut.model_validate(recall, from_attributes=True).model_dump(mode="json", by_alias=True)
+
+    return Status(
+        201, services.idempotent_call(actor=actor, idempotency=_idempotency(request, payload), run=run)
+    )
 
 
 class RecallFilter(Schema):
@@ -246,7 +253,13 @@ def recall_list(request: HttpRequest, filters: Query[RecallFilter]):
     "/recalls/{recall_id}/lift", response={200: s.RecallOut, **ERRORS}, summary="Lift a recall (regulator)"
 )
 def recall_lift(request: HttpRequest, recall_id: UUID, payload: s.RecallLiftIn):
-    return services.recall_lift(actor=_regulator(request), recall_id=recall_id, reason=payload.reason)
+    actor = _regulator(request)
+
+    def run() -> dict:
+        recall = services.recall_lift(actor=actor, recall_id=recall_id, reason=payload.reason)
+        return s.RecallOut.model_validate(recall, from_attributes=True).model_dump(mode="json", by_alias=True)
+
+    return services.idempotent_call(actor=actor, idempotency=_idempotency(request, payload), run=run)
 
 
 class AlertFilter(Schema):
@@ -268,7 +281,13 @@ def alert_list(request: HttpRequest, filters: Query[AlertFilter]):
     "/alerts/{alert_id}/resolve", response={200: s.AlertOut, **ERRORS}, summary="Resolve an alert (regulator)"
 )
 def alert_resolve(request: HttpRequest, alert_id: UUID, payload: s.AlertResolveIn):
-    return services.alert_resolve(actor=_regulator(request), alert_id=alert_id, note=payload.note)
+    actor = _regulator(request)
+
+    def run() -> dict:
+        alert = services.alert_resolve(actor=actor, alert_id=alert_id, note=payload.note)
+        return s.AlertOut.model_validate(alert, from_attributes=True).model_dump(mode="json", by_alias=True)
+
+    return services.idempotent_call(actor=actor, idempotency=_idempotency(request, payload), run=run)
 
 
 class TrackedFilter(Schema):

@@ -219,6 +219,8 @@ class RecallOut(Schema):
 
     @staticmethod
     def resolve_product(obj):
+        if isinstance(obj, dict):  # a stored answer replayed for an Idempotency-Key
+            return obj["product"]
         return obj.product.external_id if obj.product_id else None
 
 
@@ -238,6 +240,8 @@ class AlertOut(Schema):
 
     @staticmethod
     def resolve_organization(obj):
+        if isinstance(obj, dict):  # a stored answer replayed for an Idempotency-Key
+            return obj["organization"]
         org = obj.organization
         return {"id": org.external_id, "name": str(org), "org_type": org.org_type}
 

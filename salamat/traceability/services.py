@@ -483,6 +483,23 @@ def _run(
         raise
 
 
+def idempotent_call(*, actor: Actor, idempotency: Idempotency | None, run: Callable[[], dict]) -> dict:
+    """Runs `run` (a write answering a JSON-ready dict) at most once per `Idempotency-Key`:
+    a retry with the same request gets the stored answer, a different request a 409."""
+    if idempotency is None:
+        return run()
+    org = actor.require_organization()
+    replay = _idempotent_replay(org.pk, idempotency)
+    if replay is not None:
+        return replay
+    with transaction.atomic():
+        answer = run()
+        IdempotencyRecord.objects.create(
+            organization=org, key=idempotency.key, request_hash=idempotency.request_hash, response=answer
+        )
+    return answer
+
+
 def _request_id() -> str:
     from salamat.core import context
 
@@ -1673,6 +1690,7 @@ __all__ = [
     "alert_resolve",
     "containers_aggregate",
     "containers_disaggregate",
+    "idempotent_call",
     "operation_cancel",
     "packages_destroy",
     "packages_dispense",

@@ -172,8 +172,15 @@ def test_regulator_recalls_alerts_and_stats(clients, pharmacy, codes, product, r
     error(post(clients["pharmacy"], "/packages/sell", {"codes": batch}), 400, "operation_refused")
     alerts = client.get("/api/v1/alerts?status=open").json()
     assert alerts["count"] == 1 and alerts["items"][0]["kind"] == "recalled"
-    resolved = post(client, f"/alerts/{alerts['items'][0]['id']}/resolve", {"note": "pharmacy informed"})
+    headers = {"HTTP_IDEMPOTENCY_KEY": "resolve-1"}
+    resolved = post(
+        client, f"/alerts/{alerts['items'][0]['id']}/resolve", {"note": "pharmacy informed"}, **headers
+    )
     assert resolved.json()["status"] == "resolved"
+    again = post(
+        client, f"/alerts/{alerts['items'][0]['id']}/resolve", {"note": "pharmacy informed"}, **headers
+    )
+    assert again.status_code == 200 and again.json()["id"] == resolved.json()["id"]
     lifted = post(client, f"/recalls/{created.json()['id']}/lift", {"reason": "retested"})
     assert lifted.json()["status"] == "lifted"
     assert client.get("/api/v1/recalls").json()["count"] == 1
