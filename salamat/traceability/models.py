@@ -134,7 +134,7 @@ class Container(models.Model):
     """A logistic unit (box, pallet) identified by an SSCC; containers nest."""
 
     id = models.BigAutoField(primary_key=True)
-    key = models.CharField(_("SSCC key"), max_length=24, unique=True)  # "00/<sscc18>"
+    key = models.CharField(_("SSCC key"), max_length=24)  # "00/<sscc18>"
     owner = models.ForeignKey(
         "registry.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
     )
@@ -153,6 +153,7 @@ class Container(models.Model):
     class Meta:
         verbose_name = _("container")
         verbose_name_plural = _("containers")
+        constraints = [models.UniqueConstraint(fields=["key"], name="container_key_unique")]
 
     def __str__(self) -> str:
         return self.key
@@ -172,7 +173,7 @@ class Package(models.Model):
     `on_delete=PROTECT` still refuses to delete a referenced organisation or product."""
 
     id = models.BigAutoField(primary_key=True)
-    key = models.CharField(_("key"), max_length=128, unique=True)  # canonical: 01/<gtin14>/21/<serial>
+    key = models.CharField(_("key"), max_length=128)  # canonical: 01/<gtin14>/21/<serial>
     product = models.ForeignKey(
         "registry.Product",
         on_delete=models.PROTECT,
@@ -233,6 +234,9 @@ class Package(models.Model):
     class Meta:
         verbose_name = _("package")
         verbose_name_plural = _("packages")
+        # A constraint, not `unique=True`: on PostgreSQL the latter adds a second (LIKE) index on
+        # the key that every COPY would maintain for nothing (lookups are by equality).
+        constraints = [models.UniqueConstraint(fields=["key"], name="package_key_unique")]
         indexes = [
             models.Index(
                 fields=["container"],

@@ -48,7 +48,18 @@ def package_key_of(code: str) -> str:
 
 def package_get(*, key: str) -> Package | None:
     """The package with this canonical key (one index lookup)."""
-    return Package.objects.select_related("product", "owner", "site").filter(key=key).first()
+    # Only the columns the answer shows: the citizen check page calls this for every scan.
+    return (
+        Package.objects.select_related("product", "owner", "site")
+        .only(
+            *(f.name for f in Package._meta.concrete_fields),
+            "product__external_id", "product__trade_name", "product__strength", "product__registration_number",
+            "owner__external_id", "owner__name", "owner__short_name", "owner__org_type",
+            "site__external_id", "site__name", "site__region",
+        )
+        .filter(key=key)
+        .first()
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
