@@ -49,7 +49,7 @@ def package_key_of(code: str) -> str:
 def package_get(*, key: str) -> Package | None:
     """The package with this canonical key (one index lookup)."""
     # Only the columns the answer shows: the citizen check page calls this for every scan.
-    return (
+    rows = list(
         Package.objects.select_related("product", "owner", "site")
         .only(
             *(f.name for f in Package._meta.concrete_fields),
@@ -57,9 +57,9 @@ def package_get(*, key: str) -> Package | None:
             "owner__external_id", "owner__name", "owner__short_name", "owner__org_type",
             "site__external_id", "site__name", "site__region",
         )
-        .filter(key=key)
-        .first()
+        .filter(key=key)[:1]  # not .first(): the key is unique, no ORDER BY needed
     )  # fmt: skip
+    return rows[0] if rows else None
 
 
 @dataclass(frozen=True)

@@ -359,8 +359,9 @@ def _resolve(raws: list[str], *, operation: Operation, actor_org: int, container
             res.source_of[row.id] = raw
         else:
             res.source_of[row.id] = box_raw.get(row.container_id, row.key)
-    found_keys = {row.key for row in res.packages}
-    res.missing = [(key, raw) for key, raw in package_keys.items() if key not in found_keys]
+    if len(res.direct) < len(package_keys):
+        found_keys = {row.key for row in res.packages}
+        res.missing = [(key, raw) for key, raw in package_keys.items() if key not in found_keys]
     return res
 
 
