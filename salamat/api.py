@@ -29,5 +29,6 @@ from salamat.sickleave.api import router as sickleave_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", registry_router)
+api.add_router("/", "salamat.traceability.api.router")
 api.add_router("/", sickleave_router)
 api.add_router("/", onboarding_router)

@@ -223,6 +223,14 @@ LOGGING = {
 SALAMAT = {
     # API tokens expire after this many days unless re-issued (0 = never).
     "API_TOKEN_TTL_DAYS": int(os.environ.get("API_TOKEN_TTL_DAYS", "365")),
+    # Traceability: a participant may cancel its own operation within this many days.
+    "CANCEL_WINDOW_DAYS": int(os.environ.get("CANCEL_WINDOW_DAYS", "10")),
+    # Event times from scanners: at most this far in the future (clock skew) ...
+    "EVENT_TIME_SKEW_SECONDS": int(os.environ.get("EVENT_TIME_SKEW_SECONDS", "300")),
+    # ... and at most this many days in the past (scanners upload late).
+    "EVENT_TIME_MAX_AGE_DAYS": int(os.environ.get("EVENT_TIME_MAX_AGE_DAYS", "30")),
+    # Stock expiring within this many days is flagged "expiring soon".
+    "EXPIRING_SOON_DAYS": int(os.environ.get("EXPIRING_SOON_DAYS", "90")),
 }
 
 # --- ESI: login through the national single sign-on (OpenID Connect) ------------

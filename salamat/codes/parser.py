@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -115,6 +116,9 @@ def _parse(raw: str, schemes: Sequence[SchemeSpec], sticker_host: str | None, us
         raise exc from None
 
 
+_CANONICAL_KEY = re.compile(r"^(?:01/(?P<gtin>\d{14})/21/(?P<serial>.+)|00/(?P<sscc>\d{18}))$", re.DOTALL)
+
+
 def _standard(s: str, raw: str, sticker_host: str | None, use_fast: bool) -> ParsedCode:
     symbology, s = split_symbology(s)
     if symbology is not None:
@@ -122,6 +126,15 @@ def _standard(s: str, raw: str, sticker_host: str | None, use_fast: bool) -> Par
         if not s:
             raise _error("empty", _("The code is empty."), raw)
     first = s[0]
+    key = _CANONICAL_KEY.match(s)
+    if key is not None:
+        # A canonical key parses back to itself. The serial in a key is stored as is (not
+        # percent-encoded, and it may contain "/"), so rebuild the element string.
+        if key["gtin"] is not None:
+            return _gs1_string("01" + key["gtin"] + "21" + key["serial"], raw, use_fast)
+        return _gs1_string("00" + key["sscc"], raw, use_fast)
+    if s.startswith("sticker:"):
+        return _sticker(s[len("sticker:") :], raw, "key", strict=True)
     if "0" <= first <= "9" or first == GS:
         return _gs1_string(s.lstrip(GS), raw, use_fast)
     if first == "(":

@@ -1,0 +1,504 @@
+"""Packages, containers, append-only events, shipments, recalls, alerts.
+
+Sizes to design for: ~150 million packages a year, 4–6 events each, so close to a
+billion (event, package) rows a year. The package row holds the current state for
+fast reads; the events are the truth. The hot tables (`Package`, `EventPackage`)
+use integer keys and small integers only; text lives once, in `Package.key`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from salamat.traceability import rules
+
+
+class PackageState(models.IntegerChoices):
+    """`rules.State` as stored (small integers)."""
+
+    REGISTERED = rules.State.REGISTERED, _("Registered (sticker issued)")
+    IN_CIRCULATION = rules.State.IN_CIRCULATION, _("In circulation")
+    IN_TRANSIT = rules.State.IN_TRANSIT, _("In transit")
+    WITHDRAWN = rules.State.WITHDRAWN, _("Withdrawn")
+
+
+class WithdrawReason(models.IntegerChoices):
+    """`rules.Reason` as stored; 0 while the package is not withdrawn."""
+
+    NONE = rules.Reason.NONE, _("—")
+    SOLD = rules.Reason.SOLD, _("Sold")
+    DISPENSED = rules.Reason.DISPENSED, _("Dispensed")
+    DESTROYED = rules.Reason.DESTROYED, _("Destroyed")
+    EXPORTED = rules.Reason.EXPORTED, _("Exported")
+    WRITTEN_OFF = rules.Reason.WRITTEN_OFF, _("Written off")
+
+
+class OperationType(models.IntegerChoices):
+    """The participant's operation behind an event (small integer on the event row)."""
+
+    INTRODUCE = 1, _("Introduction into circulation")
+    AGGREGATE = 2, _("Aggregation")
+    DISAGGREGATE = 3, _("Disaggregation")
+    SHIP = 4, _("Shipment")
+    ACCEPT = 5, _("Acceptance")
+    REJECT = 6, _("Rejection")
+    SELL = 7, _("Sale")
+    DISPENSE = 8, _("Dispensing")
+    RETURN = 9, _("Return")
+    WRITE_OFF = 10, _("Write-off")
+    DESTROY = 11, _("Destruction")
+    EXPORT = 12, _("Export")
+    CANCEL = 13, _("Cancellation")
+    RECALL = 14, _("Recall")
+
+
+OPERATION_CODE: dict[rules.Operation, int] = {
+    rules.Operation(label): value
+    for label, value in (
+        ("introduce", 1),
+        ("aggregate", 2),
+        ("disaggregate", 3),
+        ("ship", 4),
+        ("accept", 5),
+        ("reject", 6),
+        ("sell", 7),
+        ("dispense", 8),
+        ("return", 9),
+        ("write_off", 10),
+        ("destroy", 11),
+        ("export", 12),
+        ("cancel", 13),
+    )
+}
+OPERATION_OF_CODE: dict[int, rules.Operation] = {v: k for k, v in OPERATION_CODE.items()}
+
+
+class EpcisEventType(models.IntegerChoices):
+    OBJECT = 1, "ObjectEvent"
+    AGGREGATION = 2, "AggregationEvent"
+    TRANSACTION = 3, "TransactionEvent"
+    TRANSFORMATION = 4, "TransformationEvent"
+
+
+class EpcisAction(models.IntegerChoices):
+    ADD = 1, "ADD"
+    OBSERVE = 2, "OBSERVE"
+    DELETE = 3, "DELETE"
+
+
+class BizStep(models.IntegerChoices):
+    """GS1 Core Business Vocabulary business steps used here."""
+
+    COMMISSIONING = 1, "commissioning"
+    PACKING = 2, "packing"
+    UNPACKING = 3, "unpacking"
+    SHIPPING = 4, "shipping"
+    RECEIVING = 5, "receiving"
+    RETAIL_SELLING = 6, "retail_selling"
+    DISPENSING = 7, "dispensing"
+    RETURNING = 8, "returning"
+    DECOMMISSIONING = 9, "decommissioning"
+    DESTROYING = 10, "destroying"
+    DEPARTING = 11, "departing"
+    VOID_SHIPPING = 12, "void_shipping"
+    RECALLING = 13, "recalling"
+
+
+class Disposition(models.IntegerChoices):
+    """GS1 Core Business Vocabulary dispositions used here."""
+
+    ACTIVE = 1, "active"
+    IN_PROGRESS = 2, "in_progress"
+    IN_TRANSIT = 3, "in_transit"
+    RETAIL_SOLD = 4, "retail_sold"
+    DISPENSED = 5, "dispensed"
+    RETURNED = 6, "returned"
+    INACTIVE = 7, "inactive"
+    DESTROYED = 8, "destroyed"
+    RECALLED = 9, "recalled"
+    NON_SELLABLE_OTHER = 10, "non_sellable_other"
+    SELLABLE_ACCESSIBLE = 11, "sellable_accessible"
+
+
+class ContainerState(models.IntegerChoices):
+    ACTIVE = 1, _("Active")  # holds packages, in circulation
+    IN_TRANSIT = 2, _("In transit")
+    DISSOLVED = 3, _("Dissolved")  # unpacked, or everything in it left circulation
+
+
+class Container(models.Model):
+    """A logistic unit (box, pallet) identified by an SSCC; containers nest."""
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(_("SSCC key"), max_length=24)  # "00/<sscc18>"
+    owner = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("owner")
+    )
+    site = models.ForeignKey(
+        "registry.Site", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    state = models.SmallIntegerField(
+        _("state"), choices=ContainerState.choices, default=ContainerState.ACTIVE
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("container")
+        verbose_name_plural = _("containers")
+        constraints = [models.UniqueConstraint(fields=["key"], name="container_key_unique")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Package(models.Model):
+    """One package of a medicine and its current state (the events are the truth).
+
+    Indexes are kept to what the queries need, because every index is rewritten on
+    every state change: the key (lookups, one per scan), the owner (stock), the
+    product (recalls, availability, stats) and the container (packed boxes only).
+
+    The references carry no database FOREIGN KEY constraint: each would add a
+    deferred trigger check per row to every 50,000-row COPY and every change of owner.
+    The services resolve every id they write in the same transaction (product from the
+    registry, owner from the actor, site from its organisation), and Django's
+    `on_delete=PROTECT` still refuses to delete a referenced organisation or product."""
+
+    id = models.BigAutoField(primary_key=True)
+    key = models.CharField(_("key"), max_length=128)  # canonical: 01/<gtin14>/21/<serial>
+    product = models.ForeignKey(
+        "registry.Product",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("product"),
+        db_constraint=False,
+    )
+    batch = models.CharField(_("batch"), max_length=20)
+    expiry = models.DateField(_("expiry"))
+    state = models.SmallIntegerField(_("state"), choices=PackageState.choices)
+    withdraw_reason = models.SmallIntegerField(
+        _("withdrawal reason"), choices=WithdrawReason.choices, default=WithdrawReason.NONE
+    )
+    owner = models.ForeignKey(
+        "registry.Organization",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner"),
+        db_constraint=False,
+    )
+    site = models.ForeignKey(
+        "registry.Site",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    # The owner before the last change of ownership: whom a return goes back to.
+    previous_owner = models.ForeignKey(
+        "registry.Organization",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    container = models.ForeignKey(
+        Container,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    # Units left after partial sales; NULL while the package is whole.
+    remaining_units = models.IntegerField(_("remaining units"), null=True, blank=True)
+    flags = models.SmallIntegerField(_("flags"), default=0)  # rules.Flag bits: recalled, blocked
+    last_event = models.ForeignKey(
+        "Event", null=True, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    introduced_on = models.DateField(_("introduced on"), null=True)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("package")
+        verbose_name_plural = _("packages")
+        # A constraint, not `unique=True`: on PostgreSQL the latter adds a second (LIKE) index on
+        # the key that every COPY would maintain for nothing (lookups are by equality).
+        constraints = [models.UniqueConstraint(fields=["key"], name="package_key_unique")]
+        indexes = [
+            models.Index(
+                fields=["container"],
+                name="package_container_idx",
+                condition=models.Q(container__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+    @property
+    def is_recalled(self) -> bool:
+        return bool(self.flags & rules.Flag.RECALLED)
+
+    @property
+    def is_blocked(self) -> bool:
+        return bool(self.flags & rules.Flag.BLOCKED)
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a write sent with an `Idempotency-Key`, replayed on retries."""
+
+    organization = models.ForeignKey("registry.Organization", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64)  # SHA-256 of the method, path and canonical body
+    response = models.JSONField()
+    status_code = models.SmallIntegerField(default=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Event(models.Model):
+    """One operation, EPCIS-shaped. Insert-only, except `cancelled_by` which links the
+    cancellation event once (the cancellation is itself an event)."""
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    operation = models.SmallIntegerField(_("operation"), choices=OperationType.choices)
+    event_type = models.SmallIntegerField(choices=EpcisEventType.choices)
+    action = models.SmallIntegerField(choices=EpcisAction.choices)
+    biz_step = models.SmallIntegerField(choices=BizStep.choices)
+    disposition = models.SmallIntegerField(choices=Disposition.choices)
+    event_time = models.DateTimeField(_("event time"))
+    event_time_zone_offset = models.CharField(max_length=6, default="+06:00")
+    record_time = models.DateTimeField(_("record time"), auto_now_add=True)
+    organization = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    site = models.ForeignKey(
+        "registry.Site", null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
+    )  # the EPCIS read point
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    # EPCIS bizTransactionList, e.g. [{"type": "inv", "id": "INV-1", "date": "2025-01-31"}].
+    biz_transactions = models.JSONField(default=list, blank=True)
+    source = models.ForeignKey(
+        "registry.Organization", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    destination = models.ForeignKey(
+        "registry.Organization", null=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    idempotency = models.ForeignKey(
+        IdempotencyRecord, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    cancelled_by = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="cancels"
+    )
+    package_count = models.IntegerField(default=0)
+    withdrawn_count = models.IntegerField(default=0)  # packages this event took out of circulation
+    units = models.IntegerField(null=True, blank=True)  # units sold per package (partial sale)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["organization", "record_time"], name="event_org_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_operation_display()} {self.event_id}"
+
+
+class EventPackage(models.Model):
+    """One package in one event: the narrow row (about a billion a year).
+
+    Columns: two bigints and a smallint, plus nullable columns filled only when the
+    operation changes them (a NULL costs one bit), so a cancellation can restore the
+    package exactly. No foreign-key constraints: COPY loads these rows unchecked
+    (the service has just validated every id) and partitions stay independent.
+
+    PostgreSQL partitioning plan: ``PARTITION BY RANGE (event_id)`` with one
+    partition per month. Event ids grow monotonically, so the boundary of each month
+    is the first event id of that month (kept in a small table by the job that
+    creates next month's partition ahead of time); no timestamp column is needed on
+    this row. Old partitions are detached and archived whole. Past one machine the
+    table is distributed with Citus by `package_id`, co-located with `Package`.
+    """
+
+    pk = models.CompositePrimaryKey("event_id", "package_id")
+    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    package = models.ForeignKey(Package, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # The package's state and reason before the event: rules.encode_prev(state, reason); 0 = unknown.
+    prev_state = models.SmallIntegerField()
+    prev_units = models.IntegerField(null=True)
+    prev_owner_id = models.BigIntegerField(null=True)
+    prev_site_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("event package")
+        verbose_name_plural = _("event packages")
+        indexes = [models.Index(fields=["package", "event"], name="eventpackage_package_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}:{self.package_id}"
+
+
+class ShipmentStatus(models.TextChoices):
+    SENT = "sent", _("Sent")  # on its way; the packages are in transit
+    ACCEPTED = "accepted", _("Accepted")  # received whole
+    ACCEPTED_WITH_DISCREPANCIES = "accepted_with_discrepancies", _("Accepted with discrepancies")
+    REJECTED = "rejected", _("Rejected")  # refused by the receiver; back with the sender
+    CANCELLED = "cancelled", _("Cancelled")  # cancelled by the sender
+
+
+class Shipment(models.Model):
+    """Packages sent from one participant to another under one invoice."""
+
+    id = models.BigAutoField(primary_key=True)
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sender = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    sender_site = models.ForeignKey("registry.Site", null=True, on_delete=models.PROTECT, related_name="+")
+    receiver = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    receiver_site = models.ForeignKey("registry.Site", null=True, on_delete=models.PROTECT, related_name="+")
+    invoice_number = models.CharField(_("invoice number"), max_length=64, blank=True)
+    invoice_date = models.DateField(_("invoice date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=32, choices=ShipmentStatus.choices, default=ShipmentStatus.SENT
+    )
+    package_count = models.IntegerField(default=0)
+    send_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    close_event = models.ForeignKey(Event, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        indexes = [
+            models.Index(fields=["receiver", "status"], name="shipment_receiver_idx"),
+            models.Index(fields=["sender", "status"], name="shipment_sender_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_number or self.external_id}"
+
+
+class ShipmentItem(models.Model):
+    """One package of a shipment (narrow: two bigints)."""
+
+    pk = models.CompositePrimaryKey("shipment_id", "package_id")
+    shipment = models.ForeignKey(Shipment, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    package = models.ForeignKey(Package, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        verbose_name = _("shipment item")
+        verbose_name_plural = _("shipment items")
+
+    def __str__(self) -> str:
+        return f"{self.shipment_id}:{self.package_id}"
+
+
+class RecallKind(models.TextChoices):
+    RECALL = "recall", _("Recall")  # a quality recall
+    BLOCK = "block", _("Block")  # a block pending investigation
+
+
+class RecallStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    LIFTED = "lifted", _("Lifted")
+
+
+class Recall(models.Model):
+    """A regulator's recall or block of a product, one batch of it, or a list of packages."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=10, choices=RecallKind.choices, default=RecallKind.RECALL)
+    product = models.ForeignKey(
+        "registry.Product", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    batch = models.CharField(_("batch"), max_length=20, blank=True)
+    package_keys = models.JSONField(_("package keys"), default=list, blank=True)
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=10, choices=RecallStatus.choices, default="active")
+    package_count = models.IntegerField(default=0)  # packages flagged when it was created
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organization = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    lift_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("recall")
+        verbose_name_plural = _("recalls")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.external_id}"
+
+
+class AlertSeverity(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+ALERT_CODES_CAP = 1000  # an alert lists at most this many codes; `code_count` has the total
+
+
+class Alert(models.Model):
+    """Something the regulator should look at: a suspicious refused attempt (kind = the
+    refusal code, e.g. `already_sold`) or a shipment discrepancy (`shipment_missing`,
+    `shipment_extra`)."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=AlertSeverity.choices)
+    organization = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+    )
+    operation = models.CharField(_("operation"), max_length=20, blank=True)
+    codes = models.JSONField(_("codes"), default=list)
+    code_count = models.IntegerField(default=0)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True
+    )
+    resolution_note = models.TextField(_("resolution note"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.severity})"

@@ -87,6 +87,17 @@ def test_digital_link_on_any_host_parses_back(code, host):
 
 
 @SETTINGS
+@given(code=codes)
+def test_canonical_key_parses_back_to_itself(code):
+    assert parse(code.key).key == code.key
+
+
+def test_sticker_key_parses_back_to_itself():
+    serial = sticker_serial_new()
+    assert parse(f"sticker:{serial}").key == f"sticker:{serial}"
+
+
+@SETTINGS
 @given(code=sgtins(), host=hosts, short_gtin=st.booleans())
 def test_digital_link_with_batch_and_expiry_in_the_query(code, host, short_gtin):
     # given the serial in the path, GTIN-13 form when the indicator is 0, data as query params

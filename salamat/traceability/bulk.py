@@ -1,0 +1,164 @@
+"""Set-based SQL for requests of tens of thousands of codes, one code path per backend.
+
+Every helper issues ONE statement whatever the number of rows, so the number of
+queries of an operation never grows with the number of codes:
+
+* PostgreSQL: lists travel as one array parameter (``= ANY(%s)``), inserts go through
+  psycopg 3 binary ``COPY``, per-row updates through ``UPDATE … FROM unnest(arrays)``.
+* SQLite (the first-run default): lists travel as one JSON parameter read with
+  ``json_each``; inserts are ``INSERT … SELECT … FROM json_each``; per-row updates are
+  ``UPDATE … FROM (SELECT … FROM json_each)``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from django.db import connection
+
+_SEP = "\x1e"  # ASCII record separator: never part of a canonical package key
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """A condition "`column` is one of `values`" with a single parameter."""
+    if is_postgres():
+        if values and isinstance(values[0], str):
+            # Tens of thousands of keys travel as ONE string split by the server: adapting a
+            # list of str element by element (quoting checks) costs more than the lookup.
+            joined = _SEP.join(values)
+            if joined.count(_SEP) == len(values) - 1:  # no key contains the separator
+                return f"{column} = ANY(string_to_array(%s, E'\\x1e'))", [joined]
+        return f"{column} = ANY(%s)", [list(values)]
+    sql = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - column names are ours
+    return sql, [json.dumps(list(values), default=_json_value)]
+
+
+def _cursor():
+    """A cursor for set-based statements. On PostgreSQL it binds parameters on the server,
+    so a 50,000-element array travels as one binary value instead of being spelled out
+    in the SQL text; it is still Django's wrapper (query logging, execute wrappers)."""
+    if not is_postgres():
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
+def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def execute(sql: str, params: Sequence[Any] = ()) -> int:
+    with _cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def for_update() -> str:
+    """The row-lock clause (SQLite locks the whole database on write instead)."""
+    return " FOR UPDATE" if is_postgres() else ""
+
+
+def allocate_ids(table: str, count: int) -> list[int]:
+    """`count` fresh primary keys for `table`, so rows can be COPYed with their ids known."""
+    if count == 0:
+        return []
+    if is_postgres():
+        rows = fetch(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+        )
+        return [r[0] for r in rows]
+    # SQLite serialises writers; the caller is inside a transaction.
+    start = (fetch(f"SELECT COALESCE(MAX(id), 0) FROM {table}")[0][0] or 0) + 1  # noqa: S608 - table names are ours
+    return list(range(start, start + count))
+
+
+def insert_rows(
+    table: str, columns: Sequence[str], types: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Inserts `rows` (tuples in the order of `columns`); `types` are PostgreSQL type names."""
+    rows = list(rows)
+    if not rows:
+        return
+    cols = ", ".join(columns)
+    if is_postgres():
+        connection.ensure_connection()
+        raw = connection.connection  # the psycopg connection under Django's wrapper, same transaction
+        # Django's error translation (IntegrityError on a duplicate key) applies to COPY too.
+        with (
+            connection.wrap_database_errors,
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({cols}) FROM STDIN (FORMAT BINARY)") as copy,
+        ):
+            copy.set_types(list(types))
+            for row in rows:
+                copy.write_row(row)
+        return
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+    execute(
+        f"INSERT INTO {table} ({cols}) SELECT {picks} FROM json_each(%s)",  # noqa: S608
+        [json.dumps([[_sqlite_value(v) for v in row] for row in rows], default=_json_value)],
+    )
+
+
+def update_where(table: str, assignments: dict[str, Any], ids: Sequence[int]) -> int:
+    """Sets the same values on every row of `table` whose id is in `ids`."""
+    if not ids:
+        return 0
+    names = list(assignments)
+    sets = ", ".join(f"{name} = %s" for name in names)
+    cond, params = in_list("id", ids)
+    values = [_param(assignments[name]) for name in names]
+    return execute(f"UPDATE {table} SET {sets} WHERE {cond}", values + params)  # noqa: S608
+
+
+def update_rows(
+    table: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """Per-row values: each row is `(id, value1, value2, …)` for `columns`; `types` as in PostgreSQL."""
+    if not rows:
+        return 0
+    sets = ", ".join(f"{c} = v.{c}" for c in columns)
+    if is_postgres():
+        arrays = [list(col) for col in zip(*rows, strict=True)]
+        casts = ", ".join(f"%s::{t}[]" for t in ("bigint", *types))
+        alias = ", ".join(("id", *columns))
+        return execute(
+            f"UPDATE {table} AS t SET {sets} FROM unnest({casts}) AS v({alias}) WHERE t.id = v.id",  # noqa: S608
+            arrays,
+        )
+    picks = ", ".join(f"json_extract(value, '$[{i}]') AS {c}" for i, c in enumerate(("id", *columns)))
+    return execute(
+        f"UPDATE {table} SET {sets} FROM (SELECT {picks} FROM json_each(%s)) AS v WHERE {table}.id = v.id",  # noqa: S608
+        [json.dumps([[_sqlite_value(v) for v in row] for row in rows], default=_json_value)],
+    )
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _sqlite_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
