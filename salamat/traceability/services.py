@@ -689,7 +689,11 @@ def packages_introduce(
         sticker_products = Product.objects.in_bulk(
             {r.product_id for r in existing.values() if r.state == State.REGISTERED}
         )
-        recalls = _active_recall_flags({p.id for p in products.values() if p is not None})
+        recalls = _RecallFlags({p.id for p in products.values() if p is not None})
+        registered_today: dict[int, bool] = {}  # product id -> registered on the day
+        # For a code never seen before the verdict depends only on (flags, expiry): most codes of a
+        # request share them, so the rules run once per distinct pair, not once per code.
+        verdicts: dict[tuple[int, date | None], Refusal | None] = {}
         new, registered = [], []
         for key, raw in keys.items():
             parsed = parsed_of[key]
@@ -699,14 +703,29 @@ def packages_introduce(
                 product = sticker_products.get(row.product_id)
             the_batch = parsed.batch or batch or (row.batch if row else None)
             the_expiry = parsed.expiry or expiry or (row.expiry if row else None)
-            snap = (
-                row.snapshot()
-                if row is not None
-                else Snapshot(state=State.NONE, flags=recalls(product, the_batch, key), expiry=the_expiry)
-            )
-            refusal = rules.check(Op.INTRODUCE, snap, org.pk, on=on)
-            if refusal is None and (product is None or not product.is_registered_on(on)):
-                refusal = Refusal.PRODUCT_NOT_REGISTERED
+            if row is None:
+                flags = recalls(product, the_batch, key) if recalls.active else 0
+                verdict_key = (flags, the_expiry)
+                if verdict_key not in verdicts:
+                    verdicts[verdict_key] = rules.check(
+                        Op.INTRODUCE,
+                        Snapshot(state=State.NONE, flags=flags, expiry=the_expiry),
+                        org.pk,
+                        on=on,
+                    )
+                refusal = verdicts[verdict_key]
+            else:
+                flags = row.flags
+                refusal = rules.check(Op.INTRODUCE, row, org.pk, on=on)
+            if refusal is None:
+                if product is None:
+                    refusal = Refusal.PRODUCT_NOT_REGISTERED
+                else:
+                    ok = registered_today.get(product.pk)
+                    if ok is None:
+                        ok = registered_today[product.pk] = product.is_registered_on(on)
+                    if not ok:
+                        refusal = Refusal.PRODUCT_NOT_REGISTERED
             if refusal is None and not the_batch:
                 refusal = Refusal.BATCH_REQUIRED
             if refusal is None and the_expiry is None:
@@ -716,7 +735,7 @@ def packages_introduce(
             if refusal is not None:
                 errors.append(_error(raw, refusal, key=key))
             elif row is None:
-                new.append((key, product.pk, the_batch[:20], the_expiry, snap.flags))
+                new.append((key, product.pk, the_batch[:20], the_expiry, flags))
             else:
                 registered.append((row, the_batch[:20], the_expiry))
         _refuse_if_errors(errors, Op.INTRODUCE, org.pk)
@@ -779,27 +798,27 @@ def _products_for(parsed: Iterable[ParsedCode]) -> dict[str, Product | None]:
     return {g: found.get(g) for g in gtins}
 
 
-def _active_recall_flags(product_ids: set[int]) -> Callable[[Product | None, str | None, str], int]:
-    """A function giving the flags active recalls put on a new package (one query)."""
-    recalls = list(
-        Recall.objects.filter(status=RecallStatus.ACTIVE).filter(
-            Q(product_id__in=product_ids) | Q(product__isnull=True)
-        )
-    )
+class _RecallFlags:
+    """The flags active recalls put on a new package; loaded in one query per request."""
 
-    def flags(product: Product | None, batch: str | None, key: str) -> int:
+    def __init__(self, product_ids: set[int]) -> None:
+        self.recalls = list(
+            Recall.objects.filter(status=RecallStatus.ACTIVE).filter(
+                Q(product_id__in=product_ids) | Q(product__isnull=True)
+            )
+        )
+        self.active = bool(self.recalls)
+        self.keys = {key for r in self.recalls for key in r.package_keys}
+
+    def __call__(self, product: Product | None, batch: str | None, key: str) -> int:
         out = 0
-        for r in recalls:
-            hit = (
-                (r.product_id is not None and product is not None and r.product_id == product.pk and
-                 (not r.batch or r.batch == batch))
-                or key in r.package_keys
-            )  # fmt: skip
-            if hit:
+        for r in self.recalls:
+            by_product = r.product_id is not None and product is not None and r.product_id == product.pk
+            if (by_product and (not r.batch or r.batch == batch)) or (
+                key in self.keys and key in r.package_keys
+            ):
                 out |= rules.Flag.RECALLED if r.kind == RecallKind.RECALL else rules.Flag.BLOCKED
         return out
-
-    return flags
 
 
 # --- operations on packages the actor holds -----------------------------------------------

@@ -1,8 +1,11 @@
 """The state machine, driven from its own table: every operation from every state."""
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salamat.traceability import rules
 from salamat.traceability.rules import Flag, Operation, Reason, Refusal, Snapshot, State, check
@@ -161,3 +164,51 @@ def test_rules_module_imports_no_django():
         for a in getattr(n, "names", [])
     }
     assert not any((name or "").startswith("django") for name in imported)
+
+
+# --- random lives of a package -------------------------------------------------------------
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(TABLE_OPS),
+        st.sampled_from([ME, OTHER]),  # who tries
+        st.one_of(st.none(), st.integers(min_value=1, max_value=12)),  # units for a sale
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps)
+def test_no_sequence_of_operations_breaks_the_invariants(history):
+    """Whatever anyone tries, in any order: withdrawn is final, units never go negative,
+    only the owner moves a package, and a refused operation changes nothing."""
+    snapshot: Snapshot | None = None
+    for op, who, units in history:
+        before = snapshot
+        refusal = check(
+            op, snapshot, who, on=TODAY, addressed_to=ME, units=units if op is Operation.SELL else None
+        )
+        if refusal is not None:
+            assert snapshot == before
+            continue
+        assert before is None or before.state != State.WITHDRAWN
+        if op is Operation.INTRODUCE:
+            snapshot = Snapshot(state=State.IN_CIRCULATION, owner_id=who, expiry=FRESH, units_per_package=10)
+            continue
+        assert before.owner_id == who or rules.TRANSITIONS[op].who is rules.Who.RECEIVER
+        outcome = rules.apply(op, before, units=units if op is Operation.SELL else None)
+        owner = before.previous_owner_id if op is Operation.RETURN else before.owner_id
+        previous = before.owner_id if op in (Operation.RETURN,) else before.previous_owner_id
+        if op is Operation.ACCEPT:
+            owner, previous = who, before.owner_id
+        snapshot = replace(
+            before,
+            state=outcome.state,
+            reason=outcome.reason,
+            remaining_units=outcome.remaining_units,
+            owner_id=owner,
+            previous_owner_id=previous,
+        )
+        assert snapshot.remaining_units is None or snapshot.remaining_units >= 0
+        assert (snapshot.state == State.WITHDRAWN) == (snapshot.reason != Reason.NONE)

@@ -517,3 +517,39 @@ def test_queries_do_not_grow_with_the_number_of_codes(
         small()
     with django_assert_max_num_queries(len(few.captured_queries)):
         large()
+
+
+def test_remaining_refusals(importer, pharmacy, at_pharmacy, gtin, codes):
+    # an SSCC where a package is needed; a code with a batch but no expiry anywhere
+    refused(
+        lambda: services.packages_introduce(
+            actor=actor_for(importer), codes=[sscc(1), f"01{gtin}10LOT1\x1d21NOEXP"]
+        ),
+        "not_a_package",
+        "expiry_required",
+    )
+    batch = at_pharmacy(1)
+    refused(
+        lambda: services.packages_return(actor=actor_for(pharmacy), codes=[*batch, sscc(2)]), "not_a_package"
+    )
+
+
+def test_sticker_issued_package_is_introduced_only_by_its_holder(importer, make_org, product, codes):
+    # given a package registered for a sticker (as the stickers module records it), not yet introduced
+    Package.objects.create(
+        key="01/04700000000012/21/STK1", product=product, batch="S1", expiry=date(2031, 1, 1),
+        state=PackageState.REGISTERED, owner=importer, updated_at=timezone.now(),
+    )  # fmt: skip
+    code = "01/04700000000012/21/STK1"
+    pharmacy = make_org("pharmacy")
+    refused(lambda: services.packages_sell(actor=actor_for(pharmacy), codes=[code]), "not_yet_introduced")
+    other_importer = make_org("importer")
+    refused(
+        lambda: services.packages_introduce(actor=actor_for(other_importer), codes=[code]),
+        "not_owner",
+        alerts=1,
+    )
+    # when its holder introduces it
+    services.packages_introduce(actor=actor_for(importer), codes=[code])
+    # then it is in circulation with the sticker's product and batch
+    assert Package.objects.values_list("state", "batch").get() == (PackageState.IN_CIRCULATION, "S1")
