@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk", type=int, default=10_000, help="codes per request (default 10000)")
     parser.add_argument("--lookup", action="store_true", help="also measure lookup by key at 10 k and 1 M")
     parser.add_argument("--lookup-only", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args, _unknown = parser.parse_known_args(argv)
     _setup_django()
     n, chunk = args.packages, args.chunk
     if not args.lookup_only:
