@@ -22,7 +22,7 @@ def staff_client(regulator) -> Client:
     user.is_staff = True
     user.save()
     user.groups.add(_ministry_staff_group())
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -32,7 +32,7 @@ def superuser_client(make_user) -> Client:
     user = make_user(username="root")
     user.is_staff = user.is_superuser = True
     user.save()
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
@@ -175,7 +175,7 @@ def test_non_ministry_staff_may_only_look(make_org, make_user, snapshot):
     user.is_staff = True
     user.save()
     user.groups.add(_ministry_staff_group())
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     assert client.get("/admin/registry/product/").status_code == 200
     before = snapshot()
