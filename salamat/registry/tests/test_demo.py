@@ -186,3 +186,16 @@ def test_demo_token_without_demo_data(db):
 def test_demo_token_refused_outside_development(db):
     with pytest.raises(CommandError, match="development"):
         call_command("demo_token", "pharmacy", stdout=io.StringIO())
+
+
+def test_demo_data_does_not_depend_on_the_language():
+    from django.utils import translation
+
+    from salamat.registry.demo import organization_specs, product_specs
+
+    with translation.override("ru"):
+        russian = (organization_specs(), product_specs())
+    with translation.override("en"):
+        english = (organization_specs(), product_specs())
+    assert russian == english
+    assert "Demo Public Hospital of Bishkek" in {spec.name for spec in english[0]}
