@@ -211,3 +211,19 @@ def test_revoke_api_client_action(superuser_client, make_org, make_token):
     # the token is never shown, not even its hash
     page = superuser_client.get(f"/admin/accounts/apiclient/{client_row.pk}/change/").content.decode()
     assert client_row.token_hash not in page
+
+
+def test_user_pages_for_superuser(superuser_client, make_org, make_user):
+    assert superuser_client.get("/admin/accounts/user/add/").status_code == 200
+    response = superuser_client.post(
+        "/admin/accounts/user/add/",
+        {
+            "username": "new-person",
+            "password1": "a-long-enough-password-1",
+            "password2": "a-long-enough-password-1",
+            "usable_password": "true",
+            **management("memberships"),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert AuditLog.objects.filter(action="user.admin_create").exists()

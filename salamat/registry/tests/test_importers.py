@@ -435,3 +435,29 @@ def test_report_in_russian_by_default(lists, write_file):
         call_command("import_products", path, stdout=io.StringIO(), stderr=err)
     assert "ничего не записано" in str(caught.value)
     assert "строка 2, столбец gtins: У GTIN" in err.getvalue()
+
+
+def test_a_race_on_a_unique_value_rolls_the_import_back(lists, write_file, snapshot, monkeypatch):
+    from django.db import IntegrityError
+
+    from salamat.core.errors import Conflict
+
+    def racing_write(self, rows, report):
+        Product.objects.create(
+            registration_number="KG-RACE",
+            registered_on=date(2024, 1, 1),
+            trade_name="x",
+            inn="x",
+            atc_code="N",
+            dosage_form="x",
+            manufacturer_name="x",
+            manufacturer_country="KG",
+        )
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(ProductImporter, "write", racing_write)
+    before = snapshot()
+    with pytest.raises(Conflict) as caught:
+        run_import(ProductImporter(), to_csv([product_row(1)]).encode(), actor=SYSTEM)
+    assert caught.value.code == "import_conflict"
+    assert snapshot() == before
