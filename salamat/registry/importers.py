@@ -235,10 +235,6 @@ class CsvImporter:
         """Writes the good rows and fills `report.created/updated/unchanged`."""
         raise NotImplementedError
 
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
 
 def run_import(
     importer: CsvImporter,
@@ -301,15 +297,6 @@ def _run(
         )
         if dry_run:
             transaction.set_rollback(True)
-
-
-def _first_lines(rows: list[Row], key: Callable[[Row], Iterable[str]]) -> dict[str, int]:
-    """For each value `key` yields, the first line it appears on."""
-    first: dict[str, int] = {}
-    for row in rows:
-        for value in key(row):
-            first.setdefault(value, row.line)
-    return first
 
 
 # --- products -----------------------------------------------------------------------------------
