@@ -83,6 +83,13 @@ def _adopt(obj, created) -> None:
     obj._state.db = created._state.db
 
 
+def _record_formset(formset, new=(), changed=(), deleted=()) -> None:
+    """What the admin's change message reads from a formset it saved itself."""
+    formset.new_objects = list(new)
+    formset.changed_objects = list(changed)
+    formset.deleted_objects = list(deleted)
+
+
 # --- organisations and sites ---------------------------------------------------------------
 
 
@@ -198,6 +205,7 @@ class OrganizationAdmin(MinistryWriteMixin, admin.ModelAdmin):
 
 def _save_sites(request, organization: Organization, formset) -> None:
     actor = actor_of(request)
+    new, changed = [], []
     for site_form in formset.forms:
         if not site_form.has_changed() or not site_form.cleaned_data:
             continue
@@ -207,9 +215,12 @@ def _save_sites(request, organization: Organization, formset) -> None:
                 f: site_form.cleaned_data.get(f) for f in ("name", "address", "region", "district", "gln")
             }
             _adopt(site, services.site_create(actor=actor, organization=organization, **values))
+            new.append(site)
         else:
             data = {f: site_form.cleaned_data[f] for f in site_form.changed_data if f in services.SITE_FIELDS}
             services.site_update(actor=actor, site=site, data=data)
+            changed.append((site, list(data)))
+    _record_formset(formset, new, changed)
 
 
 @admin.register(Site)
@@ -365,17 +376,19 @@ class ProductAdmin(MinistryWriteMixin, admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         actor = actor_of(request)
         product = form.instance
+        new, deleted = [], []
         for gtin_form in formset.forms:
             if not gtin_form.cleaned_data:
                 continue
             row = gtin_form.instance
-            if row.pk is not None and gtin_form.cleaned_data.get("DELETE"):
-                services.product_remove_gtin(actor=actor, product_gtin=ProductGtin.objects.get(pk=row.pk))
-            elif row.pk is None and gtin_form.has_changed():
-                services.product_add_gtin(actor=actor, product=product, gtin=gtin_form.cleaned_data["gtin"])
-            elif row.pk is not None and gtin_form.has_changed():
-                services.product_remove_gtin(actor=actor, product_gtin=ProductGtin.objects.get(pk=row.pk))
-                services.product_add_gtin(actor=actor, product=product, gtin=gtin_form.cleaned_data["gtin"])
+            if row.pk is not None and (gtin_form.cleaned_data.get("DELETE") or gtin_form.has_changed()):
+                old = ProductGtin.objects.get(pk=row.pk)
+                services.product_remove_gtin(actor=actor, product_gtin=old)
+                deleted.append(old)
+            if not gtin_form.cleaned_data.get("DELETE") and gtin_form.has_changed():
+                gtin = gtin_form.cleaned_data["gtin"]
+                new.append(services.product_add_gtin(actor=actor, product=product, gtin=gtin))
+        _record_formset(formset, new, deleted=deleted)
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
@@ -460,3 +473,4 @@ class TrackingListAdmin(MinistryWriteMixin, admin.ModelAdmin):
                 services.tracking_list_add_products(actor=actor, tracking_list=tracking_list, products=add)
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
+        _record_formset(formset, add, deleted=remove)

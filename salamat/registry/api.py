@@ -72,8 +72,10 @@ def organization_detail(request: HttpRequest, org_id: UUID):
     org = Organization.objects.prefetch_related("sites").filter(external_id=org_id).first()
     if org is None:
         raise NotFound("organization_not_found", _("No organisation with this id."))
+    # A dict holding only the fields of the chosen shape: validated against the union of the
+    # two response shapes, a public record can never come out as the full one.
     if selectors.organization_visible_in_full(actor=actor, organization=org):
-        return OrganizationFullOut.model_validate(org, from_attributes=True).model_dump()
+        return OrganizationFullOut.model_validate(org, from_attributes=True).model_dump(by_alias=True)
     if not org.is_active:
         raise NotFound("organization_not_found", _("No organisation with this id."))
-    return OrganizationPublicOut.model_validate(org, from_attributes=True).model_dump()
+    return OrganizationPublicOut.model_validate(org, from_attributes=True).model_dump(by_alias=True)

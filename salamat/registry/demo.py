@@ -74,6 +74,19 @@ _STREETS = [
     "Falcon St.",
     "Harvest Lane",
 ]
+# Place names in the demo data are fixed English text, never the translated labels, so that
+# the data is the same whatever language the command runs in.
+_PLACES = {
+    Region.BATKEN: "Batken Region",
+    Region.CHUY: "Chuy Region",
+    Region.ISSYK_KUL: "Issyk-Kul Region",
+    Region.JALAL_ABAD: "Jalal-Abad Region",
+    Region.NARYN: "Naryn Region",
+    Region.OSH_REGION: "Osh Region",
+    Region.TALAS: "Talas Region",
+    Region.BISHKEK: "Bishkek",
+    Region.OSH_CITY: "Osh",
+}
 _DISTRICTS = ["Central district", "Northern district", "Southern district", "Eastern district"]
 _PHARMACY_WORDS = [
     "Camomile",
@@ -187,7 +200,7 @@ def organization_specs() -> list[OrgSpec]:
         spec = OrgSpec(
             key=key, name=name, org_type=org_type, ownership=ownership, region=region, status=status
         )
-        label = str(Region(region).label)
+        label = _PLACES[region]
         for i in range(sites):
             spec.sites.append(
                 SiteSpec(
@@ -230,7 +243,7 @@ def organization_specs() -> list[OrgSpec]:
         add(key, name, OrganizationType.IMPORTER, region)
     pharmacy_n = 0
     for r, region in enumerate(Region.values):
-        label = str(Region(region).label)
+        label = _PLACES[region]
         add(
             f"wholesaler-{region}",
             f"{_WHOLESALE_WORDS[r]} Demo Distribution",

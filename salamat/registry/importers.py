@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
-from salamat.core.errors import DomainError, ValidationFailed
+from salamat.core.errors import Conflict, DomainError, ValidationFailed
 from salamat.registry import services
 from salamat.registry import validation as v
 from salamat.registry.models import (
@@ -235,10 +235,6 @@ class CsvImporter:
         """Writes the good rows and fills `report.created/updated/unchanged`."""
         raise NotImplementedError
 
-    @property
-    def column_names(self) -> list[str]:
-        return [c.name for c in self.columns]
-
 
 def run_import(
     importer: CsvImporter,
@@ -250,10 +246,32 @@ def run_import(
     dry_run: bool = False,
 ) -> ImportReport:
     """Imports a file all-or-nothing (or skipping bad rows); one transaction, one audit row."""
-    services._require_ministry(actor)
+    services.require_ministry(actor)
     report = ImportReport(kind=importer.kind, source=source, dry_run=dry_run)
     rows = read_rows(data, importer.columns)
     report.rows = len(rows)
+    try:
+        _run(importer, rows, report, actor=actor, source=source, skip_invalid=skip_invalid, dry_run=dry_run)
+    except IntegrityError:
+        # Another write took a GTIN, GLN, tax ID or registration number between the checks and
+        # the writes; the transaction is rolled back whole.
+        raise Conflict(
+            "import_conflict",
+            _("The registry changed while the file was being imported; nothing was written. Run it again."),
+        ) from None
+    return report
+
+
+def _run(
+    importer: CsvImporter,
+    rows: list[Row],
+    report: ImportReport,
+    *,
+    actor: Actor,
+    source: str,
+    skip_invalid: bool,
+    dry_run: bool,
+) -> None:
     with transaction.atomic():
         # Every row is cleaned and checked, bad or not, so that one run reports every problem.
         for row in rows:
@@ -279,16 +297,6 @@ def run_import(
         )
         if dry_run:
             transaction.set_rollback(True)
-    return report
-
-
-def _first_lines(rows: list[Row], key: Callable[[Row], Iterable[str]]) -> dict[str, int]:
-    """For each value `key` yields, the first line it appears on."""
-    first: dict[str, int] = {}
-    for row in rows:
-        for value in key(row):
-            first.setdefault(value, row.line)
-    return first
 
 
 # --- products -----------------------------------------------------------------------------------

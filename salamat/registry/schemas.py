@@ -53,6 +53,8 @@ class OrganizationPublicOut(Schema):
 
     @staticmethod
     def resolve_sites(obj) -> list:
+        if isinstance(obj, dict):
+            return obj.get("sites", [])
         return [s for s in obj.sites.all() if s.is_active]
 
 

@@ -50,7 +50,7 @@ def actor_is_ministry(actor: Actor) -> bool:
     return org is not None and org.org_type == OrganizationType.MINISTRY and actor.has_role(*MINISTRY_ROLES)
 
 
-def _require_ministry(actor: Actor) -> None:
+def require_ministry(actor: Actor) -> None:
     if not actor_is_ministry(actor):
         raise PermissionDenied(
             "ministry_only",
@@ -215,7 +215,7 @@ def organization_create(
     licence_number: str = "",
 ) -> Organization:
     """Registers a participant; only the ministry or the system may."""
-    _require_ministry(actor)
+    require_ministry(actor)
     values = clean_fields(
         {
             "name": name,
@@ -275,7 +275,7 @@ def organization_set_status(
     *, actor: Actor, organization: Organization, status: str, reason: str = ""
 ) -> Organization:
     """Activates, suspends or returns an organisation to pending (ministry only)."""
-    _require_ministry(actor)
+    require_ministry(actor)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     status = v.clean_status(status)
     if organization.status == status:
@@ -384,7 +384,7 @@ def product_create(
     gtins: Iterable[str] = (),
 ) -> Product:
     """Registers a medicine with its GTINs (each unique across the registry); ministry only."""
-    _require_ministry(actor)
+    require_ministry(actor)
     values = clean_fields(
         {
             "registration_number": registration_number,
@@ -425,7 +425,7 @@ def product_create(
 @transaction.atomic
 def product_update(*, actor: Actor, product: Product, data: dict[str, Any]) -> Product:
     """Changes a product's registry fields (GTINs are added with `product_add_gtin`)."""
-    _require_ministry(actor)
+    require_ministry(actor)
     product = Product.objects.select_for_update().get(pk=product.pk)
     values = clean_fields(data, PRODUCT_FIELDS)
     check_product_dates(
@@ -448,7 +448,7 @@ def product_update(*, actor: Actor, product: Product, data: dict[str, Any]) -> P
 @transaction.atomic
 def product_add_gtin(*, actor: Actor, product: Product, gtin: str) -> ProductGtin:
     """Adds a GTIN (any of GTIN-8/12/13/14, stored as GTIN-14) to a product; adding it twice is a no-op."""
-    _require_ministry(actor)
+    require_ministry(actor)
     gtin14 = v.clean_gtin(gtin)
     existing = ProductGtin.objects.filter(gtin=gtin14).first()
     if existing is not None and existing.product_id == product.pk:
@@ -462,7 +462,7 @@ def product_add_gtin(*, actor: Actor, product: Product, gtin: str) -> ProductGti
 @transaction.atomic
 def product_remove_gtin(*, actor: Actor, product_gtin: ProductGtin) -> None:
     """Removes a GTIN from its product (a wrongly entered one); ministry only."""
-    _require_ministry(actor)
+    require_ministry(actor)
     product = product_gtin.product
     gtin = product_gtin.gtin
     product_gtin.delete()
@@ -477,7 +477,7 @@ def tracking_list_create(
     *, actor: Actor, code: str, name: str, mandatory_from: date, covers_all_products: bool = False
 ) -> TrackingList:
     """Creates a list of products whose tracking becomes mandatory on `mandatory_from`; ministry only."""
-    _require_ministry(actor)
+    require_ministry(actor)
     code = v.clean_slug(code)
     values = clean_fields(
         {"name": name, "mandatory_from": mandatory_from, "covers_all_products": covers_all_products},
@@ -498,7 +498,7 @@ def tracking_list_create(
 @transaction.atomic
 def tracking_list_update(*, actor: Actor, tracking_list: TrackingList, data: dict[str, Any]) -> TrackingList:
     """Renames a list, moves its start date or makes it cover all products; ministry only."""
-    _require_ministry(actor)
+    require_ministry(actor)
     tracking_list = TrackingList.objects.select_for_update().get(pk=tracking_list.pk)
     values = clean_fields(data, TRACKING_LIST_FIELDS)
     return _apply(actor, tracking_list, values, "tracking_list.update", touch_updated_at=False)
@@ -509,7 +509,7 @@ def tracking_list_add_products(
     *, actor: Actor, tracking_list: TrackingList, products: Iterable[Product]
 ) -> int:
     """Puts products on a list (those already on it are left alone); returns how many were added."""
-    _require_ministry(actor)
+    require_ministry(actor)
     if tracking_list.covers_all_products:
         raise field_error(
             "tracking_list",
@@ -542,7 +542,7 @@ def tracking_list_remove_products(
     *, actor: Actor, tracking_list: TrackingList, products: Iterable[Product]
 ) -> int:
     """Takes products off a list; returns how many were on it."""
-    _require_ministry(actor)
+    require_ministry(actor)
     wanted = {p.pk: p for p in products}
     removed, _detail = TrackingListEntry.objects.filter(
         tracking_list=tracking_list, product_id__in=wanted

@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages compared in these tests are the English msgids (the platform default is Russian)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

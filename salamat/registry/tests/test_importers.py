@@ -99,7 +99,7 @@ def lists(db):
 
 def run(command: str, path: str, *args: str) -> tuple[str, str]:
     out, err = io.StringIO(), io.StringIO()
-    call_command(command, path, *args, stdout=out, stderr=err)
+    call_command(command, path, *args, "--language", "en", stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -107,7 +107,7 @@ def rejected(command: str, path: str, *args: str) -> tuple[str, str]:
     """Runs an import that must fail; returns (error message, report on stderr)."""
     err = io.StringIO()
     with pytest.raises(CommandError) as caught:
-        call_command(command, path, *args, stdout=io.StringIO(), stderr=err)
+        call_command(command, path, *args, "--language", "en", stdout=io.StringIO(), stderr=err)
     return str(caught.value), err.getvalue()
 
 
@@ -435,3 +435,38 @@ def test_organizations_missing_column(write_file):
     rows = [{k: v for k, v in org_row(1).items() if k != "region"}]
     message, _ = rejected("import_organizations", write_file(to_csv(rows)))
     assert "Required column missing: region" in message
+
+
+def test_report_in_russian_by_default(lists, write_file):
+    path = write_file(to_csv([product_row(1, gtins=wrong_check_digit(gtin13(5)))]))
+    err = io.StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("import_products", path, stdout=io.StringIO(), stderr=err)
+    assert "ничего не записано" in str(caught.value)
+    assert "строка 2, столбец gtins: У GTIN" in err.getvalue()
+
+
+def test_a_race_on_a_unique_value_rolls_the_import_back(lists, write_file, snapshot, monkeypatch):
+    from django.db import IntegrityError
+
+    from salamat.core.errors import Conflict
+
+    def racing_write(self, rows, report):
+        Product.objects.create(
+            registration_number="KG-RACE",
+            registered_on=date(2024, 1, 1),
+            trade_name="x",
+            inn="x",
+            atc_code="N",
+            dosage_form="x",
+            manufacturer_name="x",
+            manufacturer_country="KG",
+        )
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(ProductImporter, "write", racing_write)
+    before = snapshot()
+    with pytest.raises(Conflict) as caught:
+        run_import(ProductImporter(), to_csv([product_row(1)]).encode(), actor=SYSTEM)
+    assert caught.value.code == "import_conflict"
+    assert snapshot() == before

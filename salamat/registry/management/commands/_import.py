@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management import BaseCommand, CommandError
+from django.utils import translation
 
 from salamat.core.actors import SYSTEM, Actor
 from salamat.core.errors import DomainError
@@ -25,12 +27,22 @@ class ImportCommand(BaseCommand):
             "--dry-run", action="store_true", help="Check everything and report the counts; write nothing."
         )
         parser.add_argument(
+            "--language",
+            default=settings.LANGUAGE_CODE,
+            choices=[code for code, _name in settings.LANGUAGES],
+            help="Language of the report (default: %(default)s).",
+        )
+        parser.add_argument(
             "--user",
             default="",
             help="User name of the ministry staff member doing the import (recorded in the audit log).",
         )
 
-    def handle(self, *args, file: str, skip_invalid: bool, dry_run: bool, user: str, **options):
+    def handle(self, *args, language: str, **options):
+        with translation.override(language):
+            self._import(**options)
+
+    def _import(self, *, file: str, skip_invalid: bool, dry_run: bool, user: str, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{file}: no such file")
