@@ -70,6 +70,23 @@ def sick_leave_readable_by(*, actor: Actor, leave: SickLeave) -> bool:
     return organization.pk == leave.organization_id and actor.has_role(*CLINIC_READERS)
 
 
+def periods_awaiting_chair(*, actor: Actor) -> QuerySet[SickLeavePeriod]:
+    """Periods of the actor's clinic waiting for the actor's approval as commission chair, oldest first."""
+    organization = clinic_of_reader(actor)
+    actor.require_role(Role.COMMISSION_CHAIR)
+    return (
+        SickLeavePeriod.objects.filter(
+            certificate__organization=organization,
+            certificate__status=Status.OPEN,
+            commission_chair=actor.user,
+            signed=False,
+        )
+        .select_related("certificate", "doctor")
+        .prefetch_related("certificate__periods")
+        .order_by("created_at")
+    )
+
+
 def sick_leave_verify(*, number: str, pin: str) -> SickLeave | None:
     """The certificate with this number if it belongs to the person with this PIN (else None)."""
     number = (number or "").strip()
