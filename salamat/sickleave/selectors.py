@@ -95,6 +95,14 @@ def sick_leave_verify(*, number: str, pin: str) -> SickLeave | None:
     return _with_periods(SickLeave.objects.filter(number=number, patient_pin=(pin or "").strip())).first()
 
 
+def sick_leave_by_number(*, number: str) -> SickLeave | None:
+    """The certificate with this number (the printout's QR code), or None."""
+    number = (number or "").strip()
+    if not is_valid_number(number):
+        return None
+    return _with_periods(SickLeave.objects.filter(number=number)).first()
+
+
 def sick_leaves_of_person(*, pin: str) -> QuerySet[SickLeave]:
     """Every certificate of the person, newest first (the patient's own view)."""
     return _with_periods(SickLeave.objects.filter(patient_pin=pin)).order_by("-created_at")

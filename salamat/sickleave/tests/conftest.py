@@ -90,3 +90,13 @@ def open_leave(doctor_actor, patient, today):
         return sick_leave_open(actor=actor or doctor_actor, **fields)
 
     return _open
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The public verification's per-address counters live in the cache: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
