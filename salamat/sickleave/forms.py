@@ -132,6 +132,7 @@ class CloseForm(forms.Form):
 
 
 class ContinueForm(forms.Form):
+    prefix = "continue"  # shares the certificate page with the extension form
     end = forms.DateField(label=_("New certificate until"), widget=DATE)
     commission_chair = forms.ChoiceField(label=_("Medical commission chair"), required=False)
 
