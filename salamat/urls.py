@@ -17,6 +17,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("onboarding/", include("salamat.onboarding.urls")),
+    path("sick-leave/", include("salamat.sickleave.urls")),
     path("", include("salamat.web.urls")),
 ]
 

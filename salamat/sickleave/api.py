@@ -14,11 +14,16 @@ from pydantic import Field
 from salamat.accounts.models import User
 from salamat.core.api import API_AUTH, ERRORS, ApiTokenAuth, Page, SessionActorAuth, actor_of, paginate
 from salamat.core.errors import NotFound, PermissionDenied, field_error
+from salamat.core.middleware import error_response
 from salamat.sickleave import presenters, selectors, services
 from salamat.sickleave.models import SickLeave
 from salamat.sickleave.pdf import printable_from, render_pdf
+from salamat.sickleave.ratelimit import verification_allowed
 from salamat.sickleave.schemas import (
+    CommissionApproveIn,
     CommissionIn,
+    CommissionQueueItemOut,
+    CommissionRejectIn,
     FundFilter,
     FundItemOut,
     SickLeaveAnnulIn,
@@ -28,7 +33,9 @@ from salamat.sickleave.schemas import (
     SickLeaveListFilter,
     SickLeaveOpenIn,
     SickLeaveOut,
+    SignaturesOut,
     VerificationOut,
+    VerifyIn,
 )
 
 router = Router(tags=["Sick leave"])
@@ -61,22 +68,48 @@ class VerifyQuery(Schema):
     pin: str = Field(max_length=14, description="The employee's PIN.")
 
 
-@router.get(
-    "/sick-leaves/verify",
-    auth=None,
-    response={200: VerificationOut, **ERRORS},
-    summary="Verify a sick leave (employer)",
-)
-def sick_leave_verify(request: HttpRequest, query: Query[VerifyQuery]):
-    """Public: with the number and the employee's PIN, the status, periods, outcome and issuer.
-    The diagnosis is never part of this answer."""
-    leave = selectors.sick_leave_verify(number=query.number, pin=query.pin)
+def _verification(request: HttpRequest, number: str, pin: str):
+    verdict = verification_allowed(request)
+    if not verdict.allowed:
+        return error_response(
+            429,
+            "rate_limited",
+            _("Too many verifications from your address: try again in %(seconds)s seconds.")
+            % {"seconds": verdict.retry_after},
+            details={"retry_after": verdict.retry_after},
+            headers={"Retry-After": str(verdict.retry_after)},
+        )
+    leave = selectors.sick_leave_verify(number=number, pin=pin)
     if leave is None:
         raise NotFound(
             "sick_leave_not_found",
             _("No sick leave with this number for this PIN. Check both and try again."),
         )
     return presenters.for_employer(leave)
+
+
+@router.post(
+    "/sick-leaves/verify",
+    auth=None,
+    response={200: VerificationOut, **ERRORS},
+    summary="Verify a sick leave (employer)",
+)
+def sick_leave_verify_post(request: HttpRequest, payload: VerifyIn):
+    """Public: with the number and the employee's PIN in the body (kept out of URLs and logs),
+    the status, periods, outcome and issuer. The diagnosis is never part of this answer.
+    Limited per client address: past the limit, 429 with `Retry-After`."""
+    return _verification(request, payload.number, payload.pin)
+
+
+@router.get(
+    "/sick-leaves/verify",
+    auth=None,
+    response={200: VerificationOut, **ERRORS},
+    summary="Verify a sick leave (employer, query string)",
+)
+def sick_leave_verify(request: HttpRequest, query: Query[VerifyQuery]):
+    """As the POST form, for simple clients; prefer POST so that the PIN stays out of URLs."""
+    return _verification(request, query.number, query.pin)
 
 
 # --- the doctor's workspace ------------------------------------------------------------------
@@ -230,6 +263,64 @@ def sick_leave_pdf(request: HttpRequest, sick_leave_id: UUID):
     response = HttpResponse(render_pdf(printable_from(leave)), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="sick-leave-{leave.number}.pdf"'
     return response
+
+
+@router.get(
+    "/sick-leaves/{sick_leave_id}/signatures",
+    auth=API_AUTH,
+    response={200: SignaturesOut, **ERRORS},
+    summary="Signatures of a sick leave",
+)
+def sick_leave_signatures(request: HttpRequest, sick_leave_id: UUID):
+    """Who signed which part and when, each checked again now against the stored data."""
+    return presenters.signatures(_own(request, sick_leave_id))
+
+
+@router.get(
+    "/sick-leaves/commission/queue",
+    auth=API_AUTH,
+    response={200: list[CommissionQueueItemOut], **ERRORS},
+    summary="Extensions waiting for me (commission chair)",
+)
+def commission_queue(request: HttpRequest):
+    """Periods past the commission threshold that name me as chair and wait for my approval."""
+    return [presenters.queue_item(p) for p in selectors.periods_awaiting_chair(actor=actor_of(request))]
+
+
+def _waiting_period(request: HttpRequest, sick_leave_id: UUID, ordinal: int):
+    leave = _own(request, sick_leave_id)
+    period = next((p for p in leave.periods.all() if p.ordinal == ordinal), None)
+    if period is None:
+        raise NotFound("period_not_found", _("No such period."))
+    return leave, period
+
+
+@router.post(
+    "/sick-leaves/{sick_leave_id}/periods/{ordinal}/approve",
+    auth=API_AUTH,
+    response={200: SickLeaveOut, **ERRORS},
+    summary="Approve an extension (commission chair)",
+)
+def commission_approve(request: HttpRequest, sick_leave_id: UUID, ordinal: int, payload: CommissionApproveIn):
+    """The chair named on the period approves it by signing; the period becomes final."""
+    leave, period = _waiting_period(request, sick_leave_id, ordinal)
+    services.sick_leave_period_approve(
+        actor=actor_of(request), period=period, decision_number=payload.commission_decision_number
+    )
+    return _full(leave)
+
+
+@router.post(
+    "/sick-leaves/{sick_leave_id}/periods/{ordinal}/reject",
+    auth=API_AUTH,
+    response={200: SickLeaveOut, **ERRORS},
+    summary="Refuse an extension (commission chair)",
+)
+def commission_reject(request: HttpRequest, sick_leave_id: UUID, ordinal: int, payload: CommissionRejectIn):
+    """The commission refuses: the waiting period is withdrawn; the doctor closes or refers instead."""
+    leave, period = _waiting_period(request, sick_leave_id, ordinal)
+    services.sick_leave_period_reject(actor=actor_of(request), period=period, comment=payload.comment)
+    return _full(leave)
 
 
 # --- the social fund -----------------------------------------------------------------------------

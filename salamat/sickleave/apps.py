@@ -6,3 +6,8 @@ class SickLeaveConfig(AppConfig):
     name = "salamat.sickleave"
     label = "sickleave"
     verbose_name = _("Sick leave")
+
+    def ready(self) -> None:
+        from salamat.sickleave.nav_entries import register_sick_leave_entries
+
+        register_sick_leave_entries()

@@ -124,7 +124,17 @@ def composition_for(leave: SickLeave) -> dict[str, Any]:
             people.setdefault(p.commission_chair_id, p.commission_chair)
             attesters.append(
                 {"mode": "official", "party": {"reference": f"#pract-{p.commission_chair.external_id}"}}
+                | ({"time": p.chair_signature.signed_at.isoformat()} if p.chair_signature_id else {})
             )
+    if leave.organization_signature_id:
+        # The issuing organisation's seal over the closed certificate.
+        attesters.append(
+            {
+                "mode": "legal",
+                "time": leave.organization_signature.signed_at.isoformat(),
+                "party": {"reference": "#issuer"},
+            }
+        )
     sections = [_period_section(p) for p in periods]
     sections.append(
         {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import simple_icd_10 as icd
 
 from salamat.core.errors import field_error
@@ -21,3 +23,28 @@ def icd10_lookup(value: str, *, field: str = "diagnosis_code") -> tuple[str, str
             field, "diagnosis_unknown", _("This is not a diagnosis code of the WHO ICD-10 list.")
         )
     return code, icd.get_description(code)
+
+
+@functools.cache
+def _index() -> tuple[tuple[str, str], ...]:
+    """Every diagnosis code (categories and subcategories) with its title, built once (~12,000)."""
+    return tuple(
+        (code, icd.get_description(code))
+        for code in icd.get_all_codes(with_dots=True)
+        if icd.is_category(code) or icd.is_subcategory(code)
+    )
+
+
+def icd10_suggest(text: str, *, limit: int = 8) -> list[tuple[str, str]]:
+    """Diagnoses whose code starts with `text`, else whose title contains it (for typing ahead)."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    upper = text.upper()
+    if len(upper) > 3 and upper[:3].isalnum() and "." not in upper and upper[3:].isdigit():
+        upper = f"{upper[:3]}.{upper[3:]}"
+    by_code = [(c, t) for c, t in _index() if c.startswith(upper)]
+    if by_code:
+        return by_code[:limit]
+    lower = text.lower()
+    return [(c, t) for c, t in _index() if lower in t.lower()][:limit]

@@ -135,6 +135,15 @@ class SickLeave(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by")
     )
+    # The issuing organisation's signature over the closed certificate (see `signing`).
+    organization_signature = models.ForeignKey(
+        "signatures.SignedRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisation's signature"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -185,10 +194,27 @@ class SickLeavePeriod(models.Model):
     )
     commission_decision_number = models.CharField(_("commission decision no."), max_length=64, blank=True)
     ambulance_record_ref = models.CharField(_("ambulance/emergency record"), max_length=64, blank=True)
-    # Placeholders for the signatures of phase 2: once `signed` is true the row is frozen.
+    # The doctor signs when issuing the period; a period past the commission threshold then
+    # waits for its chair, who approves by signing. Once every signature the period needs is
+    # there `signed` is true and the row is frozen (services + a PostgreSQL trigger).
+    doctor_signature = models.ForeignKey(
+        "signatures.SignedRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("doctor's signature"),
+    )
+    chair_signature = models.ForeignKey(
+        "signatures.SignedRecord",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("commission chair's signature"),
+    )
     signed = models.BooleanField(_("signed"), default=False)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
-    signature_hash = models.CharField(_("SHA-256 of the signed bytes"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -207,6 +233,11 @@ class SickLeavePeriod(models.Model):
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    @property
+    def awaiting_commission(self) -> bool:
+        """Issued by the doctor, waiting for the commission chair's approval."""
+        return self.commission_chair_id is not None and not self.signed
+
     def facts(self) -> rules.PeriodFacts:
         return rules.PeriodFacts(start=self.start, end=self.end)
 
@@ -216,3 +247,36 @@ def certificate_dates(periods: list[SickLeavePeriod]) -> tuple[date | None, date
     if not periods:
         return None, None
     return min(p.start for p in periods), max(p.end for p in periods)
+
+
+class SigningKey(models.Model):
+    """The stand-in signing device of development and tests: a key and its certificate from
+    the stand-in CA, for a doctor (subject serialNumber = PIN) or an organisation (= tax ID).
+
+    Production signs through the national signature service instead (see `signing`), and
+    never holds private keys here."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.OneToOneField(
+        "registry.Organization", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    certificate_pem = models.TextField(_("certificate (PEM)"))
+    private_key_pem = models.TextField()
+    not_after = models.DateTimeField(_("valid until"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stand-in signing key")
+        verbose_name_plural = _("stand-in signing keys")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, organization__isnull=True)
+                | Q(user__isnull=True, organization__isnull=False),
+                name="sick_leave_signing_key_one_holder",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"signing key of {self.user_id or self.organization_id}"

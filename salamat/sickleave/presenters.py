@@ -11,6 +11,7 @@ from django.conf import settings
 
 from salamat.sickleave import rules
 from salamat.sickleave.models import SickLeave, SickLeavePeriod
+from salamat.sickleave.signing import signatures_of
 
 
 def verify_url(number: str) -> str:
@@ -94,6 +95,7 @@ def full(leave: SickLeave) -> dict[str, Any]:
                 "commission_decision_number": p.commission_decision_number,
                 "backdated_with_ambulance_record": bool(p.ambulance_record_ref),
                 "signed": p.signed,
+                "awaiting_commission": p.awaiting_commission,
             }
             for p in _periods(leave)
         ],
@@ -120,6 +122,17 @@ def for_employer(leave: SickLeave) -> dict[str, Any]:
         "outcome": leave.outcome,
         "outcome_date": leave.outcome_date,
         **_links(leave),
+        "signatures_valid": all(c.valid for c in signatures_of(leave)),
+    }
+
+
+def signatures(leave: SickLeave) -> dict[str, Any]:
+    """Who signed what, when, and whether each signature still verifies."""
+    checks = signatures_of(leave)
+    return {
+        "number": leave.number,
+        "all_valid": all(c.valid for c in checks),
+        "signatures": [c.__dict__ for c in checks],
     }
 
 
@@ -178,3 +191,19 @@ def fund_csv_row(leave: SickLeave) -> list[str]:
 def _csv_safe(text: str) -> str:
     # A cell starting with = + - @ is a formula in spreadsheet programs (CSV injection).
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def queue_item(period: SickLeavePeriod) -> dict[str, Any]:
+    """A period waiting for the commission chair (the chair sees the diagnosis on the certificate)."""
+    leave = period.certificate
+    return {
+        "sick_leave_id": leave.external_id,
+        "number": leave.number,
+        "patient_name": leave.patient_full_name,
+        "ordinal": period.ordinal,
+        "start": period.start,
+        "end": period.end,
+        "total_days": sum(p.days for p in leave.periods.all()),
+        "doctor_name": _person_name(period.doctor),
+        "commission_decision_number": period.commission_decision_number,
+    }

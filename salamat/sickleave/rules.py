@@ -393,6 +393,16 @@ def check_outcome_date(*, periods: Iterable[PeriodFacts], outcome_date: date) ->
     return None
 
 
+def check_no_pending_commission(*, pending: bool) -> Refusal | None:
+    """A period waiting for the commission chair blocks every other change but annulment."""
+    if pending:
+        return _refuse(
+            "commission_approval_pending",
+            _("The last period is waiting for the medical commission's approval."),
+        )
+    return None
+
+
 def check_transition(*, action: str, status: str) -> Refusal | None:
     allowed_from, _to = TRANSITIONS[action]
     if status not in allowed_from:

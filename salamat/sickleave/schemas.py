@@ -84,6 +84,7 @@ class PeriodOut(Schema):
     commission_decision_number: str
     backdated_with_ambulance_record: bool
     signed: bool
+    awaiting_commission: bool = Field(description="Issued, waiting for the commission chair's approval.")
 
 
 class SickLeaveOut(Schema):
@@ -127,6 +128,52 @@ class SickLeaveOut(Schema):
     verify_url: str
 
 
+class SignatureOut(Schema):
+    """One signature and whether it still verifies against the data as stored now."""
+
+    part: Literal["period", "certificate"]
+    ordinal: int | None = Field(description="The period's number (for a period's signature).")
+    role: Literal["doctor", "commission_chair", "organization", "copy"]
+    signer_name: str
+    signed_at: datetime
+    payload_sha256: str = Field(description="SHA-256 of the RFC 8785 canonical JSON that was signed.")
+    certificate_fingerprint: str
+    valid: bool
+    code: str = Field(description="`ok`, or why it fails: `data_changed`, `bad_signature`, ...")
+    message: str
+
+
+class SignaturesOut(Schema):
+    number: str
+    all_valid: bool
+    signatures: list[SignatureOut]
+
+
+class CommissionApproveIn(Schema):
+    commission_decision_number: str = Field(default="", max_length=64)
+
+
+class CommissionRejectIn(Schema):
+    comment: str = Field(default="", max_length=500)
+
+
+class CommissionQueueItemOut(Schema):
+    sick_leave_id: UUID
+    number: str
+    patient_name: str
+    ordinal: int
+    start: date
+    end: date
+    total_days: int
+    doctor_name: str
+    commission_decision_number: str
+
+
+class VerifyIn(Schema):
+    number: str = Field(max_length=12, description="The certificate's 12-digit number.")
+    pin: str = Field(max_length=14, description="The employee's PIN.")
+
+
 class VerificationPeriodOut(Schema):
     start: date
     end: date
@@ -153,6 +200,7 @@ class VerificationOut(Schema):
     replaced_by: list[str]
     continuation_of: str | None
     continued_by: list[str]
+    signatures_valid: bool = Field(description="Every signature on the certificate still verifies.")
 
 
 class FundItemOut(Schema):

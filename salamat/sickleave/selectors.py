@@ -70,12 +70,37 @@ def sick_leave_readable_by(*, actor: Actor, leave: SickLeave) -> bool:
     return organization.pk == leave.organization_id and actor.has_role(*CLINIC_READERS)
 
 
+def periods_awaiting_chair(*, actor: Actor) -> QuerySet[SickLeavePeriod]:
+    """Periods of the actor's clinic waiting for the actor's approval as commission chair, oldest first."""
+    organization = clinic_of_reader(actor)
+    actor.require_role(Role.COMMISSION_CHAIR)
+    return (
+        SickLeavePeriod.objects.filter(
+            certificate__organization=organization,
+            certificate__status=Status.OPEN,
+            commission_chair=actor.user,
+            signed=False,
+        )
+        .select_related("certificate", "doctor")
+        .prefetch_related("certificate__periods")
+        .order_by("created_at")
+    )
+
+
 def sick_leave_verify(*, number: str, pin: str) -> SickLeave | None:
     """The certificate with this number if it belongs to the person with this PIN (else None)."""
     number = (number or "").strip()
     if not is_valid_number(number):
         return None
     return _with_periods(SickLeave.objects.filter(number=number, patient_pin=(pin or "").strip())).first()
+
+
+def sick_leave_by_number(*, number: str) -> SickLeave | None:
+    """The certificate with this number (the printout's QR code), or None."""
+    number = (number or "").strip()
+    if not is_valid_number(number):
+        return None
+    return _with_periods(SickLeave.objects.filter(number=number)).first()
 
 
 def sick_leaves_of_person(*, pin: str) -> QuerySet[SickLeave]:

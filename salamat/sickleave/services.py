@@ -1,19 +1,21 @@
-"""Every write to sick leave: open, extend, close, continue, annul, duplicate, sign.
+"""Every write to sick leave: open, extend, close, continue, annul, duplicate, approve.
 
 Each service is keyword-only, atomic and audited. The rules themselves live in the
 pure `salamat.sickleave.rules`; here they get their facts from the database. Locks:
 always the certificate row first (then, for a continuation, nothing else), so two
 services never wait on each other in opposite orders. The audit rows never carry the
 PIN or the diagnosis.
+
+Signatures (see `signing`): the doctor signs each period as it is issued; a period past
+the commission threshold names the chair and waits for the chair's approval, which is the
+chair's signature; closing a certificate seals it with the organisation's signature.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date, timedelta
 from typing import Any
 
-import rfc8785
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,7 +27,7 @@ from salamat.core.audit import audit_record
 from salamat.core.errors import Conflict, PermissionDenied, field_error
 from salamat.core.identifiers import parse_pin, validate_tax_id
 from salamat.registry.models import Organization, OrganizationType
-from salamat.sickleave import rules
+from salamat.sickleave import rules, signing
 from salamat.sickleave.icd import icd10_lookup
 from salamat.sickleave.models import (
     Outcome,
@@ -97,14 +99,8 @@ def _check_commission_chair(
             "not_commission_chair",
             _("This person does not chair the medical commission of your organisation."),
         )
-    decision_number = (decision_number or "").strip()
-    if not decision_number:
-        raise field_error(
-            "commission_decision_number",
-            "commission_decision_required",
-            _("Give the number of the commission's decision."),
-        )
-    return chair, decision_number
+    # The decision number may be known now or be given by the chair when approving.
+    return chair, (decision_number or "").strip()[:64]
 
 
 # --- facts from the database ----------------------------------------------------------------
@@ -144,6 +140,41 @@ def _unused_number() -> str:
         number = new_number()
         if not SickLeave.objects.filter(number=number).exists():
             return number
+
+
+def _pending_commission(periods: list[SickLeavePeriod]) -> bool:
+    return any(p.awaiting_commission for p in periods)
+
+
+def _sign_period(actor: Actor, period: SickLeavePeriod) -> None:
+    """The doctor's signature over the new period; without a chair to wait for, it is final."""
+    record = signing.sign_as_person(
+        actor=actor, signer=actor.user, purpose=signing.PERIOD_PURPOSE, record=signing.period_record(period)
+    )
+    period.doctor_signature = record
+    fields = ["doctor_signature"]
+    if period.commission_chair_id is None:
+        period.signed, period.signed_at = True, record.signed_at
+        fields += ["signed", "signed_at"]
+    period.save(update_fields=fields)
+
+
+def _seal(actor: Actor, certificate: SickLeave) -> None:
+    """The issuing organisation's signature over the closed certificate."""
+    certificate = sick_leave_reread(certificate)
+    record = signing.sign_as_organization(
+        actor=actor,
+        organization=certificate.organization,
+        purpose=signing.CERTIFICATE_PURPOSE,
+        record=signing.certificate_record(certificate),
+    )
+    SickLeave.objects.filter(pk=certificate.pk).update(organization_signature=record)
+
+
+def sick_leave_reread(certificate: SickLeave) -> SickLeave:
+    return SickLeave.objects.select_related("organization", "duplicate_of", "continuation_of").get(
+        pk=certificate.pk
+    )
 
 
 def _period_audit(period: SickLeavePeriod) -> dict[str, Any]:
@@ -320,6 +351,7 @@ def _create(
         commission_decision_number=decision,
         ambulance_record_ref=ambulance_record_ref,
     )
+    _sign_period(actor, period)
     audit_record(
         actor=actor,
         action="sick_leave.continue" if continuation_of else "sick_leave.open",
@@ -359,6 +391,8 @@ def sick_leave_extend(
         start = max(p.end for p in periods) + timedelta(days=1)
     ambulance_record_ref = (ambulance_record_ref or "").strip()
     earlier = _case_periods_before(certificate.continuation_of)
+    if certificate.status == Status.OPEN:
+        rules.raise_first([rules.check_no_pending_commission(pending=_pending_commission(periods))])
     rules.raise_first(
         rules.evaluate_extension(
             current_rules(),
@@ -386,6 +420,7 @@ def sick_leave_extend(
         commission_decision_number=decision,
         ambulance_record_ref=ambulance_record_ref,
     )
+    _sign_period(actor, period)
     certificate.save(update_fields=["updated_at"])
     audit_record(
         actor=actor, action="sick_leave.extend", obj=certificate, changes={"period": _period_audit(period)}
@@ -396,8 +431,10 @@ def sick_leave_extend(
 # --- close, continue ------------------------------------------------------------------------------
 
 
-def _close(certificate: SickLeave, *, outcome: str, outcome_date: date) -> dict[str, Any]:
+def _close(actor: Actor, certificate: SickLeave, *, outcome: str, outcome_date: date) -> dict[str, Any]:
     periods = _periods(certificate)
+    if certificate.status == Status.OPEN:
+        rules.raise_first([rules.check_no_pending_commission(pending=_pending_commission(periods))])
     rules.raise_first(
         rules.evaluate_close(
             status=certificate.status,
@@ -412,6 +449,7 @@ def _close(certificate: SickLeave, *, outcome: str, outcome_date: date) -> dict[
     certificate.outcome_date = outcome_date
     certificate.closed_at = timezone.now()
     certificate.save(update_fields=["status", "outcome", "outcome_date", "closed_at", "updated_at"])
+    _seal(actor, certificate)
     return {
         "status": {"old": old_status, "new": certificate.status},
         "outcome": outcome,
@@ -429,8 +467,9 @@ def sick_leave_close(*, actor: Actor, certificate: SickLeave, outcome: str, outc
             "use_continuation",
             _("A patient who is still ill gets a continuation certificate: use “continue”."),
         )
-    changes = _close(certificate, outcome=outcome, outcome_date=outcome_date)
+    changes = _close(actor, certificate, outcome=outcome, outcome_date=outcome_date)
     audit_record(actor=actor, action="sick_leave.close", obj=certificate, changes=changes)
+    certificate.refresh_from_db()
     return certificate
 
 
@@ -453,7 +492,7 @@ def sick_leave_continue(
     organization = _require_issuer(actor, certificate, Role.DOCTOR)
     periods = _periods(certificate)
     next_day = max(p.end for p in periods) + timedelta(days=1)
-    changes = _close(certificate, outcome=Outcome.STILL_ILL, outcome_date=next_day)
+    changes = _close(actor, certificate, outcome=Outcome.STILL_ILL, outcome_date=next_day)
     audit_record(actor=actor, action="sick_leave.close", obj=certificate, changes=changes)
     return _create(
         actor=actor,
@@ -512,6 +551,7 @@ def sick_leave_duplicate(*, actor: Actor, certificate: SickLeave) -> SickLeave:
     _require_issuer(actor, certificate, Role.DOCTOR)
     rules.raise_first([rules.check_transition(action="duplicate", status=certificate.status)])
     periods = _periods(certificate)
+    rules.raise_first([rules.check_no_pending_commission(pending=_pending_commission(periods))])
     old_status = certificate.status
     # The original leaves the "open" state first, so the one-open-certificate index allows the copy.
     SickLeave.objects.filter(pk=certificate.pk).update(
@@ -521,7 +561,16 @@ def sick_leave_duplicate(*, actor: Actor, certificate: SickLeave) -> SickLeave:
         f.name: getattr(certificate, f.name)
         for f in SickLeave._meta.concrete_fields
         if f.name
-        not in {"id", "external_id", "number", "duplicate_of", "created_by", "created_at", "updated_at"}
+        not in {
+            "id",
+            "external_id",
+            "number",
+            "duplicate_of",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "organization_signature",
+        }
     }
     copy_fields["status"] = old_status
     duplicate = SickLeave.objects.create(
@@ -543,6 +592,17 @@ def sick_leave_duplicate(*, actor: Actor, certificate: SickLeave) -> SickLeave:
             for p in periods
         ]
     )
+    # The doctor issuing the duplicate attests each copied period (naming the original's
+    # signatures); a closed duplicate is sealed by the organisation like its original.
+    for copy in duplicate.periods.select_related("certificate__duplicate_of", "doctor", "commission_chair"):
+        record = signing.sign_as_person(
+            actor=actor, signer=actor.user, purpose=signing.PERIOD_PURPOSE, record=signing.period_record(copy)
+        )
+        copy.doctor_signature, copy.signed, copy.signed_at = record, True, record.signed_at
+        copy.save(update_fields=["doctor_signature", "signed", "signed_at"])
+    if duplicate.status == Status.CLOSED:
+        _seal(actor, duplicate)
+        duplicate.refresh_from_db()
     certificate.refresh_from_db()
     audit_record(
         actor=actor,
@@ -559,24 +619,7 @@ def sick_leave_duplicate(*, actor: Actor, certificate: SickLeave) -> SickLeave:
     return duplicate
 
 
-# --- signatures (placeholder for phase 2) ---------------------------------------------------------
-
-
-def period_signed_bytes(period: SickLeavePeriod) -> bytes:
-    """The canonical bytes (RFC 8785 JSON) a period's signature covers."""
-    certificate = period.certificate
-    return rfc8785.dumps(
-        {
-            "certificate": certificate.number,
-            "patient_pin": certificate.patient_pin,
-            "ordinal": period.ordinal,
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
-            "doctor": str(period.doctor.external_id),
-            "commission_chair": str(period.commission_chair.external_id) if period.commission_chair else None,
-            "commission_decision_number": period.commission_decision_number,
-        }
-    )
+# --- the commission's approval ---------------------------------------------------------------------
 
 
 def assert_period_mutable(period: SickLeavePeriod) -> None:
@@ -585,28 +628,77 @@ def assert_period_mutable(period: SickLeavePeriod) -> None:
         raise Conflict("period_signed", _("This period is signed and can no longer be changed."))
 
 
-@transaction.atomic
-def sick_leave_period_sign(*, actor: Actor, period: SickLeavePeriod) -> SickLeavePeriod:
-    """Freezes a period and records the hash of its canonical bytes (the signature comes in phase 2)."""
+def _lock_period(period: SickLeavePeriod) -> SickLeavePeriod:
     # Same lock order as every other service: the certificate row first.
     SickLeave.objects.select_for_update().filter(pk=period.certificate_id).first()
-    period = (
+    return (
         SickLeavePeriod.objects.select_for_update(of=("self",))
-        .select_related("certificate", "doctor", "commission_chair")
+        .select_related("certificate__organization", "doctor", "commission_chair", "doctor_signature")
         .get(pk=period.pk)
     )
-    _require_issuer(actor, period.certificate, Role.DOCTOR, Role.COMMISSION_CHAIR)
-    if actor.user.pk not in {period.doctor_id, period.commission_chair_id}:
-        raise PermissionDenied("not_signatory", _("Only the period's doctor or commission chair signs it."))
+
+
+def _require_named_chair(actor: Actor, period: SickLeavePeriod) -> None:
+    _require_issuer(actor, period.certificate, Role.COMMISSION_CHAIR)
     assert_period_mutable(period)
-    period.signature_hash = hashlib.sha256(period_signed_bytes(period)).hexdigest()
-    period.signed = True
-    period.signed_at = timezone.now()
-    period.save(update_fields=["signature_hash", "signed", "signed_at"])
+    if period.commission_chair_id is None:
+        raise Conflict("no_commission_needed", _("This period does not need the commission's approval."))
+    if actor.user.pk != period.commission_chair_id:
+        raise PermissionDenied(
+            "not_signatory", _("Only the commission chair named on the period approves it.")
+        )
+    if period.certificate.status != Status.OPEN:
+        rules.raise_first([rules.check_transition(action="extend", status=period.certificate.status)])
+
+
+@transaction.atomic
+def sick_leave_period_approve(
+    *, actor: Actor, period: SickLeavePeriod, decision_number: str = ""
+) -> SickLeavePeriod:
+    """The commission chair approves a period past the threshold by signing it; it is then final."""
+    period = _lock_period(period)
+    _require_named_chair(actor, period)
+    decision_number = (decision_number or period.commission_decision_number or "").strip()[:64]
+    if not decision_number:
+        raise field_error(
+            "commission_decision_number",
+            "commission_decision_required",
+            _("Give the number of the commission's decision."),
+        )
+    period.commission_decision_number = decision_number
+    period.save(update_fields=["commission_decision_number"])
+    record = signing.sign_as_person(
+        actor=actor,
+        signer=actor.user,
+        purpose=signing.COMMISSION_PURPOSE,
+        record=signing.commission_record(period),
+    )
+    period.chair_signature, period.signed, period.signed_at = record, True, record.signed_at
+    period.save(update_fields=["chair_signature", "signed", "signed_at"])
+    period.certificate.save(update_fields=["updated_at"])
     audit_record(
         actor=actor,
-        action="sick_leave.period_sign",
+        action="sick_leave.commission_approve",
         obj=period.certificate,
-        changes={"ordinal": period.ordinal, "signature_hash": period.signature_hash},
+        changes={"ordinal": period.ordinal, "signature_sha256": record.payload_sha256},
     )
     return period
+
+
+@transaction.atomic
+def sick_leave_period_reject(*, actor: Actor, period: SickLeavePeriod, comment: str = "") -> SickLeave:
+    """The commission refuses the extension: the waiting period is withdrawn (never a signed one)."""
+    period = _lock_period(period)
+    _require_named_chair(actor, period)
+    certificate = period.certificate
+    ordinal = period.ordinal
+    period.delete()
+    certificate.save(update_fields=["updated_at"])
+    audit_record(
+        actor=actor,
+        action="sick_leave.commission_reject",
+        # The comment may name the illness: only whether one was given is audited.
+        changes={"ordinal": ordinal, "comment_given": bool((comment or "").strip())},
+        obj=certificate,
+    )
+    return certificate

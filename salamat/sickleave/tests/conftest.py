@@ -13,6 +13,8 @@ from salamat.accounts.selectors import actor_for_user
 from salamat.tunduk.seed import seed_tunduk
 
 EMPLOYER_TAX_ID = "02101201910001"
+DOCTOR_PIN = "20101198000011"
+CHAIR_PIN = "20202197000022"
 
 
 @pytest.fixture
@@ -38,14 +40,20 @@ def private_clinic(make_org):
 
 @pytest.fixture
 def doctor(make_user, clinic):
-    user = make_user("doctor", clinic, username="doctor-test")
+    # Signing needs a PIN: the stand-in CA certifies it in the doctor's certificate.
+    user = make_user("doctor", clinic, username="doctor-test", pin=DOCTOR_PIN)
     Membership.objects.filter(user=user).update(position="General practitioner")
     return user
 
 
 @pytest.fixture
 def chair(make_user, clinic):
-    return make_user("commission_chair", clinic, username="chair-test")
+    return make_user("commission_chair", clinic, username="chair-test", pin=CHAIR_PIN)
+
+
+@pytest.fixture
+def chair_actor(chair, clinic):
+    return actor_for_user(chair, clinic)
 
 
 @pytest.fixture
@@ -82,3 +90,13 @@ def open_leave(doctor_actor, patient, today):
         return sick_leave_open(actor=actor or doctor_actor, **fields)
 
     return _open
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The public verification's per-address counters live in the cache: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

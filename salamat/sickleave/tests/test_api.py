@@ -62,20 +62,43 @@ def test_doctor_opens_extends_with_commission_and_closes(doctor, chair, patient,
         {
             "end": (today + 19 * D).isoformat(),
             "commission_chair_id": str(chair.external_id),
-            "commission_decision_number": "VKK-9",
         },
         content_type="application/json",
     )
     assert r.status_code == 200, r.content
     assert r.json()["total_days"] == 20
     assert r.json()["periods"][3]["commission_chair_name"] == chair.full_name
-    r = client.post(
-        f"{url}/close",
-        {"outcome": "return_to_work", "outcome_date": (today + 20 * D).isoformat()},
-        content_type="application/json",
+    assert r.json()["periods"][3]["awaiting_commission"] is True
+    close = {"outcome": "return_to_work", "outcome_date": (today + 20 * D).isoformat()}
+    # the waiting period blocks closing until the chair approves
+    r = client.post(f"{url}/close", close, content_type="application/json")
+    assert (r.status_code, r.json()["code"]) == (400, "commission_approval_pending")
+    assert client.post(f"{url}/periods/4/approve", {}, content_type="application/json").status_code == 403
+    chair_client = logged_in(chair)
+    queue = chair_client.get("/api/v1/sick-leaves/commission/queue").json()
+    assert [(q["number"], q["ordinal"]) for q in queue] == [(leave["number"], 4)]
+    r = chair_client.post(f"{url}/periods/4/approve", {}, content_type="application/json")
+    assert (r.status_code, r.json()["code"]) == (422, "commission_decision_required")
+    r = chair_client.post(
+        f"{url}/periods/4/approve", {"commission_decision_number": "VKK-9"}, content_type="application/json"
     )
+    assert r.status_code == 200, r.content
+    assert r.json()["periods"][3]["signed"] is True
+    assert chair_client.get("/api/v1/sick-leaves/commission/queue").json() == []
+    r = client.post(f"{url}/close", close, content_type="application/json")
     assert r.status_code == 200
     assert (r.json()["status"], r.json()["outcome"]) == ("closed", "return_to_work")
+    # then every part is signed and verifies: 4 doctors' periods, the chair, the clinic
+    sigs = client.get(f"{url}/signatures").json()
+    assert sigs["all_valid"] is True
+    assert [(s["role"], s["ordinal"], s["valid"]) for s in sigs["signatures"]] == [
+        ("doctor", 1, True),
+        ("doctor", 2, True),
+        ("doctor", 3, True),
+        ("doctor", 4, True),
+        ("commission_chair", 4, True),
+        ("organization", None, True),
+    ]
 
 
 def test_rule_refusal_shape(doctor, patient, today):

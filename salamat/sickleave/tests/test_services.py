@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from salamat.accounts.selectors import actor_for_user
 from salamat.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
@@ -138,33 +138,50 @@ def test_only_doctors_of_an_active_medical_organisation_open(
 
 
 def test_private_clinics_issue_too(open_leave, make_user, private_clinic):
-    doc = make_user("doctor", private_clinic)
+    doc = make_user("doctor", private_clinic, pin="20505198500033")
     leave = open_leave(actor=actor_for_user(doc, private_clinic))
     assert leave.organization == private_clinic
 
 
-def test_extend_until_the_commission_then_with_the_chair(open_leave, doctor_actor, chair, today):
+def test_extend_until_the_commission_then_with_the_chair(open_leave, doctor_actor, chair, chair_actor, today):
     leave = open_leave()
     services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
     services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 14 * D)
     with pytest.raises(RuleRefused) as info:
         services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 19 * D)
     assert info.value.code == "commission_required"
-    with pytest.raises(ValidationFailed):
-        services.sick_leave_extend(
-            actor=doctor_actor, certificate=leave, end=today + 19 * D, commission_chair=chair
-        )
     period = services.sick_leave_extend(
-        actor=doctor_actor,
-        certificate=leave,
-        end=today + 19 * D,
-        commission_chair=chair,
-        commission_decision_number="VKK-17",
+        actor=doctor_actor, certificate=leave, end=today + 19 * D, commission_chair=chair
     )
-    assert (period.ordinal, period.commission_chair, period.commission_decision_number) == (
-        4,
-        chair,
-        "VKK-17",
+    # the doctor has signed; the period waits for the chair and blocks closing
+    assert (period.ordinal, period.commission_chair, period.awaiting_commission) == (4, chair, True)
+    assert period.doctor_signature is not None and not period.signed
+    with pytest.raises(RuleRefused) as info:
+        services.sick_leave_close(
+            actor=doctor_actor, certificate=leave, outcome="return_to_work", outcome_date=today + 20 * D
+        )
+    assert info.value.code == "commission_approval_pending"
+    with pytest.raises(ValidationFailed) as info:
+        services.sick_leave_period_approve(actor=chair_actor, period=period)
+    assert info.value.code == "commission_decision_required"
+    with pytest.raises(PermissionDenied):
+        services.sick_leave_period_approve(actor=doctor_actor, period=period, decision_number="VKK-17")
+    period = services.sick_leave_period_approve(actor=chair_actor, period=period, decision_number="VKK-17")
+    assert (period.commission_decision_number, period.signed) == ("VKK-17", True)
+    assert period.chair_signature.signer_user == chair
+
+
+def test_the_commission_may_refuse_an_extension(open_leave, doctor_actor, chair, chair_actor, today):
+    leave = open_leave()
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 14 * D)
+    period = services.sick_leave_extend(
+        actor=doctor_actor, certificate=leave, end=today + 19 * D, commission_chair=chair
+    )
+    services.sick_leave_period_reject(actor=chair_actor, period=period, comment="refer instead")
+    assert [p.ordinal for p in leave.periods.all()] == [1, 2, 3]
+    services.sick_leave_close(
+        actor=doctor_actor, certificate=leave, outcome="return_to_work", outcome_date=today + 15 * D
     )
 
 
@@ -305,28 +322,57 @@ def test_duplicate_replaces_the_original(open_leave, doctor_actor, today):
         services.sick_leave_duplicate(actor=doctor_actor, certificate=leave)
 
 
-def test_signed_period_is_frozen_by_the_service(open_leave, doctor_actor):
+def test_signed_period_is_frozen_by_the_service(open_leave, doctor_actor, chair, chair_actor, today):
     leave = open_leave()
-    period = services.sick_leave_period_sign(actor=doctor_actor, period=leave.periods.get())
-    assert period.signed and len(period.signature_hash) == 64
+    period = leave.periods.get()
+    # the doctor signed on issuing: the period is final and refuses any change
+    assert period.signed and period.doctor_signature.purpose == "sick_leave.period"
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 14 * D)
+    waiting = services.sick_leave_extend(
+        actor=doctor_actor, certificate=leave, end=today + 19 * D, commission_chair=chair
+    )
+    services.sick_leave_period_approve(actor=chair_actor, period=waiting, decision_number="VKK-1")
+    for change in (services.sick_leave_period_approve, services.sick_leave_period_reject):
+        with pytest.raises(DomainError) as info:
+            change(actor=chair_actor, period=waiting)
+        assert info.value.code == "period_signed"
     with pytest.raises(DomainError) as info:
-        services.sick_leave_period_sign(actor=doctor_actor, period=period)
+        services.assert_period_mutable(period)
     assert info.value.code == "period_signed"
 
 
 @pytest.mark.postgres_only
-def test_signed_period_cannot_be_altered_in_the_database(open_leave, doctor_actor, today):
+def test_signed_period_cannot_be_altered_in_the_database(open_leave, doctor_actor, chair, today):
     leave = open_leave()
-    period = services.sick_leave_period_sign(actor=doctor_actor, period=leave.periods.get())
+    period = leave.periods.get()
     with pytest.raises(DatabaseError, match="signed"), transaction.atomic():
         SickLeavePeriod.objects.filter(pk=period.pk).update(end=today + 2 * D)
     with pytest.raises(DatabaseError, match="signed"), transaction.atomic():
         SickLeavePeriod.objects.filter(pk=period.pk).delete()
     period.refresh_from_db()
     assert period.end == today + 4 * D
-    # an unsigned period stays writable
-    other = services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
-    assert SickLeavePeriod.objects.filter(pk=other.pk).update(doctor_position="GP") == 1
+    # a period waiting for the commission is not final yet: the chair may still approve it
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 14 * D)
+    other = services.sick_leave_extend(
+        actor=doctor_actor, certificate=leave, end=today + 19 * D, commission_chair=chair
+    )
+    assert SickLeavePeriod.objects.filter(pk=other.pk).update(commission_decision_number="X") == 1
+
+
+@pytest.mark.postgres_only
+def test_a_sealed_certificate_cannot_be_rewritten_in_the_database(open_leave, doctor_actor, today):
+    leave = open_leave()
+    services.sick_leave_close(
+        actor=doctor_actor, certificate=leave, outcome="return_to_work", outcome_date=today + 5 * D
+    )
+    with pytest.raises(DatabaseError, match="signed"), transaction.atomic():
+        SickLeave.objects.filter(pk=leave.pk).update(diagnosis_code="Z00.0")
+    with pytest.raises(DatabaseError, match="signed"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM sickleave_sickleave WHERE id = %s", [leave.pk])
+    # annulling it stays possible
+    services.sick_leave_annul(actor=doctor_actor, certificate=leave, reason="issued to the wrong person")
 
 
 def test_a_race_between_two_doctors_ends_in_the_rule_refusal(open_leave, monkeypatch):

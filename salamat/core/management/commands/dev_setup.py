@@ -23,3 +23,5 @@ class Command(BaseCommand):
             call_command("seed_demo")
         # The stand-in ESI provider: the platform's OAuth client and the fictional people.
         call_command("devidp_setup", verbosity=0)
+        # Demo sick leaves (idempotent), once the demo doctor and commission chair exist.
+        call_command("seed_sickleave")

@@ -1,0 +1,144 @@
+"""The sick-leave web pages through Django's test client: roles, forms, refusals, privacy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from salamat.sickleave import services
+from salamat.sickleave.models import SickLeave
+
+pytestmark = pytest.mark.django_db
+D = timedelta(days=1)
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def open_form(patient, today, **overrides):
+    data = {
+        "patient_pin": patient.pin,
+        "employer_tax_id": "02101201910001",
+        "employer_name": "Demo Textile Works LLC",
+        "is_main_job": "on",
+        "reason": "illness",
+        "diagnosis_code": "J06.9",
+        "regime": "outpatient",
+        "start": today.isoformat(),
+        "end": (today + 4 * D).isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_doctor_opens_from_the_form_and_sees_the_certificate(doctor, patient, today):
+    client = logged_in(doctor)
+    assert client.get("/sick-leave/").status_code == 200
+    assert client.get("/sick-leave/new/").status_code == 200
+    response = client.post("/sick-leave/new/", open_form(patient, today))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    leave = SickLeave.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert leave.number in page and "J06.9" in page
+    assert "all verify" in page or "проверяются" in page or 'id="sig-status"' in page
+    workspace = client.get("/sick-leave/").content.decode()
+    assert leave.number in workspace
+
+
+def test_a_rule_refusal_is_shown_next_to_its_field(doctor, patient, today):
+    response = logged_in(doctor).post(
+        "/sick-leave/new/", open_form(patient, today, end=(today + 9 * D).isoformat())
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    field = html[html.index('id="f-end"') :]
+    field = field[: field.index("</div>")]
+    assert "field-error" in field
+    assert SickLeave.objects.count() == 0
+
+
+def test_lookups_for_the_form(doctor, patient):
+    client = logged_in(doctor)
+    person = client.post("/sick-leave/lookup/person/", {"patient_pin": patient.pin}).content.decode()
+    assert patient.family_name in person
+    icd = client.get("/sick-leave/lookup/icd/", {"diagnosis_code": "J06.9"}).content.decode()
+    assert "Acute upper respiratory infection" in icd
+
+
+def test_find_a_patient_by_pin_is_a_post(doctor, patient, open_leave):
+    leave = open_leave()
+    client = logged_in(doctor)
+    assert client.get("/sick-leave/patient/").status_code == 405
+    html = client.post("/sick-leave/patient/", {"pin": patient.pin}).content.decode()
+    assert patient.family_name in html and leave.number in html
+
+
+def test_commission_queue_approves(open_leave, doctor, doctor_actor, chair, today):
+    leave = open_leave()
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
+    services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 14 * D)
+    period = services.sick_leave_extend(
+        actor=doctor_actor, certificate=leave, end=today + 19 * D, commission_chair=chair
+    )
+    assert logged_in(doctor).get("/sick-leave/commission/").status_code == 403
+    client = logged_in(chair)
+    assert leave.number in client.get("/sick-leave/commission/").content.decode()
+    client.post(
+        f"/sick-leave/commission/{period.pk}/approve/", {f"p{period.pk}-commission_decision_number": "VKK-1"}
+    )
+    period.refresh_from_db()
+    assert period.signed and period.commission_decision_number == "VKK-1"
+
+
+def test_patient_sees_their_own_with_the_diagnosis(open_leave, make_user, patient):
+    leave = open_leave()
+    me = make_user(pin=patient.pin)
+    client = logged_in(me)
+    html = client.get("/sick-leave/mine/").content.decode()
+    assert leave.number in html and "J06.9" in html
+    assert client.get(f"/sick-leave/{leave.external_id}/").status_code == 200
+    pdf = client.get(f"/sick-leave/{leave.external_id}/pdf/")
+    assert pdf["Content-Type"] == "application/pdf"
+    stranger = logged_in(make_user(pin="20101199000077"))
+    assert stranger.get(f"/sick-leave/{leave.external_id}/").status_code == 404
+
+
+def test_employer_page_never_shows_the_diagnosis(open_leave, patient, client):
+    leave = open_leave()
+    by_qr = client.get(f"/sick-leave/verify/{leave.number}").content.decode()
+    assert leave.number in by_qr
+    assert patient.given_name not in by_qr  # initials only without the PIN
+    by_pin = client.post("/sick-leave/verify/", {"number": leave.number, "pin": patient.pin}).content.decode()
+    assert patient.given_name in by_pin
+    for html in (by_qr, by_pin):
+        assert "J06" not in html and "respiratory" not in html.lower()
+    wrong = client.post("/sick-leave/verify/", {"number": leave.number, "pin": "20101199000077"})
+    assert wrong.status_code == 404
+
+
+def test_public_verification_is_rate_limited(open_leave, patient, client, settings):
+    settings.SALAMAT = {**settings.SALAMAT, "SICK_LEAVE_VERIFY_RATE": (3, 60)}
+    from django.core.cache import cache
+
+    cache.clear()
+    leave = open_leave()
+    for _ in range(3):
+        assert (
+            client.post("/sick-leave/verify/", {"number": leave.number, "pin": patient.pin}).status_code
+            == 200
+        )
+    page = client.post("/sick-leave/verify/", {"number": leave.number, "pin": patient.pin})
+    assert page.status_code == 429 and int(page["Retry-After"]) >= 1
+    api = client.post(
+        "/api/v1/sick-leaves/verify",
+        {"number": leave.number, "pin": patient.pin},
+        content_type="application/json",
+    )
+    assert (api.status_code, api.json()["code"]) == (429, "rate_limited")
+    assert int(api["Retry-After"]) >= 1
+    cache.clear()
