@@ -20,7 +20,7 @@ from salamat.core.actors import SYSTEM, Actor
 from salamat.core.audit import audit_record, diff
 from salamat.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, field_error
 from salamat.core.identifiers import validate_pin, validate_tax_id
-from salamat.onboarding import checks, files, registries, states
+from salamat.onboarding import checks, files, states
 from salamat.onboarding.models import (
     Application,
     ApplicationDocument,
@@ -43,6 +43,7 @@ from salamat.registry.models import (
     Site,
 )
 from salamat.signatures.services import signed_record_create
+from salamat.tunduk.adapters import legal_entity_registry
 
 ACCEPTANCE_PURPOSE = "onboarding.offer_acceptance"
 REQUIRED_DOCUMENTS = (
@@ -248,7 +249,7 @@ def application_start(
             _("You already have an open application for this organisation."),
             details={"application_id": str(open_own.external_id)},
         )
-    entity = registries.legal_entity_lookup(tax_id)
+    entity = legal_entity_registry().lookup(tax_id)
     application = Application.objects.create(
         applicant=user,
         tax_id=tax_id,
