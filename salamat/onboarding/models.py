@@ -316,3 +316,24 @@ class PendingMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} @ {self.organization_id}"
+
+
+class EsiRepresentation(models.Model):
+    """An organisation ESI said the person may represent, as of their last ESI login.
+
+    The session holds the same list for the wizard; this copy lets pages that see only
+    the person (the home page's cards) know whether they represent an organisation that
+    is not on the platform yet. Replaced at every ESI login."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tax_id = models.CharField(_("tax ID"), max_length=14)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    seen_at = models.DateTimeField(_("seen at"))
+
+    class Meta:
+        verbose_name = _("organisation represented (ESI)")
+        verbose_name_plural = _("organisations represented (ESI)")
+        constraints = [models.UniqueConstraint(fields=["user", "tax_id"], name="esi_representation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.tax_id}"

@@ -27,6 +27,7 @@ from salamat.onboarding.models import (
     ApplicationEvent,
     ChecklistItem,
     DocumentKind,
+    EsiRepresentation,
     OfferAcceptance,
     OfferVersion,
     OnboardingPhase,
@@ -792,6 +793,23 @@ def link_pending_memberships(user: User) -> list[Membership]:
         invitation.linked_at = timezone.now()
         invitation.save(update_fields=["linked_user", "linked_at"])
     return linked
+
+
+@transaction.atomic
+def esi_representations_record(*, user: User, organizations: list[dict[str, str]]) -> None:
+    """Keeps the organisations ESI says `user` represents (from their latest ESI login).
+
+    Not audited: it is a copy of what ESI said, replaced at each login, and decides
+    nothing but which home-page cards the person sees."""
+    EsiRepresentation.objects.filter(user=user).delete()
+    now = timezone.now()
+    EsiRepresentation.objects.bulk_create(
+        [
+            EsiRepresentation(user=user, tax_id=tax_id, name=str(org.get("name", ""))[:255], seen_at=now)
+            for tax_id, org in {str(o.get("tax_id", "")).strip(): o for o in organizations}.items()
+            if tax_id
+        ]
+    )
 
 
 # --- the offer itself -----------------------------------------------------------------

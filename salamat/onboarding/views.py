@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from salamat.accounts.oidc import esi_organizations
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.context import current as request_context
 from salamat.core.errors import DomainError, NotFound
 from salamat.onboarding import selectors, services, states
-from salamat.onboarding.api import ESI_ORGANIZATIONS_SESSION_KEY
 from salamat.onboarding.forms import (
     ApplicationForm,
     CommentForm,
@@ -72,7 +72,7 @@ def _mine(request: HttpRequest, application_id) -> Application:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """My applications and the start of a new one."""
-    organizations = request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, [])
+    organizations = esi_organizations(request)
     form = StartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -393,7 +393,7 @@ def review_action(request: HttpRequest, application_id, action: str) -> HttpResp
     app = selectors.application_for_reviewer(request.user, application_id)
     actor = actor_for_request(request)
     comment = CommentForm(request.POST).data.get("comment", "")
-    claim = request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, [])
+    claim = esi_organizations(request)
     try:
         if action == "take":
             services.review_take(actor=actor, application=app, esi_organizations=claim)
