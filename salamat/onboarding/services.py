@@ -44,7 +44,7 @@ from salamat.registry.models import (
     Site,
 )
 from salamat.signatures.services import signed_record_create
-from salamat.tunduk.adapters import legal_entity_registry
+from salamat.tunduk.adapters import LicenceInfo, legal_entity_registry, licence_registry
 
 ACCEPTANCE_PURPOSE = "onboarding.offer_acceptance"
 REQUIRED_DOCUMENTS = (
@@ -250,7 +250,9 @@ def application_start(
             _("You already have an open application for this organisation."),
             details={"application_id": str(open_own.external_id)},
         )
+    # What the state registries know is filled in for the applicant to check, not to retype.
     entity = legal_entity_registry().lookup(tax_id)
+    licence = _latest_licence(tax_id)
     application = Application.objects.create(
         applicant=user,
         tax_id=tax_id,
@@ -258,6 +260,10 @@ def application_start(
         legal_name=claimed.get(tax_id) or (entity.name if entity else ""),
         legal_form=entity.legal_form if entity else "",
         address=entity.address if entity else "",
+        licence_number=licence.number if licence else "",
+        licence_issued_on=licence.issued_on if licence else None,
+        licence_valid_until=licence.valid_until if licence else None,
+        licensed_activities="; ".join(licence.activities) if licence else "",
         contact_email=user.email,
         contact_phone=user.phone,
     )
@@ -271,6 +277,13 @@ def application_start(
         changes={"tax_id": tax_id, "represents_by_claim": application.represents_by_claim},
     )
     return application
+
+
+def _latest_licence(tax_id: str) -> LicenceInfo | None:
+    """The holder's licence in force today, else their most recent one, from the licence register."""
+    licences = licence_registry().lookup(tax_id)
+    today = timezone.localdate()
+    return max(licences, key=lambda lic: (lic.is_valid_on(today), lic.issued_on), default=None)
 
 
 @transaction.atomic
