@@ -68,3 +68,17 @@ def test_the_wizard_offers_the_organisation_from_the_esi_claim(esi):
     # and the home page shows "Apply to join"
     home = esi.get("/")
     assert 'href="/onboarding/"' in home.text
+
+
+def test_an_esi_login_does_not_claim_an_expired_session(esi):
+    # The provider's own login must not look like a platform session that then ended.
+    esi.login_as(CLINIC_REPRESENTATIVE)
+    home = esi.get("/")
+    assert home.status_code == 200
+    assert "salamat_signed_in" in esi.http.cookies
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    with translation.override("ru"):
+        expired = gettext("Your session has expired. Please log in again to continue.")
+    assert expired not in home.text
