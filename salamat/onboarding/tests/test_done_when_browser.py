@@ -111,6 +111,7 @@ def apply(page, tmp_path: Path, shot, prefix: str, *, sub: str, sign_as=None) ->
     page.fill("#id_district", "Первомайский")
     page.fill("#id_head_physician_pin", DEMO_HEAD_PHYSICIAN["pin"])
     page.fill("#id_head_physician_name", "Осмонова Гульнара Садыковна")
+    assert_fits_the_phone(page)
     shot(page, f"{prefix}-2-form-phone")
     page.get_by_role("button", name=ru("Save and continue")).click()
     page.wait_for_url("**/documents/")
@@ -123,6 +124,7 @@ def apply(page, tmp_path: Path, shot, prefix: str, *, sub: str, sign_as=None) ->
         page.set_input_files("#id_file", str(path))
         page.get_by_role("button", name=ru("Upload"), exact=True).click()
         page.wait_for_load_state()
+    assert_fits_the_phone(page)
     shot(page, f"{prefix}-3-documents-phone")
     page.get_by_role("link", name=ru("Continue to the public offer")).click()
     page.wait_for_url("**/offer/")
@@ -134,13 +136,19 @@ def apply(page, tmp_path: Path, shot, prefix: str, *, sub: str, sign_as=None) ->
         )
         page.fill("#id_signature", sign(record, cert.private_key))
         page.fill("#id_certificate_pem", cert.certificate_pem)
+    assert_fits_the_phone(page)
     shot(page, f"{prefix}-4-offer-phone")
     page.click("#accept")
     page.wait_for_url("**/applications/*/")
     page.click("#submit")
     page.wait_for_load_state()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_fits_the_phone(page)
     return Application.objects.get(applicant__esi_sub=sub)
+
+
+def assert_fits_the_phone(page) -> None:
+    """No sideways scrolling at 360 px."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360, page.url
 
 
 def whoami(live_server, token: str) -> requests.Response:
