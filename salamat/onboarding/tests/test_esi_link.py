@@ -79,6 +79,7 @@ def test_an_esi_login_does_not_claim_an_expired_session(esi):
     from django.utils import translation
     from django.utils.translation import gettext
 
+    message = "Your session has expired. Please log in again to continue."  # the web app's
     with translation.override("ru"):
-        expired = gettext("Your session has expired. Please log in again to continue.")
+        expired = gettext(message)
     assert expired not in home.text
