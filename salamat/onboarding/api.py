@@ -329,7 +329,8 @@ def review_take(request: HttpRequest, payload: ReviewTakeIn):
 def review_get(request: HttpRequest, application_id: UUID):
     """The application with its documents, checklist and history."""
     return application_out(
-        selectors.application_for_reviewer(_reviewer(request), application_id), for_reviewer=True
+        selectors.application_for_reviewer(_reviewer(request), application_id, _claim(request)),
+        for_reviewer=True,
     )
 
 
