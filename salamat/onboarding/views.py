@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
@@ -272,15 +273,20 @@ def application_offer(request: HttpRequest, application_id) -> HttpResponse:
         raise Http404(_("No public offer has been published yet."))
     phase = services.current_phase()
     form = OfferAcceptForm(request.POST or None, initial={"version": offer.version})
+    standin_signing = settings.DEV_MODE and phase == OnboardingPhase.AUTOMATED
     if request.method == "POST" and form.is_valid():
+        signature = form.cleaned_data["signature"].strip()
+        certificate_pem = form.cleaned_data["certificate_pem"].strip()
+        if standin_signing and request.POST.get("standin_sign"):
+            signature, certificate_pem = _standin_signature(request, app, offer)
         try:
             services.offer_accept(
                 actor=actor_for_request(request),
                 application=app,
                 version=form.cleaned_data["version"],
                 ip=request_context().ip,
-                signature=form.cleaned_data["signature"].strip(),
-                certificate_pem=form.cleaned_data["certificate_pem"].strip(),
+                signature=signature,
+                certificate_pem=certificate_pem,
             )
         except DomainError as exc:
             _refusal(request, exc)
@@ -299,11 +305,24 @@ def application_offer(request: HttpRequest, application_id) -> HttpResponse:
             "offer_text": offer.text_for(translation.get_language()),
             "form": form,
             "phase2": phase == OnboardingPhase.AUTOMATED,
+            "standin_signing": standin_signing,
             "record_json": canonical_bytes(record).decode("utf-8"),
             "steps": _steps(app),
             "step": 3,
         },
     )
+
+
+def _standin_signature(request: HttpRequest, app: Application, offer) -> tuple[str, str]:
+    """Development only: what a person's signing tool would produce — a stand-in CA
+    certificate for their PIN and the acceptance record signed with its key."""
+    from salamat.signatures import standin_ca
+    from salamat.signatures.crypto import sign
+
+    user = request.user
+    cert = standin_ca.issue_personal_certificate(user.pin or "", user.full_name or user.username)
+    record = services.offer_acceptance_record(app, offer, user.pin or "")
+    return sign(record, cert.private_key), cert.certificate_pem
 
 
 @login_required
