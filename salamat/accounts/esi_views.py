@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
+from salamat.accounts.esi_signals import esi_logged_in
 from salamat.accounts.oidc import (
     SESSION_ID_TOKEN,
     SESSION_ISSUER,
@@ -139,6 +140,7 @@ class EsiCallbackView(View):
         )
         request.session[SESSION_ID_TOKEN] = backend.id_token
         request.session[SESSION_ISSUER] = flow.get("issuer")
+        esi_logged_in.send(sender=EsiCallbackView, request=request, user=user)
         return HttpResponseRedirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
 

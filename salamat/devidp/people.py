@@ -40,6 +40,67 @@ UNREGISTERED_CLINIC = {
     "role": "director",
 }
 
+# A second unregistered clinic whose licence expired: in phase 2 its application is
+# routed to a reviewer with the failed licence check listed.
+EXPIRED_LICENCE_CLINIC = {
+    "tax_id": "02712201510242",
+    "name": "ОсОО «Дару-Клиник-Демо» (вымышленная, лицензия истекла)",
+    "role": "director",
+}
+
+
+@dataclass(frozen=True)
+class ClinicRecord:
+    """What the stand-in state registries (salamat.tunduk) know of a fictional clinic."""
+
+    tax_id: str
+    name: str
+    legal_form: str
+    address: str
+    registered_on: date
+    licence_number: str
+    licence_issued_on: date
+    licence_valid_until: date | None
+    activities: tuple[str, ...]
+
+
+# The stand-in registries' rows for the unregistered clinics, so that an application for
+# them passes the phase 2 checks (or, for the second, fails the licence check).
+CLINIC_RECORDS: tuple[ClinicRecord, ...] = (
+    ClinicRecord(
+        tax_id=UNREGISTERED_CLINIC["tax_id"],
+        name=UNREGISTERED_CLINIC["name"],
+        legal_form="ОсОО",
+        address="г. Бишкек, ул. Вымышленная, 15",
+        registered_on=date(2015, 12, 27),
+        licence_number="ЛМД-2021-0417",
+        licence_issued_on=date(2021, 4, 17),
+        licence_valid_until=None,  # issued without an end date
+        activities=("терапия", "педиатрия", "экспертиза временной нетрудоспособности"),
+    ),
+    ClinicRecord(
+        tax_id=EXPIRED_LICENCE_CLINIC["tax_id"],
+        name=EXPIRED_LICENCE_CLINIC["name"],
+        legal_form="ОсОО",
+        address="г. Ош, ул. Примерная, 7",
+        registered_on=date(2016, 3, 2),
+        licence_number="ЛМД-2019-0088",
+        licence_issued_on=date(2019, 2, 1),
+        licence_valid_until=date(2024, 1, 31),
+        activities=("терапия",),
+    ),
+)
+
+# The head physician to name in a demo application (in the stand-in population registry).
+DEMO_HEAD_PHYSICIAN = {
+    "pin": "11505197000234",
+    "family_name": "Осмонова",
+    "given_name": "Гульнара",
+    "middle_name": "Садыковна",
+    "birthdate": date(1970, 5, 15),
+    "gender": "female",
+}
+
 PEOPLE: tuple[Person, ...] = (
     Person(
         sub="devidp-0001-clinic-representative",
@@ -115,5 +176,18 @@ PEOPLE: tuple[Person, ...] = (
             {"tax_id": "02205201810077", "name": "Аптека «Дару-Демо»", "role": "owner"},
             {"tax_id": "02205201810085", "name": "Аптека «Дару-Демо 2»", "role": "owner"},
         ],
+    ),
+    Person(
+        sub="devidp-0006-expired-clinic-representative",
+        label=gettext_noop("Representative of a clinic whose licence has expired"),
+        pin="21408198100246",
+        family_name="Орозбеков",
+        given_name="Эмиль",
+        middle_name="Жолдошевич",
+        gender="male",
+        birthdate=date(1981, 8, 14),
+        email="emil.orozbekov@example.org",
+        phone_number="+996700000106",
+        organizations=[EXPIRED_LICENCE_CLINIC],
     ),
 )

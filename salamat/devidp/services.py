@@ -17,7 +17,7 @@ from salamat.accounts.models import Membership, User
 from salamat.core.errors import ValidationFailed
 from salamat.core.identifiers import parse_pin
 from salamat.devidp.models import DevPerson
-from salamat.devidp.people import PEOPLE, Person
+from salamat.devidp.people import CLINIC_RECORDS, DEMO_HEAD_PHYSICIAN, PEOPLE, Person
 
 Application = get_application_model()
 
@@ -30,9 +30,52 @@ _LOOPBACK_BASES = ("http://127.0.0.1", "http://localhost")
 def devidp_setup(*, public_base_url: str | None = None) -> Application:
     """Creates or updates the platform's OAuth application and the fictional people (idempotent)."""
     application = devidp_application_ensure(public_base_url=public_base_url or settings.PUBLIC_BASE_URL)
-    for person in PEOPLE:
-        devidp_person_save(person=_adopt_platform_person(person))
+    people = [_adopt_platform_person(person) for person in PEOPLE]
+    for person in people:
+        devidp_person_save(person=person)
+    devidp_registries_ensure(people=people)
     return application
+
+
+@transaction.atomic
+def devidp_registries_ensure(*, people: list[Person]) -> None:
+    """The stand-in state registries (salamat.tunduk) know the fictional people, the
+    organisations they represent, and the unregistered clinics' licences (idempotent)."""
+    from salamat.tunduk.models import LegalEntity, MedicalLicence, RegistryPerson
+
+    for person in [*people, Person(sub="", label="", email="", phone_number="", **DEMO_HEAD_PHYSICIAN)]:
+        RegistryPerson.objects.update_or_create(
+            pin=person.pin,
+            defaults={
+                "family_name": person.family_name,
+                "given_name": person.given_name,
+                "middle_name": person.middle_name,
+                "birth_date": person.birthdate,
+                "sex": person.gender,
+            },
+        )
+    clinics = {record.tax_id: record for record in CLINIC_RECORDS}
+    for org in {o["tax_id"]: o for person in people for o in person.organizations}.values():
+        record = clinics.get(org["tax_id"])
+        LegalEntity.objects.update_or_create(
+            tax_id=org["tax_id"],
+            defaults={
+                "name": org["name"],
+                "legal_form": record.legal_form if record else "",
+                "address": record.address if record else "",
+                "registered_on": record.registered_on if record else date(2010, 1, 1),
+            },
+        )
+    for record in CLINIC_RECORDS:
+        MedicalLicence.objects.update_or_create(
+            number=record.licence_number,
+            defaults={
+                "tax_id": record.tax_id,
+                "issued_on": record.licence_issued_on,
+                "valid_until": record.licence_valid_until,
+                "activities": list(record.activities),
+            },
+        )
 
 
 @transaction.atomic

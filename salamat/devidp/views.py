@@ -107,8 +107,15 @@ class StandInAuthorizationView(AuthorizationView):
     login_url = reverse_lazy("devidp:login")
 
     def dispatch(self, request, *args, **kwargs):
+        platform_user = request.user
         _use_provider_login(request)
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # The platform's middleware, which runs after this view, must see the platform's
+            # own user again: the provider's shadow user would look like a platform login
+            # (and its end, on the next request, like an expired platform session).
+            request.user = platform_user
 
     def redirect(self, redirect_to, application):
         # Called with a redirect URI the client registered (oauthlib validated it), for
@@ -150,8 +157,15 @@ class StandInLogoutView(RPInitiatedLogoutView):
     template_name = "devidp/logout_confirm.html"
 
     def dispatch(self, request, *args, **kwargs):
+        platform_user = request.user
         _use_provider_login(request)
-        return super().dispatch(request, *args, **kwargs)
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            # The platform's middleware, which runs after this view, must see the platform's
+            # own user again: the provider's shadow user would look like a platform login
+            # (and its end, on the next request, like an expired platform session).
+            request.user = platform_user
 
     def do_logout(self, application=None, post_logout_redirect_uri=None, state=None, token_user=None):
         # django-oauth-toolkit ends the provider session with django.contrib.auth.logout(),

@@ -9,9 +9,6 @@ from salamat.onboarding.models import (
     OfferVersion,
     OnboardingSettings,
     PendingMembership,
-    StandInLegalEntity,
-    StandInLicence,
-    StandInPerson,
 )
 
 
@@ -110,21 +107,3 @@ class OfferAcceptanceAdmin(admin.ModelAdmin):
 @admin.register(PendingMembership)
 class PendingMembershipAdmin(admin.ModelAdmin):
     list_display = ["organization", "role", "created_at", "linked_user", "linked_at"]
-
-
-@admin.register(StandInLegalEntity)
-class StandInLegalEntityAdmin(admin.ModelAdmin):
-    list_display = ["tax_id", "name", "legal_form", "status"]
-    search_fields = ["tax_id", "name"]
-
-
-@admin.register(StandInLicence)
-class StandInLicenceAdmin(admin.ModelAdmin):
-    list_display = ["number", "tax_id", "issued_on", "valid_until", "revoked"]
-    search_fields = ["number", "tax_id"]
-
-
-@admin.register(StandInPerson)
-class StandInPersonAdmin(admin.ModelAdmin):
-    list_display = ["pin", "last_name", "first_name"]
-    search_fields = ["pin", "last_name"]

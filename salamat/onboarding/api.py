@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
+from salamat.accounts.oidc import esi_organizations
 from salamat.core.api import API_AUTH, ERRORS, actor_of
 from salamat.core.context import current as request_context
 from salamat.core.errors import NotFound, PermissionDenied
@@ -36,8 +37,6 @@ from salamat.onboarding.schemas import (
 from salamat.registry.models import Organization
 
 router = Router(tags=["Clinic onboarding"], auth=API_AUTH)
-
-ESI_ORGANIZATIONS_SESSION_KEY = "esi_organizations"
 
 
 def _user(request: HttpRequest):
@@ -113,9 +112,7 @@ def application_start(request: HttpRequest, payload: ApplicationStartIn):
     app = services.application_start(
         actor=actor_of(request),
         tax_id=payload.tax_id,
-        esi_organizations=request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, [])
-        if hasattr(request, "session")
-        else [],
+        esi_organizations=_claim(request) if hasattr(request, "session") else [],
     )
     return Status(201, application_out(app))
 
@@ -275,7 +272,8 @@ def staff_invite(request: HttpRequest, organization_id: UUID, payload: StaffInvi
 
 
 def _claim(request: HttpRequest) -> list:
-    return request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, []) if hasattr(request, "session") else []
+    # What ESI said at login (an API client has no session and represents nothing).
+    return esi_organizations(request) if hasattr(request, "session") else []
 
 
 def _reviewer(request: HttpRequest):
@@ -331,7 +329,8 @@ def review_take(request: HttpRequest, payload: ReviewTakeIn):
 def review_get(request: HttpRequest, application_id: UUID):
     """The application with its documents, checklist and history."""
     return application_out(
-        selectors.application_for_reviewer(_reviewer(request), application_id), for_reviewer=True
+        selectors.application_for_reviewer(_reviewer(request), application_id, _claim(request)),
+        for_reviewer=True,
     )
 
 

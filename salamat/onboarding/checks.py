@@ -2,7 +2,9 @@
 
 Each check returns an outcome (ok, needs_review, invalid) with one message for the
 applicant and one for the reviewer. Only when all are ok is the application approved
-at once; otherwise it goes to a reviewer with the failed checks listed."""
+at once; otherwise it goes to a reviewer with the failed checks listed. The state
+registries are read only through `salamat.tunduk.adapters` (stand-in tables in
+development, Tunduk/X-Road in production)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from django.utils.translation import gettext as _
 
 from salamat.core.errors import ValidationFailed
 from salamat.core.identifiers import validate_pin, validate_tax_id
-from salamat.onboarding import registries, states
+from salamat.onboarding import states
 from salamat.onboarding.models import Application, CheckOutcome
 from salamat.registry.models import Organization
+from salamat.tunduk.adapters import legal_entity_registry, licence_registry, population_registry
 
 OK = CheckOutcome.OK.value
 NEEDS_REVIEW = CheckOutcome.NEEDS_REVIEW.value
@@ -47,7 +50,7 @@ def check_tax_id_shape(app: Application, today: date) -> CheckResult:
 
 
 def check_legal_entity(app: Application, today: date) -> CheckResult:
-    entity = registries.legal_entity_lookup(app.tax_id)
+    entity = legal_entity_registry().lookup(app.tax_id)
     if entity is None:
         return CheckResult(
             "legal_entity",
@@ -55,7 +58,7 @@ def check_legal_entity(app: Application, today: date) -> CheckResult:
             _("We could not find the organisation in the legal-entity registry; a reviewer will check."),
             f"Tax ID {app.tax_id} not found in the legal-entity registry.",
         )
-    if entity.liquidated:
+    if not entity.is_operating:
         return CheckResult(
             "legal_entity",
             INVALID,
@@ -73,7 +76,7 @@ def check_legal_entity(app: Application, today: date) -> CheckResult:
 
 
 def check_licence(app: Application, today: date) -> CheckResult:
-    licence = registries.licence_lookup(app.licence_number, app.tax_id)
+    licence = licence_registry().by_number(app.licence_number)
     if licence is None:
         return CheckResult(
             "licence",
@@ -108,8 +111,8 @@ def check_head_physician(app: Application, today: date) -> CheckResult:
             _("The head physician's PIN is not a valid PIN."),
             "Head physician PIN has a wrong shape.",
         )
-    person = registries.person_lookup(pin)
-    if person is None or person.deceased:
+    person = population_registry().lookup(pin)
+    if person is None or not person.is_alive:
         return CheckResult(
             "head_physician",
             NEEDS_REVIEW,

@@ -1,5 +1,5 @@
 """A private clinic's application to join the platform, its documents, the public offer
-and its acceptance, the review history, and the stand-in state registries."""
+and its acceptance, and the review history. (The state registries are `salamat.tunduk`'s.)"""
 
 from __future__ import annotations
 
@@ -318,64 +318,22 @@ class PendingMembership(models.Model):
         return f"{self.role} @ {self.organization_id}"
 
 
-# --- stand-in state registries (the lead will unify them with `salamat.tunduk`) -----
+class EsiRepresentation(models.Model):
+    """An organisation ESI said the person may represent, as of their last ESI login.
 
+    The session holds the same list for the wizard; this copy lets pages that see only
+    the person (the home page's cards) know whether they represent an organisation that
+    is not on the platform yet. Replaced at every ESI login."""
 
-class LegalEntityStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    LIQUIDATED = "liquidated", _("Liquidated")
-
-
-class StandInLegalEntity(models.Model):
-    """The legal-entity registry (Ministry of Justice), stand-in."""
-
-    tax_id = models.CharField(_("tax ID"), max_length=14, unique=True)
-    name = models.CharField(_("name"), max_length=255)
-    legal_form = models.CharField(_("legal form"), max_length=60, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    status = models.CharField(
-        _("status"), max_length=12, choices=LegalEntityStatus.choices, default=LegalEntityStatus.ACTIVE
-    )
-    registered_on = models.DateField(_("registered on"), null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tax_id = models.CharField(_("tax ID"), max_length=14)
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    seen_at = models.DateTimeField(_("seen at"))
 
     class Meta:
-        verbose_name = _("legal entity (stand-in registry)")
-        verbose_name_plural = _("legal entities (stand-in registry)")
+        verbose_name = _("organisation represented (ESI)")
+        verbose_name_plural = _("organisations represented (ESI)")
+        constraints = [models.UniqueConstraint(fields=["user", "tax_id"], name="esi_representation_unique")]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.tax_id})"
-
-
-class StandInLicence(models.Model):
-    """The licence registry, stand-in."""
-
-    number = models.CharField(_("number"), max_length=64, unique=True)
-    tax_id = models.CharField(_("holder tax ID"), max_length=14, db_index=True)
-    activities = models.TextField(_("licensed activities"), blank=True)
-    issued_on = models.DateField(_("issued on"))
-    valid_until = models.DateField(_("valid until"), null=True, blank=True)
-    revoked = models.BooleanField(_("revoked"), default=False)
-
-    class Meta:
-        verbose_name = _("licence (stand-in registry)")
-        verbose_name_plural = _("licences (stand-in registry)")
-
-    def __str__(self) -> str:
-        return self.number
-
-
-class StandInPerson(models.Model):
-    """The population registry, stand-in."""
-
-    pin = models.CharField(_("PIN"), max_length=14, unique=True)
-    last_name = models.CharField(_("last name"), max_length=120)
-    first_name = models.CharField(_("first name"), max_length=120)
-    middle_name = models.CharField(_("middle name"), max_length=120, blank=True)
-    is_deceased = models.BooleanField(_("deceased"), default=False)
-
-    class Meta:
-        verbose_name = _("person (stand-in registry)")
-        verbose_name_plural = _("people (stand-in registry)")
-
-    def __str__(self) -> str:
-        return f"{self.last_name} {self.first_name}"
+        return f"{self.user_id} → {self.tax_id}"

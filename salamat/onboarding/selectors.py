@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from salamat.accounts.models import User
-from salamat.core.errors import NotFound
+from salamat.core.errors import NotFound, PermissionDenied
 from salamat.onboarding import states
 from salamat.onboarding.models import Application, ApplicationDocument, Notification
 from salamat.onboarding.services import has_conflict_of_interest, is_reviewer
@@ -32,11 +32,19 @@ def reviews_in_progress(user: User) -> QuerySet[Application]:
     return Application.objects.filter(status=states.IN_REVIEW, reviewer=user).order_by("queued_at")
 
 
-def application_for_reviewer(user: User, external_id) -> Application:
-    """Any application but a draft, for a reviewer (a conflict of interest shows as not found)."""
+def application_for_reviewer(
+    user: User, external_id, esi_organizations: list[dict[str, str]] | None = None
+) -> Application:
+    """Any application but a draft, for a reviewer; refused (`reviewer_conflict_of_interest`)
+    when it is of an organisation they belong to or represent (by ESI's claim)."""
     app = Application.objects.exclude(status=states.DRAFT).filter(external_id=external_id).first()
-    if app is None or not is_reviewer(user) or has_conflict_of_interest(user, app):
+    if app is None or not is_reviewer(user):
         raise NotFound("application_not_found", _("No such application."))
+    if has_conflict_of_interest(user, app, esi_organizations):
+        raise PermissionDenied(
+            "reviewer_conflict_of_interest",
+            _("You cannot review an application of an organisation you belong to."),
+        )
     return app
 
 

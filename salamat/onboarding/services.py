@@ -20,13 +20,14 @@ from salamat.core.actors import SYSTEM, Actor
 from salamat.core.audit import audit_record, diff
 from salamat.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, field_error
 from salamat.core.identifiers import validate_pin, validate_tax_id
-from salamat.onboarding import checks, files, registries, states
+from salamat.onboarding import checks, files, states
 from salamat.onboarding.models import (
     Application,
     ApplicationDocument,
     ApplicationEvent,
     ChecklistItem,
     DocumentKind,
+    EsiRepresentation,
     OfferAcceptance,
     OfferVersion,
     OnboardingPhase,
@@ -43,6 +44,7 @@ from salamat.registry.models import (
     Site,
 )
 from salamat.signatures.services import signed_record_create
+from salamat.tunduk.adapters import LicenceInfo, legal_entity_registry, licence_registry
 
 ACCEPTANCE_PURPOSE = "onboarding.offer_acceptance"
 REQUIRED_DOCUMENTS = (
@@ -248,7 +250,9 @@ def application_start(
             _("You already have an open application for this organisation."),
             details={"application_id": str(open_own.external_id)},
         )
-    entity = registries.legal_entity_lookup(tax_id)
+    # What the state registries know is filled in for the applicant to check, not to retype.
+    entity = legal_entity_registry().lookup(tax_id)
+    licence = _latest_licence(tax_id)
     application = Application.objects.create(
         applicant=user,
         tax_id=tax_id,
@@ -256,6 +260,10 @@ def application_start(
         legal_name=claimed.get(tax_id) or (entity.name if entity else ""),
         legal_form=entity.legal_form if entity else "",
         address=entity.address if entity else "",
+        licence_number=licence.number if licence else "",
+        licence_issued_on=licence.issued_on if licence else None,
+        licence_valid_until=licence.valid_until if licence else None,
+        licensed_activities="; ".join(licence.activities) if licence else "",
         contact_email=user.email,
         contact_phone=user.phone,
     )
@@ -269,6 +277,13 @@ def application_start(
         changes={"tax_id": tax_id, "represents_by_claim": application.represents_by_claim},
     )
     return application
+
+
+def _latest_licence(tax_id: str) -> LicenceInfo | None:
+    """The holder's licence in force today, else their most recent one, from the licence register."""
+    licences = licence_registry().lookup(tax_id)
+    today = timezone.localdate()
+    return max(licences, key=lambda lic: (lic.is_valid_on(today), lic.issued_on), default=None)
 
 
 @transaction.atomic
@@ -791,6 +806,23 @@ def link_pending_memberships(user: User) -> list[Membership]:
         invitation.linked_at = timezone.now()
         invitation.save(update_fields=["linked_user", "linked_at"])
     return linked
+
+
+@transaction.atomic
+def esi_representations_record(*, user: User, organizations: list[dict[str, str]]) -> None:
+    """Keeps the organisations ESI says `user` represents (from their latest ESI login).
+
+    Not audited: it is a copy of what ESI said, replaced at each login, and decides
+    nothing but which home-page cards the person sees."""
+    EsiRepresentation.objects.filter(user=user).delete()
+    now = timezone.now()
+    EsiRepresentation.objects.bulk_create(
+        [
+            EsiRepresentation(user=user, tax_id=tax_id, name=str(org.get("name", ""))[:255], seen_at=now)
+            for tax_id, org in {str(o.get("tax_id", "")).strip(): o for o in organizations}.items()
+            if tax_id
+        ]
+    )
 
 
 # --- the offer itself -----------------------------------------------------------------

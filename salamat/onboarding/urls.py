@@ -6,6 +6,7 @@ app_name = "onboarding"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("applications/", views.home, name="applications"),
     path("applications/<uuid:application_id>/", views.application_status, name="status"),
     path("applications/<uuid:application_id>/form/", views.application_form, name="form"),
     path("applications/<uuid:application_id>/documents/", views.application_documents, name="documents"),

@@ -6,21 +6,24 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.exceptions import FieldDoesNotExist
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import select_template
 from django.utils import timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
+from salamat.accounts.oidc import esi_organizations
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.context import current as request_context
-from salamat.core.errors import DomainError, NotFound
+from salamat.core.errors import DomainError, NotFound, PermissionDenied
 from salamat.onboarding import selectors, services, states
-from salamat.onboarding.api import ESI_ORGANIZATIONS_SESSION_KEY
 from salamat.onboarding.forms import (
     ApplicationForm,
     CommentForm,
@@ -47,19 +50,73 @@ def _refusal(request: HttpRequest, exc: DomainError) -> None:
     messages.error(request, exc.message)
     fields = exc.details.get("fields") if isinstance(exc.details, dict) else None
     for field in fields or []:
-        if isinstance(field, dict) and field.get("message") and field.get("field"):
-            messages.error(request, f"{field['field']}: {field['message']}")
+        if not (isinstance(field, dict) and field.get("message") and field.get("field")):
+            continue
+        if field["message"] == exc.message:
+            continue  # the same words once are enough
+        messages.error(request, f"{_field_label(field['field'])}: {field['message']}")
+
+
+def _field_label(name: str) -> str:
+    """The form's label of a field named in an error, as the person saw it."""
+    try:
+        return capfirst(Application._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 def _not_found_as_404(view):
+    """A `NotFound` refusal as the 404 page; a `PermissionDenied` one as a 403 page saying why."""
+
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
         except NotFound as exc:
             raise Http404(exc.message) from exc
+        except PermissionDenied as exc:
+            return _render(request, "onboarding/refused.html", {"message": exc.message}, status=403)
 
     return wrapper
+
+
+# What a person typed into the form when their session had already ended: kept in the
+# new (anonymous) session, which the login carries over, and offered back afterwards.
+UNSAVED_INPUT_KEY = "onboarding_unsaved_input"
+_UNSAVED_MAX_CHARS = 2000
+
+
+def login_required_keeping_input(view):
+    """`login_required`, but a form posted after the session expired is not lost: the
+    fields are kept for the page at `request.path` until the person logs in again."""
+    protected = login_required(view)
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST" and not request.user.is_authenticated:
+            request.session[UNSAVED_INPUT_KEY] = {
+                "path": request.path,
+                "data": {
+                    name: [value[:_UNSAVED_MAX_CHARS] for value in request.POST.getlist(name)]
+                    for name in services.EDITABLE_FIELDS
+                    if name in request.POST
+                },
+            }
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _unsaved_input(request: HttpRequest) -> QueryDict | None:
+    """The input kept for this page by `login_required_keeping_input`, once."""
+    kept = request.session.get(UNSAVED_INPUT_KEY)
+    if not kept or kept.get("path") != request.path:
+        return None
+    del request.session[UNSAVED_INPUT_KEY]
+    data = QueryDict(mutable=True)
+    for name, values in kept.get("data", {}).items():
+        data.setlist(name, values)
+    return data
 
 
 def _mine(request: HttpRequest, application_id) -> Application:
@@ -72,7 +129,7 @@ def _mine(request: HttpRequest, application_id) -> Application:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """My applications and the start of a new one."""
-    organizations = request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, [])
+    organizations = esi_organizations(request)
     form = StartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -131,11 +188,16 @@ def _steps(app: Application) -> list[dict]:
     ]
 
 
-@login_required
+@login_required_keeping_input
 @_not_found_as_404
 def application_form(request: HttpRequest, application_id) -> HttpResponse:
     app = _mine(request, application_id)
-    form = ApplicationForm(request.POST or None, instance=Application.objects.get(pk=app.pk))
+    kept = _unsaved_input(request) if request.method == "GET" else None
+    if kept is not None:
+        messages.warning(
+            request, _("Your session had ended before this was saved: check what you typed and save it.")
+        )
+    form = ApplicationForm(request.POST or kept, instance=Application.objects.get(pk=app.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.application_update(
@@ -211,15 +273,20 @@ def application_offer(request: HttpRequest, application_id) -> HttpResponse:
         raise Http404(_("No public offer has been published yet."))
     phase = services.current_phase()
     form = OfferAcceptForm(request.POST or None, initial={"version": offer.version})
+    standin_signing = settings.DEV_MODE and phase == OnboardingPhase.AUTOMATED
     if request.method == "POST" and form.is_valid():
+        signature = form.cleaned_data["signature"].strip()
+        certificate_pem = form.cleaned_data["certificate_pem"].strip()
+        if standin_signing and request.POST.get("standin_sign"):
+            signature, certificate_pem = _standin_signature(request, app, offer)
         try:
             services.offer_accept(
                 actor=actor_for_request(request),
                 application=app,
                 version=form.cleaned_data["version"],
                 ip=request_context().ip,
-                signature=form.cleaned_data["signature"].strip(),
-                certificate_pem=form.cleaned_data["certificate_pem"].strip(),
+                signature=signature,
+                certificate_pem=certificate_pem,
             )
         except DomainError as exc:
             _refusal(request, exc)
@@ -238,11 +305,24 @@ def application_offer(request: HttpRequest, application_id) -> HttpResponse:
             "offer_text": offer.text_for(translation.get_language()),
             "form": form,
             "phase2": phase == OnboardingPhase.AUTOMATED,
+            "standin_signing": standin_signing,
             "record_json": canonical_bytes(record).decode("utf-8"),
             "steps": _steps(app),
             "step": 3,
         },
     )
+
+
+def _standin_signature(request: HttpRequest, app: Application, offer) -> tuple[str, str]:
+    """Development only: what a person's signing tool would produce — a stand-in CA
+    certificate for their PIN and the acceptance record signed with its key."""
+    from salamat.signatures import standin_ca
+    from salamat.signatures.crypto import sign
+
+    user = request.user
+    cert = standin_ca.issue_personal_certificate(user.pin or "", user.full_name or user.username)
+    record = services.offer_acceptance_record(app, offer, user.pin or "")
+    return sign(record, cert.private_key), cert.certificate_pem
 
 
 @login_required
@@ -350,11 +430,13 @@ def reviewer_required(view):
 @reviewer_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
+    claim = esi_organizations(request)
     queue = [
         {
             "app": app,
             "waiting": now - app.queued_at if app.queued_at else None,
             "failed": [c for c in app.checklist.all() if c.outcome != "ok"],
+            "conflict": services.has_conflict_of_interest(request.user, app, claim),
         }
         for app in selectors.review_queue().prefetch_related("checklist")
     ]
@@ -368,7 +450,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @reviewer_required
 @_not_found_as_404
 def review_detail(request: HttpRequest, application_id) -> HttpResponse:
-    app = selectors.application_for_reviewer(request.user, application_id)
+    app = selectors.application_for_reviewer(request.user, application_id, esi_organizations(request))
     return _render(
         request,
         "onboarding/review_detail.html",
@@ -390,10 +472,10 @@ def review_detail(request: HttpRequest, application_id) -> HttpResponse:
 @require_POST
 @_not_found_as_404
 def review_action(request: HttpRequest, application_id, action: str) -> HttpResponse:
-    app = selectors.application_for_reviewer(request.user, application_id)
+    app = selectors.application_for_reviewer(request.user, application_id, esi_organizations(request))
     actor = actor_for_request(request)
     comment = CommentForm(request.POST).data.get("comment", "")
-    claim = request.session.get(ESI_ORGANIZATIONS_SESSION_KEY, [])
+    claim = esi_organizations(request)
     try:
         if action == "take":
             services.review_take(actor=actor, application=app, esi_organizations=claim)

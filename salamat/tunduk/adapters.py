@@ -64,8 +64,12 @@ class LicenceInfo:
     issued_on: date
     valid_until: date | None
     activities: tuple[str, ...]
+    revoked_on: date | None = None
 
     def is_valid_on(self, day: date) -> bool:
+        """In force on `day`: issued, not past its end date, not revoked by then."""
+        if self.revoked_on is not None and self.revoked_on <= day:
+            return False
         return self.issued_on <= day and (self.valid_until is None or day <= self.valid_until)
 
 
@@ -85,6 +89,9 @@ class LegalEntityRegistry(Protocol):
 class LicenceRegistry(Protocol):
     def lookup(self, tax_id: str) -> list[LicenceInfo]:
         """Every medical licence issued to the holder of this tax ID (possibly none)."""
+
+    def by_number(self, number: str) -> LicenceInfo | None:
+        """The licence with this number, whoever holds it, or None."""
 
 
 # --- the stand-ins backed by local tables --------------------------------------------
@@ -132,19 +139,27 @@ class LocalLegalEntityRegistry:
 class LocalLicenceRegistry:
     """Answers from the `MedicalLicence` stand-in table."""
 
+    @staticmethod
+    def _info(row) -> LicenceInfo:
+        return LicenceInfo(
+            number=row.number,
+            tax_id=row.tax_id,
+            issued_on=row.issued_on,
+            valid_until=row.valid_until,
+            activities=tuple(row.activities or ()),
+            revoked_on=row.revoked_on,
+        )
+
     def lookup(self, tax_id: str) -> list[LicenceInfo]:
         from salamat.tunduk.models import MedicalLicence
 
-        return [
-            LicenceInfo(
-                number=row.number,
-                tax_id=row.tax_id,
-                issued_on=row.issued_on,
-                valid_until=row.valid_until,
-                activities=tuple(row.activities or ()),
-            )
-            for row in MedicalLicence.objects.filter(tax_id=tax_id).order_by("issued_on")
-        ]
+        return [self._info(row) for row in MedicalLicence.objects.filter(tax_id=tax_id).order_by("issued_on")]
+
+    def by_number(self, number: str) -> LicenceInfo | None:
+        from salamat.tunduk.models import MedicalLicence
+
+        row = MedicalLicence.objects.filter(number=(number or "").strip()).first()
+        return self._info(row) if row is not None else None
 
 
 # --- the production adapter (documented, not used in development) --------------------

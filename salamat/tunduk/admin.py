@@ -17,5 +17,5 @@ class LegalEntityAdmin(admin.ModelAdmin):
 
 @admin.register(MedicalLicence)
 class MedicalLicenceAdmin(admin.ModelAdmin):
-    list_display = ("number", "tax_id", "issued_on", "valid_until")
+    list_display = ("number", "tax_id", "issued_on", "valid_until", "revoked_on")
     search_fields = ("number", "tax_id")

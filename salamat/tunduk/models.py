@@ -61,6 +61,8 @@ class MedicalLicence(models.Model):
     tax_id = models.CharField(_("tax ID of the holder"), max_length=14, db_index=True)
     issued_on = models.DateField(_("issued on"))
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # Set when the licensing authority withdrew the licence before its end date.
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
     # Licensed activities as short codes or names, e.g. ["therapy", "paediatrics"].
     activities = models.JSONField(_("activities"), default=list, blank=True)
 

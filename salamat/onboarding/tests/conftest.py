@@ -12,13 +12,8 @@ from PIL import Image
 
 from salamat.accounts.selectors import actor_for_user
 from salamat.onboarding import services
-from salamat.onboarding.models import (
-    DocumentKind,
-    OnboardingSettings,
-    StandInLegalEntity,
-    StandInLicence,
-    StandInPerson,
-)
+from salamat.onboarding.models import DocumentKind, OnboardingSettings
+from salamat.tunduk.models import LegalEntity, MedicalLicence, RegistryPerson
 
 TAX_ID = "01234567890123"
 APPLICANT_PIN = "21505199012345"
@@ -60,13 +55,24 @@ def phase(db) -> Callable[[int], None]:
 
 @pytest.fixture
 def registries(db):
-    StandInLegalEntity.objects.create(
-        tax_id=TAX_ID, name="Clinic Shifa LLC", legal_form="LLC", address="Bishkek, Chui 1"
+    """The clinic, its licence and its head physician in the stand-in state registries (tunduk)."""
+    LegalEntity.objects.create(
+        tax_id=TAX_ID,
+        name="Clinic Shifa LLC",
+        legal_form="LLC",
+        address="Bishkek, Chui 1",
+        registered_on=date(2019, 4, 1),
     )
-    StandInLicence.objects.create(
-        number=LICENCE, tax_id=TAX_ID, activities="outpatient care", issued_on=date(2024, 1, 10)
+    MedicalLicence.objects.create(
+        number=LICENCE, tax_id=TAX_ID, activities=["outpatient care"], issued_on=date(2024, 1, 10)
     )
-    StandInPerson.objects.create(pin=HEAD_PIN, last_name="Osmonova", first_name="Aigul")
+    RegistryPerson.objects.create(
+        pin=HEAD_PIN,
+        family_name="Osmonova",
+        given_name="Aigul",
+        birth_date=date(1980, 3, 12),
+        sex="female",
+    )
 
 
 @pytest.fixture

@@ -105,5 +105,8 @@ def test_reviewer_with_conflict_does_not_see_the_application(applicant, reviewer
     clinic = make_org("medical", tax_id=TAX_ID, status="pending")
     Membership.objects.create(user=reviewer, organization=clinic, role="doctor")
     rev = logged_in(reviewer)
-    assert rev.get(f"/onboarding/review/{app.external_id}/").status_code == 404
+    page = rev.get(f"/onboarding/review/{app.external_id}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 403
+    assert b"You cannot review an application of an organisation you belong to." in page.content
+    assert app.documents.first().original_name.encode() not in page.content
     assert rev.get(f"/onboarding/documents/{app.documents.first().external_id}").status_code == 404

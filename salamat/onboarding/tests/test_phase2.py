@@ -8,17 +8,12 @@ import pytest
 
 from salamat.core.errors import DomainError
 from salamat.onboarding import services
-from salamat.onboarding.models import (
-    ChecklistItem,
-    OfferAcceptance,
-    StandInLegalEntity,
-    StandInLicence,
-    StandInPerson,
-)
+from salamat.onboarding.models import ChecklistItem, OfferAcceptance
 from salamat.onboarding.tests.conftest import APPLICANT_PIN, TAX_ID
 from salamat.signatures import standin_ca
 from salamat.signatures.crypto import sign
 from salamat.signatures.models import SignedRecord
+from salamat.tunduk.models import LegalEntity, MedicalLicence, RegistryPerson
 
 pytestmark = pytest.mark.django_db
 
@@ -68,17 +63,17 @@ def test_all_checks_ok_approves_at_once(registries, signed_ready, applicant_acto
 @pytest.mark.parametrize(
     ("setup", "check", "outcome"),
     [
-        (lambda: StandInLegalEntity.objects.all().delete(), "legal_entity", "needs_review"),
-        (lambda: StandInLegalEntity.objects.update(status="liquidated"), "legal_entity", "invalid"),
-        (lambda: StandInLicence.objects.all().delete(), "licence", "needs_review"),
-        (lambda: StandInLicence.objects.update(tax_id="99999999999999"), "licence", "invalid"),
+        (lambda: LegalEntity.objects.all().delete(), "legal_entity", "needs_review"),
+        (lambda: LegalEntity.objects.update(liquidated_on=date.today()), "legal_entity", "invalid"),
+        (lambda: MedicalLicence.objects.all().delete(), "licence", "needs_review"),
+        (lambda: MedicalLicence.objects.update(tax_id="99999999999999"), "licence", "invalid"),
         (
-            lambda: StandInLicence.objects.update(valid_until=date.today() - timedelta(days=1)),
+            lambda: MedicalLicence.objects.update(valid_until=date.today() - timedelta(days=1)),
             "licence",
             "invalid",
         ),
-        (lambda: StandInLicence.objects.update(revoked=True), "licence", "invalid"),
-        (lambda: StandInPerson.objects.all().delete(), "head_physician", "needs_review"),
+        (lambda: MedicalLicence.objects.update(revoked_on=date.today()), "licence", "invalid"),
+        (lambda: RegistryPerson.objects.all().delete(), "head_physician", "needs_review"),
     ],
 )
 def test_failed_check_routes_to_review(registries, signed_ready, applicant_actor, setup, check, outcome):
@@ -106,7 +101,7 @@ def test_existing_organisation_routes_to_review(registries, signed_ready, applic
 def test_routed_application_can_be_approved_by_a_reviewer(
     registries, signed_ready, applicant_actor, reviewer_actor
 ):
-    StandInLicence.objects.all().delete()
+    MedicalLicence.objects.all().delete()
     app = services.application_submit(actor=applicant_actor, application=signed_ready())
     services.review_take(actor=reviewer_actor, application=app)
     assert services.review_approve(actor=reviewer_actor, application=app).status == "approved"

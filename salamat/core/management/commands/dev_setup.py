@@ -21,7 +21,12 @@ class Command(BaseCommand):
         if not Organization.objects.exists():
             self.stdout.write("Loading the demo data (once)…")
             call_command("seed_demo")
-        # The stand-in ESI provider: the platform's OAuth client and the fictional people.
+        # The stand-in ESI provider: the platform's OAuth client, the fictional people, and
+        # the stand-in registries' rows for the clinics they represent.
         call_command("devidp_setup", verbosity=0)
+        # Clinic onboarding: a public offer in force, so a clinic can apply at once.
+        from salamat.onboarding.demo import offer_sample_ensure
+
+        offer_sample_ensure()
         # Demo sick leaves (idempotent), once the demo doctor and commission chair exist.
         call_command("seed_sickleave")
