@@ -17,6 +17,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("onboarding/", include("salamat.onboarding.urls")),
+    path("trace/", include("salamat.traceability.urls")),
+    path("dashboard/", include("salamat.dashboard.urls")),
     path("", include("salamat.web.urls")),
 ]
 
