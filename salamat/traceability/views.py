@@ -124,7 +124,10 @@ class ShipForm(forms.Form):
 
 class SellForm(forms.Form):
     units = forms.IntegerField(
-        label=gettext_lazy("Units of each package (empty: the whole package)"), min_value=1, required=False
+        label=gettext_lazy("Units sold of each package"),
+        help_text=gettext_lazy("Empty: the whole package."),
+        min_value=1,
+        required=False,
     )
     receipt_number = forms.CharField(label=gettext_lazy("Receipt number"), max_length=64, required=False)
 
@@ -316,7 +319,7 @@ class Row:
 
     @property
     def display(self) -> str:
-        return self.raw.replace("\x1d", "\u241d")  # GS shown as ␝; the hidden field keeps the GS itself
+        return self.raw.replace("\x1d", "‹GS›")  # shown visibly; the hidden field keeps the GS itself
 
 
 def _render_scan(request, scan_op, *, form, rows=(), refusal=None, shipment=None, status=200):
@@ -392,7 +395,8 @@ def _scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
         reasons: dict[str, str] = {}
         for err in refused.details["errors"]:
             reasons.setdefault(err["code"], err["reason"])
-        rows = [Row(raw=c, reason=reasons.get(c), checked=True) for c in codes]
+        # Refused codes carry their reason; the others are checked again (htmx) to show what they are.
+        rows = [Row(raw=c, reason=reasons.get(c), checked=c in reasons) for c in codes]
         # Errors about something that is not a row (the box code, a shipment) are listed too.
         others = [e for e in refused.details["errors"] if e["code"] not in set(codes)]
         return _render_scan(

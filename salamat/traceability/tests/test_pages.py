@@ -427,3 +427,23 @@ def test_recall_form_refuses_bad_codes(login, ministry):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 422 and "Unknown code format" in _html(response)
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "reason"),
+    [
+        ("ru", "Провести продажу", "Не вводилась в оборот"),
+        ("ky", "Сатууну каттоо", "Жүгүртүүгө киргизилген эмес"),
+    ],
+)
+def test_pages_speak_russian_and_kyrgyz(login, pharmacy, codes, language, title, reason):
+    client = login(pharmacy, "pharmacist")
+    assert title in _html(
+        client.get(reverse("traceability:scan", args=["sell"]), HTTP_ACCEPT_LANGUAGE=language)
+    )
+    check = client.post(
+        reverse("traceability:code_check", args=["sell"]),
+        {"code": codes(1)[0]},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert reason in _html(check)

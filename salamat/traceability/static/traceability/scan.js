@@ -6,7 +6,7 @@
 
   var GS = String.fromCharCode(29);
 
-  function display(raw) { return raw.split(GS).join("\u241D"); } // GS shown as ␝
+  function display(raw) { return raw.split(GS).join("\u2039GS\u203A"); } // GS shown as ‹GS›
 
   function setUp() {
     var form = document.getElementById("scan-form");
