@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "salamat.web",
     "salamat.signatures",
     "salamat.onboarding",
+    "salamat.dashboard",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("onboarding/", include("salamat.onboarding.urls")),
     path("sick-leave/", include("salamat.sickleave.urls")),
+    path("trace/", include("salamat.traceability.urls")),
+    path("dashboard/", include("salamat.dashboard.urls")),
     path("", include("salamat.web.urls")),
 ]
 

@@ -6,3 +6,8 @@ class TraceabilityConfig(AppConfig):
     name = "salamat.traceability"
     label = "traceability"
     verbose_name = _("Drug traceability")
+
+    def ready(self) -> None:
+        from salamat.traceability.views import register_nav_entries
+
+        register_nav_entries()

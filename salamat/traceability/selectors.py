@@ -302,3 +302,216 @@ def recalls_list(*, status: str = "") -> QuerySet[Recall]:
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-created_at", "-id")
+
+
+# --- reads for the web pages (scanning, stock by site, dashboard) ----------------------------
+
+
+@dataclass(frozen=True)
+class CodeCheck:
+    """What the scanning page shows next to one scanned code: legal for the operation, or why not."""
+
+    raw: str
+    reason: str | None  # None: the code may take part; else a refusal or parse error code
+    key: str = ""
+    kind: str = ""  # "package" or "container"
+    product: str = ""
+    batch: str = ""
+    expiry: date | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+# Operations whose scans may name a box or pallet (an SSCC) instead of a package.
+_CONTAINER_OPERATIONS = frozenset(
+    {"aggregate", "disaggregate", "ship", "accept", "sell", "dispense", "write_off", "destroy", "export"}
+)
+
+
+def code_check_for_operation(
+    *,
+    actor: Actor,
+    operation: str,
+    raw: str,
+    shipment: Shipment | None = None,
+    batch: str = "",
+    expiry: date | None = None,
+    units: int | None = None,
+) -> CodeCheck:
+    """Whether one scanned code may take part in `operation` for the actor, by the same pure rules
+    the services apply, without writing anything (no alert either: the submission raises those)."""
+    from salamat.codes.model import CodeKind
+    from salamat.traceability import rules
+    from salamat.traceability.models import Container, ContainerState
+
+    op = rules.Operation(operation)
+    org_id = actor.organization.pk if actor.organization is not None else 0
+    today = timezone.localdate()
+    parsed = parse_many([raw])[0]
+    if isinstance(parsed, CodeError):
+        return CodeCheck(raw, parsed.code)
+    if parsed.kind is CodeKind.GTIN_ONLY or not parsed.key:
+        return CodeCheck(raw, "needs_sticker")
+    if parsed.kind is CodeKind.SSCC:
+        if op.value not in _CONTAINER_OPERATIONS:
+            return CodeCheck(raw, rules.Refusal.NOT_A_PACKAGE, key=parsed.key, kind="container")
+        box = Container.objects.filter(key=parsed.key).first()
+        if box is None:
+            return CodeCheck(raw, "unknown_container", key=parsed.key, kind="container")
+        reason: str | None = None
+        if box.state == ContainerState.DISSOLVED:
+            reason = "container_dissolved"
+        elif op in (rules.Operation.ACCEPT, rules.Operation.REJECT):
+            if box.state != ContainerState.IN_TRANSIT:
+                reason = rules.Refusal.NOT_IN_TRANSIT
+            elif shipment is not None and not _box_in_shipment(box.pk, shipment):
+                reason = rules.Refusal.NOT_IN_SHIPMENT
+        elif box.owner_id != org_id:
+            reason = rules.Refusal.NOT_OWNER
+        elif box.state == ContainerState.IN_TRANSIT:
+            reason = rules.Refusal.IN_TRANSIT
+        return CodeCheck(raw, str(reason) if reason else None, key=parsed.key, kind="container")
+    if op is rules.Operation.DISAGGREGATE:
+        return CodeCheck(raw, rules.Refusal.NOT_A_CONTAINER, key=parsed.key, kind="package")
+    package = package_get(key=parsed.key)
+    if op is rules.Operation.INTRODUCE:
+        return _introduce_check(raw, parsed, package, org_id, today, batch=batch, expiry=expiry)
+    if package is None:
+        return CodeCheck(raw, rules.Refusal.NEVER_INTRODUCED, key=parsed.key, kind="package")
+    info = {
+        "key": package.key,
+        "kind": "package",
+        "product": str(package.product.trade_name),
+        "batch": package.batch,
+        "expiry": package.expiry,
+    }
+    addressed_to = None
+    if op in (rules.Operation.ACCEPT, rules.Operation.REJECT):
+        if shipment is not None:
+            from salamat.traceability.models import ShipmentItem
+
+            if not ShipmentItem.objects.filter(shipment=shipment, package=package).exists():
+                return CodeCheck(raw, rules.Refusal.NOT_IN_SHIPMENT, **info)
+            addressed_to = shipment.receiver_id
+        else:
+            addressed_to = _receiver_of_package(package)
+    snapshot = rules.Snapshot(
+        state=rules.State(package.state),
+        owner_id=package.owner_id,
+        reason=rules.Reason(package.withdraw_reason),
+        flags=package.flags,
+        expiry=package.expiry,
+        remaining_units=package.remaining_units,
+        units_per_package=package.product.units_per_package if units is not None else 1,
+        previous_owner_id=package.previous_owner_id,
+    )
+    refusal = rules.check(op, snapshot, org_id, on=today, addressed_to=addressed_to, units=units)
+    if refusal is None and op is rules.Operation.AGGREGATE and package.container_id is not None:
+        refusal = rules.Refusal.IN_CONTAINER
+    return CodeCheck(raw, str(refusal) if refusal else None, **info)
+
+
+def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:
+    from salamat.traceability.models import ShipmentItem
+
+    return ShipmentItem.objects.filter(shipment=shipment, package__container_id=box_id).exists()
+
+
+def _receiver_of_package(package: Package) -> int | None:
+    from salamat.traceability.models import ShipmentItem, ShipmentStatus
+
+    item = (
+        ShipmentItem.objects.filter(package=package, shipment__status=ShipmentStatus.SENT)
+        .values_list("shipment__receiver_id", flat=True)
+        .first()
+    )
+    return item
+
+
+def _introduce_check(raw, parsed, package, org_id: int, today: date, *, batch: str, expiry: date | None):
+    from salamat.registry.models import ProductGtin
+    from salamat.traceability import rules
+
+    product = None
+    if parsed.gtin:
+        gtin = ProductGtin.objects.select_related("product").filter(gtin=parsed.gtin).first()
+        product = gtin.product if gtin else None
+    info = {"key": parsed.key, "kind": "package", "product": product.trade_name if product else ""}
+    the_batch = parsed.batch or batch or (package.batch if package else "")
+    the_expiry = parsed.expiry or expiry or (package.expiry if package else None)
+    info.update(batch=the_batch or "", expiry=the_expiry)
+    if package is not None and package.state != PackageState.REGISTERED:
+        return CodeCheck(raw, rules.Refusal.ALREADY_INTRODUCED, **info)
+    if package is not None and package.owner_id not in (None, org_id):
+        return CodeCheck(raw, rules.Refusal.NOT_OWNER, **info)
+    if parsed.gtin and (product is None or not product.is_registered_on(today)):
+        return CodeCheck(raw, rules.Refusal.PRODUCT_NOT_REGISTERED, **info)
+    if not the_batch:
+        return CodeCheck(raw, rules.Refusal.BATCH_REQUIRED, **info)
+    if the_expiry is None:
+        return CodeCheck(raw, rules.Refusal.EXPIRY_REQUIRED, **info)
+    if the_expiry < today:
+        return CodeCheck(raw, rules.Refusal.EXPIRED, **info)
+    return CodeCheck(raw, None, **info)
+
+
+def stock_for_site(*, organization: Organization, site_id: int | None = None) -> list[dict]:
+    """An organisation's stock in circulation by product, batch and expiry, at one site or all."""
+    today = timezone.localdate()
+    soon = today + timedelta(days=settings.SALAMAT.get("EXPIRING_SOON_DAYS", 90))
+    qs = Package.objects.filter(owner=organization, state=PackageState.IN_CIRCULATION)
+    if site_id is not None:
+        qs = qs.filter(site_id=site_id)
+    rows = (
+        qs.values("product_id", "batch", "expiry")
+        .annotate(packages=Count("id"), recalled=Count("id", filter=Q(flags__gt=0)))
+        .order_by("expiry", "product_id", "batch")
+    )
+    products = Product.objects.in_bulk({r["product_id"] for r in rows})
+    return [
+        {
+            "product": products[r["product_id"]],
+            "batch": r["batch"],
+            "expiry": r["expiry"],
+            "packages": r["packages"],
+            "recalled_or_blocked": r["recalled"],
+            "expired": r["expiry"] < today,
+            "expiring_soon": today <= r["expiry"] <= soon,
+        }
+        for r in rows
+    ]
+
+
+def alerts_filtered(*, status: str = "", kind: str = "", severity: str = "") -> QuerySet[Alert]:
+    """The regulator's alert inbox, newest first, filtered by status, kind and severity."""
+    qs = alerts_list(status=status, kind=kind)
+    return qs.filter(severity=severity) if severity else qs
+
+
+def alert_kinds_top(
+    *, limit: int = 10, date_from: date | None = None, date_to: date | None = None
+) -> list[dict]:
+    """The most frequent alert kinds (open and resolved), with how many are still open."""
+    qs = Alert.objects.all()
+    if date_from is not None:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to is not None:
+        qs = qs.filter(created_at__date__lte=date_to)
+    rows = (
+        qs.values("kind")
+        .annotate(alerts=Count("id"), open=Count("id", filter=Q(status="open")))
+        .order_by("-alerts", "kind")[:limit]
+    )
+    return list(rows)
+
+
+def availability_by_region(*, product: Product) -> list[dict]:
+    """Sellable packages of a product per region: how many, at how many sites."""
+    rows: dict[str, dict] = {}
+    for r in availability(product=product):
+        row = rows.setdefault(r["region"], {"region": r["region"], "packages": 0, "sites": 0})
+        row["packages"] += r["packages"]
+        row["sites"] += 1
+    return sorted(rows.values(), key=lambda r: -r["packages"])
