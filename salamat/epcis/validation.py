@@ -4,6 +4,8 @@ XSD (local copies in `standard/`, loaded once), both into the JSON-LD document s
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,28 @@ STANDARD_DIR = Path(__file__).resolve().parent / "standard"
 MAX_REPORTED_ERRORS = 50
 
 
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$")
+_FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@_FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    # RFC 3986 shape: a scheme, a colon, no white space (jsonschema's own check needs an extra package).
+    return not isinstance(value, str) or bool(_URI.match(value))
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.tzinfo is not None and "T" in value.upper()
+
+
 @cache
 def json_validator() -> jsonschema.Draft7Validator:
     schema = json.loads((STANDARD_DIR / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft7Validator(schema)
+    return jsonschema.Draft7Validator(schema, format_checker=_FORMATS)
 
 
 @cache

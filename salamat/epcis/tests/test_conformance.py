@@ -18,12 +18,12 @@ XML_DOCS = sorted(p.name for p in (CONFORMANCE / "xml").glob("*.xml")) if CONFOR
 
 
 @pytest.fixture
-def client(api, make_token, wholesaler):
+def wclient(api, make_token, wholesaler):
     return api(make_token(wholesaler))
 
 
-def _all_events(client) -> list[dict]:
-    answer = client.get("/epcis/events?perPage=1000")
+def _all_events(wclient) -> list[dict]:
+    answer = wclient.get("/epcis/events?perPage=1000")
     assert answer.status_code == 200, answer.content
     body = answer.json()
     assert validation.schema_errors(body) == []  # an EPCIS query document, valid against the schema
@@ -35,10 +35,10 @@ def _expected(document: dict) -> list[dict]:
     return [event_normalise(e, prefixes) for e in document["epcisBody"]["eventList"]]
 
 
-def _round_trip(client, document: dict, body, content_type: str) -> int:
-    job = job_of(client, capture(client, body, content_type=content_type))
+def _round_trip(wclient, document: dict, body, content_type: str) -> int:
+    job = job_of(wclient, capture(wclient, body, content_type=content_type))
     assert job["success"] is True and job["errors"] == [], job
-    returned = {e["eventID"]: e for e in _all_events(client)}
+    returned = {e["eventID"]: e for e in _all_events(wclient)}
     originals = document["epcisBody"]["eventList"]
     for original, stored in zip(originals, _expected(document), strict=True):
         # compared with the event as sent: only the eventID (the hash, when it had none) is added
@@ -50,29 +50,30 @@ def _round_trip(client, document: dict, body, content_type: str) -> int:
 
 
 @pytest.mark.parametrize("name", JSON_DOCS)
-def test_json_example_round_trips(client, conformance, name):
+def test_json_example_round_trips(wclient, conformance, name):
     raw = (conformance / "json" / name).read_bytes()
-    assert _round_trip(client, json.loads(raw), raw, "application/ld+json") >= 1
+    assert _round_trip(wclient, json.loads(raw), raw, "application/ld+json") >= 1
 
 
 @pytest.mark.parametrize("name", XML_DOCS)
-def test_xml_example_round_trips(client, conformance, name):
+def test_xml_example_round_trips(wclient, conformance, name):
     raw = (conformance / "xml" / name).read_bytes()
     document = xmlconv.document_from_xml(etree.fromstring(raw, xmlconv.parser()))
     assert validation.schema_errors(document) == []  # the XML converts to a schema-valid JSON-LD document
-    assert _round_trip(client, document, raw, "application/xml") >= 1
+    assert _round_trip(wclient, document, raw, "application/xml") >= 1
 
 
-def test_whole_folder_in_one_run(client, conformance):
+def test_whole_folder_in_one_run(wclient, conformance):
     total = 0
     for name in JSON_DOCS:
         raw = (conformance / "json" / name).read_bytes()
-        job = job_of(client, capture(client, raw))
+        job = job_of(wclient, capture(wclient, raw))
         assert job["success"], (name, job)
         total += job["eventCount"]
     for name in XML_DOCS:
         job = job_of(
-            client, capture(client, (conformance / "xml" / name).read_bytes(), content_type="application/xml")
+            wclient,
+            capture(wclient, (conformance / "xml" / name).read_bytes(), content_type="application/xml"),
         )
         assert job["success"], (name, job)
         total += job["eventCount"]
