@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "salamat.codes",
     "salamat.registry",
     "salamat.traceability",
+    "salamat.epcis",
     "salamat.tunduk",
     "salamat.sickleave",
     "salamat.web",

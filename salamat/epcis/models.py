@@ -1,0 +1,156 @@
+"""Captured EPCIS events (full JSON, with indexed columns for the standard queries), their
+identifiers and business transactions, and the capture jobs of the REST binding."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaptureStatus(models.TextChoices):
+    RUNNING = "running", _("Running")  # accepted, not finished (never seen: capture is synchronous)
+    SUCCESS = "success", _("Success")  # every event stored (duplicates stored once)
+    FAILED = "failed", _("Failed")  # refused: with `rollback` nothing was stored
+
+
+class CaptureJob(models.Model):
+    """One `POST /epcis/capture`: its outcome and the reason of every refused event."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=CaptureStatus.choices, default=CaptureStatus.RUNNING)
+    error_behaviour = models.CharField(max_length=10, default="rollback")  # rollback | proceed
+    document_format = models.CharField(max_length=10, default="json")  # json | xml
+    event_count = models.IntegerField(default=0)
+    captured_count = models.IntegerField(default=0)  # new events stored
+    duplicate_count = models.IntegerField(default=0)  # already stored (same eventID): not stored twice
+    applied_count = models.IntegerField(default=0)  # drove the traceability core
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("EPCIS capture job")
+        verbose_name_plural = _("EPCIS capture jobs")
+
+    def __str__(self) -> str:
+        return str(self.external_id)
+
+
+class EpcisEventType(models.IntegerChoices):
+    OBJECT = 1, "ObjectEvent"
+    AGGREGATION = 2, "AggregationEvent"
+    TRANSACTION = 3, "TransactionEvent"
+    TRANSFORMATION = 4, "TransformationEvent"
+    ASSOCIATION = 5, "AssociationEvent"
+
+
+class EpcisEvent(models.Model):
+    """One captured event: `document` is its normalised EPCIS JSON (as the query answers it);
+    the columns are copies of what the standard queries filter and sort on."""
+
+    id = models.BigAutoField(primary_key=True)
+    event_id = models.CharField(_("eventID"), max_length=255)
+    event_type = models.SmallIntegerField(choices=EpcisEventType.choices)
+    action = models.CharField(max_length=8, blank=True)  # ADD | OBSERVE | DELETE ("" for transformations)
+    biz_step = models.CharField(max_length=255, blank=True)  # bare CBV name or a URI
+    disposition = models.CharField(max_length=255, blank=True)
+    event_time = models.DateTimeField()
+    record_time = models.DateTimeField()
+    read_point = models.CharField(max_length=255, blank=True)  # canonical (Digital Link for GS1 keys)
+    biz_location = models.CharField(max_length=255, blank=True)
+    organization = models.ForeignKey(
+        "registry.Organization",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("capturing organisation"),
+    )
+    capture_job = models.ForeignKey(CaptureJob, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # Drove the traceability core (then `trace_event` is the operation it became).
+    applied = models.BooleanField(default=False)
+    trace_event = models.ForeignKey(
+        "traceability.Event",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    document = models.JSONField()
+    context = models.JSONField(default=dict, blank=True)  # the prefixes its extensions use
+
+    class Meta:
+        verbose_name = _("EPCIS event")
+        verbose_name_plural = _("EPCIS events")
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="epcis_event_id_unique")]
+        indexes = [
+            models.Index(fields=["event_time", "id"], name="epcis_event_time_idx"),
+            models.Index(fields=["record_time", "id"], name="epcis_record_time_idx"),
+            models.Index(fields=["organization", "record_time"], name="epcis_org_time_idx"),
+            models.Index(fields=["biz_step"], name="epcis_biz_step_idx"),
+            models.Index(fields=["read_point"], name="epcis_read_point_idx"),
+            models.Index(fields=["biz_location"], name="epcis_biz_location_idx"),
+            models.Index(fields=["applied"], name="epcis_not_applied_idx", condition=models.Q(applied=False)),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class EpcRole(models.IntegerChoices):
+    EPC = 1, "epcList"
+    PARENT = 2, "parentID"
+    CHILD = 3, "childEPCs"
+    INPUT = 4, "inputEPCList"
+    OUTPUT = 5, "outputEPCList"
+    QUANTITY = 6, "quantityList"
+    CHILD_QUANTITY = 7, "childQuantityList"
+    INPUT_QUANTITY = 8, "inputQuantityList"
+    OUTPUT_QUANTITY = 9, "outputQuantityList"
+
+
+ROLE_OF_FIELD = {r.label: r.value for r in EpcRole}
+CLASS_ROLES = (EpcRole.QUANTITY, EpcRole.CHILD_QUANTITY, EpcRole.INPUT_QUANTITY, EpcRole.OUTPUT_QUANTITY)
+
+
+class EpcisEventEpc(models.Model):
+    """One identifier named by one event (narrow: for MATCH_epc / anyEPC / parentID / epcClass)."""
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(EpcisEvent, on_delete=models.CASCADE, related_name="epcs", db_index=False)
+    role = models.SmallIntegerField(choices=EpcRole.choices)
+    value = models.CharField(max_length=255)  # canonical: Digital Link on id.gs1.org for GS1 keys
+    package_id = models.BigIntegerField(null=True)  # the traceability package, when known
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["value", "event"], name="epcis_epc_value_idx"),
+            models.Index(fields=["event"], name="epcis_epc_event_idx"),
+            models.Index(
+                fields=["package_id"],
+                name="epcis_epc_package_idx",
+                condition=models.Q(package_id__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EpcisBizTransaction(models.Model):
+    """One business transaction of one event (for EQ_bizTransaction_<type>)."""
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(
+        EpcisEvent, on_delete=models.CASCADE, related_name="biz_transactions", db_index=False
+    )
+    type = models.CharField(max_length=255, blank=True)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [models.Index(fields=["type", "value"], name="epcis_btx_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}"

@@ -1,0 +1,111 @@
+"""Reading a capture body: JSON/JSON-LD against the official JSON Schema, XML against the
+XSD (local copies in `standard/`, loaded once), both into the JSON-LD document shape."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from django.utils.translation import gettext as _
+from lxml import etree
+
+from salamat.core.errors import ValidationFailed
+from salamat.epcis import xmlconv
+
+STANDARD_DIR = Path(__file__).resolve().parent / "standard"
+MAX_REPORTED_ERRORS = 50
+
+
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$")
+_FORMATS = jsonschema.FormatChecker(formats=())
+
+
+@_FORMATS.checks("uri")
+def _is_uri(value: object) -> bool:
+    # RFC 3986 shape: a scheme, a colon, no white space (jsonschema's own check needs an extra package).
+    return not isinstance(value, str) or bool(_URI.match(value))
+
+
+@_FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment.tzinfo is not None and "T" in value.upper()
+
+
+@cache
+def json_validator() -> jsonschema.Draft7Validator:
+    schema = json.loads((STANDARD_DIR / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
+    return jsonschema.Draft7Validator(schema, format_checker=_FORMATS)
+
+
+@cache
+def xml_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(STANDARD_DIR / "xsd" / "EPCglobal-epcis-2_0.xsd")))
+
+
+def _invalid(code: str, message: str, errors: list[dict]) -> ValidationFailed:
+    return ValidationFailed(code, message, details={"errors": errors[:MAX_REPORTED_ERRORS]})
+
+
+def schema_errors(document: Any) -> list[dict[str, str]]:
+    """Every JSON Schema violation, as {path, message}."""
+    found = []
+    for err in json_validator().iter_errors(document):
+        found.append(
+            {"path": "/" + "/".join(str(p) for p in err.absolute_path), "message": err.message[:300]}
+        )
+        if len(found) >= MAX_REPORTED_ERRORS:
+            break
+    return found
+
+
+def read_json(body: bytes) -> dict[str, Any]:
+    """A JSON/JSON-LD EPCIS document, schema-valid, or `ValidationFailed`."""
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _invalid(
+            "malformed_json", _("The body is not valid JSON."), [{"path": "/", "message": str(exc)}]
+        ) from exc
+    if not isinstance(document, dict) or document.get("type") != "EPCISDocument":
+        raise _invalid(
+            "not_an_epcis_document",
+            _("The body is not an EPCIS document (type must be EPCISDocument)."),
+            [{"path": "/type", "message": "expected EPCISDocument"}],
+        )
+    if "@context" not in document:
+        raise _invalid(
+            "schema_invalid",
+            _("The document does not conform to the EPCIS 2.0 JSON Schema."),
+            [{"path": "/@context", "message": "'@context' is a required property"}],
+        )
+    errors = schema_errors(document)
+    if errors:
+        raise _invalid(
+            "schema_invalid", _("The document does not conform to the EPCIS 2.0 JSON Schema."), errors
+        )
+    return document
+
+
+def read_xml(body: bytes) -> dict[str, Any]:
+    """An XML EPCIS document, XSD-valid, converted to the JSON-LD shape, or `ValidationFailed`."""
+    try:
+        root = etree.fromstring(body, xmlconv.parser())
+    except etree.XMLSyntaxError as exc:
+        raise _invalid(
+            "malformed_xml", _("The body is not well-formed XML."), [{"path": "/", "message": str(exc)}]
+        ) from exc
+    schema = xml_schema()
+    if not schema.validate(root):
+        errors = [{"path": f"line {e.line}", "message": e.message[:300]} for e in schema.error_log]
+        raise _invalid(
+            "schema_invalid", _("The document does not conform to the EPCIS 2.0 XML Schema."), errors
+        )
+    return xmlconv.document_from_xml(root)

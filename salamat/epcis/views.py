@@ -1,0 +1,250 @@
+"""The GS1 EPCIS 2.0 REST binding (capture and events query), as plain Django views: the
+binding negotiates on content types and headers that a schema-first router would get in the
+way of. Errors use the platform's one shape `{code, message, details}` (see docs/epcis.md)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from salamat.core.actors import Actor
+from salamat.core.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
+from salamat.core.middleware import error_response
+from salamat.epcis import selectors, services, validation, vocab
+from salamat.epcis.models import CaptureJob, EpcisEventType
+
+EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-EPCIS-Min": "2.0.0",
+                 "GS1-EPCIS-Max": "2.0.0", "GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0"}  # fmt: skip
+EPC_FORMATS = ("No_Preference", "Always_GS1_Digital_Link", "Always_EPC_URN")
+COLLECTIONS = {"bizSteps": "biz_step", "bizLocations": "biz_location", "readPoints": "read_point",
+               "dispositions": "disposition"}  # fmt: skip
+COLLECTION_PARAM = {"bizSteps": "EQ_bizStep", "bizLocations": "EQ_bizLocation", "readPoints": "EQ_readPoint",
+                    "dispositions": "EQ_disposition"}  # fmt: skip
+
+
+def capture_limit() -> int:
+    return int(settings.SALAMAT.get("EPCIS_CAPTURE_LIMIT", 10_000))
+
+
+def capture_file_size_limit() -> int:
+    return int(settings.SALAMAT.get("EPCIS_CAPTURE_FILE_SIZE_LIMIT", settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+
+
+def _with_headers(response: HttpResponse) -> HttpResponse:
+    for key, value in EPCIS_HEADERS.items():
+        response[key] = value
+    return response
+
+
+def _error(exc: DomainError) -> HttpResponse:
+    return _with_headers(error_response(exc.status_code, exc.code, exc.message, exc.details))
+
+
+def _actor(request: HttpRequest) -> Actor:
+    from salamat.accounts.selectors import actor_for_api_client, api_client_authenticate
+
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _sep, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationFailed("not_authenticated", _("Authentication required: send an API token."))
+    return actor_for_api_client(api_client_authenticate(token.strip()))
+
+
+def endpoint(view):
+    """Authenticates with the organisation's API token and maps every `DomainError` once."""
+
+    @csrf_exempt
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            actor = _actor(request) if request.method != "OPTIONS" else None
+            return _with_headers(view(request, actor, *args, **kwargs))
+        except AuthenticationFailed as exc:
+            response = _error(exc)
+            response["WWW-Authenticate"] = 'Bearer realm="salamat-epcis"'
+            return response
+        except DomainError as exc:
+            return _error(exc)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+def _allow(request: HttpRequest, methods: tuple[str, ...]) -> HttpResponse | None:
+    if request.method not in (*methods, "OPTIONS"):
+        return error_response(
+            405, "method_not_allowed", _("Method %(method)s is not allowed here.") % {"method": request.method},
+            {"allowed": [*methods, "OPTIONS"]}, headers={"Allow": ", ".join([*methods, "OPTIONS"])},
+        )  # fmt: skip
+    if request.method == "OPTIONS":
+        response = HttpResponse(status=204)
+        response["Allow"] = ", ".join([*methods, "OPTIONS"])
+        return response
+    return None
+
+
+def _job_json(job: CaptureJob) -> dict:
+    return {
+        "captureID": str(job.external_id),
+        "createdAt": job.created_at.isoformat(),
+        "finishedAt": job.finished_at.isoformat() if job.finished_at else None,
+        "running": job.finished_at is None,
+        "success": job.status == "success",
+        "captureErrorBehaviour": job.error_behaviour,
+        "errors": job.errors,
+        "eventCount": job.event_count,
+        "capturedCount": job.captured_count,
+        "duplicateCount": job.duplicate_count,
+        "appliedCount": job.applied_count,
+    }
+
+
+@endpoint
+def capture(request: HttpRequest, actor: Actor | None) -> HttpResponse:
+    """POST a document (202 + Location of the job); GET the caller's jobs; OPTIONS the limits."""
+    refused = _allow(request, ("GET", "POST"))
+    if refused is not None:
+        if request.method == "OPTIONS":
+            refused["GS1-EPCIS-Capture-Limit"] = str(capture_limit())
+            refused["GS1-EPCIS-Capture-File-Size-Limit"] = str(capture_file_size_limit())
+            refused["GS1-Capture-Error-Behaviour"] = ", ".join(services.BEHAVIOURS)
+        return refused
+    if request.method == "GET":
+        jobs = CaptureJob.objects.filter(organization=actor.require_organization()).order_by("-id")[:100]
+        return JsonResponse({"captureJobs": [_job_json(j) for j in jobs]})
+    behaviour = request.META.get("HTTP_GS1_CAPTURE_ERROR_BEHAVIOUR", "rollback").strip().lower() or "rollback"
+    if behaviour not in services.BEHAVIOURS:
+        raise ValidationFailed(
+            "bad_capture_error_behaviour",
+            _("GS1-Capture-Error-Behaviour must be rollback or proceed."),
+            details={"allowed": list(services.BEHAVIOURS)},
+        )
+    size = len(request.body)
+    if size > capture_file_size_limit():
+        raise DomainError(
+            "capture_file_too_large",
+            _("The document is larger than the capture limit of %(limit)d bytes.")
+            % {"limit": capture_file_size_limit()},
+            details={"limit_bytes": capture_file_size_limit(), "received_bytes": size},
+            status_code=413,
+        )
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    is_xml = content_type.endswith("xml") or request.body.lstrip()[:1] == b"<"
+    document = validation.read_xml(request.body) if is_xml else validation.read_json(request.body)
+    count = len(document.get("epcisBody", {}).get("eventList") or [])
+    if count > capture_limit():
+        raise DomainError(
+            "capture_limit_exceeded",
+            _("The document holds %(count)d events; the capture limit is %(limit)d.")
+            % {"count": count, "limit": capture_limit()},
+            details={"limit_events": capture_limit(), "received_events": count},
+            status_code=413,
+        )
+    job = services.document_capture(
+        actor=actor, document=document, error_behaviour=behaviour, document_format="xml" if is_xml else "json"
+    )
+    if job.status == "failed" and behaviour == "rollback":
+        # Synchronous capture: the refusal is known now, so say it now (the job keeps it too).
+        response = error_response(
+            400 if not any(e["code"] == "operation_refused" for e in job.errors) else 400,
+            "capture_failed",
+            _("Nothing was captured: an event was refused."),
+            {"captureID": str(job.external_id), "errors": job.errors},
+        )
+        response["Location"] = f"/epcis/capture/{job.external_id}"
+        return response
+    response = HttpResponse(status=202)
+    response["Location"] = f"/epcis/capture/{job.external_id}"
+    return response
+
+
+@endpoint
+def capture_job(request: HttpRequest, actor: Actor | None, capture_id: str) -> HttpResponse:
+    refused = _allow(request, ("GET",))
+    if refused is not None:
+        return refused
+    try:
+        job = CaptureJob.objects.get(
+            external_id=uuid.UUID(capture_id), organization=actor.require_organization()
+        )
+    except (ValueError, CaptureJob.DoesNotExist) as exc:
+        raise NotFound("capture_job_not_found", _("No such capture job.")) from exc
+    return JsonResponse(_job_json(job))
+
+
+def query_document(events: list[dict], contexts: list[dict], query_name: str = "SimpleEventQuery") -> dict:
+    prefixes: dict[str, str] = {}
+    for ctx in contexts:
+        prefixes.update(ctx)
+    return {
+        "@context": [vocab.STANDARD_CONTEXT, *({k: v} for k, v in sorted(prefixes.items()))],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": events}}},
+    }
+
+
+def _events_answer(request: HttpRequest, actor: Actor, extra: dict[str, str] | None = None) -> HttpResponse:
+    epc_format = request.META.get("HTTP_GS1_EPC_FORMAT", "No_Preference")
+    if epc_format not in EPC_FORMATS:
+        raise ValidationFailed(
+            "bad_epc_format", _("GS1-EPC-Format must be one of: %(v)s.") % {"v": ", ".join(EPC_FORMATS)}
+        )
+    params = dict(request.GET.items())
+    params.update(extra or {})
+    rows, token = selectors.events_query(actor=actor, params=params)
+    body = query_document(
+        [selectors.event_render(r, epc_format=epc_format) for r in rows], [r.context for r in rows]
+    )
+    response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/ld+json")
+    response["GS1-EPC-Format"] = epc_format
+    if token:
+        query = request.GET.copy()
+        query["nextPageToken"] = token
+        response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+        response["GS1-Next-Page-Token-Expires"] = (timezone.now() + timezone.timedelta(hours=24)).isoformat()
+    return response
+
+
+@endpoint
+def events(request: HttpRequest, actor: Actor | None) -> HttpResponse:
+    refused = _allow(request, ("GET",))
+    return refused if refused is not None else _events_answer(request, actor)
+
+
+@endpoint
+def event_types(request: HttpRequest, actor: Actor | None) -> HttpResponse:
+    refused = _allow(request, ("GET",))
+    return refused if refused is not None else JsonResponse({"@set": [t.label for t in EpcisEventType]})
+
+
+@endpoint
+def event_type_events(request: HttpRequest, actor: Actor | None, event_type: str) -> HttpResponse:
+    refused = _allow(request, ("GET",))
+    return refused if refused is not None else _events_answer(request, actor, {"eventType": event_type})
+
+
+@endpoint
+def epc_events(request: HttpRequest, actor: Actor | None, epc: str) -> HttpResponse:
+    refused = _allow(request, ("GET",))
+    return refused if refused is not None else _events_answer(request, actor, {"MATCH_anyEPC": epc})
+
+
+@endpoint
+def collection(request: HttpRequest, actor: Actor | None, name: str) -> HttpResponse:
+    refused = _allow(request, ("GET",))
+    if refused is not None:
+        return refused
+    return JsonResponse({"@set": selectors.distinct_values(actor=actor, column=COLLECTIONS[name])})
+
+
+@endpoint
+def collection_events(request: HttpRequest, actor: Actor | None, name: str, value: str) -> HttpResponse:
+    refused = _allow(request, ("GET",))
+    return refused if refused is not None else _events_answer(request, actor, {COLLECTION_PARAM[name]: value})
