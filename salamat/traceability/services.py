@@ -62,7 +62,6 @@ from salamat.traceability.models import (
     RecallKind,
     RecallStatus,
     Shipment,
-    ShipmentItem,
     ShipmentStatus,
 )
 from salamat.traceability.rules import Operation, Reason, Refusal, Snapshot, State
@@ -71,7 +70,6 @@ Op = Operation
 PACKAGE_TABLE = Package._meta.db_table
 CONTAINER_TABLE = Container._meta.db_table
 EVENT_PACKAGE_TABLE = EventPackage._meta.db_table
-SHIPMENT_ITEM_TABLE = ShipmentItem._meta.db_table
 
 MAX_CODES = 50_000  # per request
 
@@ -1199,13 +1197,9 @@ def shipment_send(
             idempotency=idempotency, response=answer, event_uuid=event_uuid,
             biz_transactions=txn if invoice_number else None, source_id=org.pk, destination_id=receiver.pk,
         )  # fmt: skip
-        shipment = Shipment.objects.create(
+        Shipment.objects.create(
             external_id=shipment_uuid, sender=org, sender_site=site, receiver=receiver,
             invoice_number=invoice_number[:64], invoice_date=invoice_date, package_count=count, send_event=event,
-        )  # fmt: skip
-        bulk.insert_rows(
-            SHIPMENT_ITEM_TABLE, ("shipment_id", "package_id"), ("bigint", "bigint"),
-            ((shipment.pk, p.id) for p in res.packages),
         )  # fmt: skip
         _write_event_packages(_event_rows(event.pk, res.packages))
         now = timezone.now()
@@ -1275,9 +1269,10 @@ def _shipment_for_receiver(
 
 
 def _shipment_packages(shipment: Shipment) -> list[PackageRow]:
+    """The packages of a shipment: those of its send event (one index range of the event rows)."""
     return _package_rows(
-        f"id IN (SELECT package_id FROM {SHIPMENT_ITEM_TABLE} WHERE shipment_id = %s)",  # noqa: S608
-        [shipment.pk],
+        f"id IN (SELECT package_id FROM {EVENT_PACKAGE_TABLE} WHERE event_id = %s)",  # noqa: S608
+        [shipment.send_event_id],
     )
 
 
@@ -1587,8 +1582,8 @@ def _cancel_shipment(operation: Operation, original: Event, cancel: Event) -> No
                 status=ShipmentStatus.CANCELLED, close_event=cancel
             )
             box_ids = [r[0] for r in bulk.fetch(
-                f"SELECT DISTINCT container_id FROM {PACKAGE_TABLE} p JOIN {SHIPMENT_ITEM_TABLE} s "  # noqa: S608
-                "ON s.package_id = p.id WHERE s.shipment_id = %s AND p.container_id IS NOT NULL", [shipment.pk],
+                f"SELECT DISTINCT container_id FROM {PACKAGE_TABLE} p JOIN {EVENT_PACKAGE_TABLE} s "  # noqa: S608
+                "ON s.package_id = p.id WHERE s.event_id = %s AND p.container_id IS NOT NULL", [original.pk],
             )]  # fmt: skip
             bulk.update_where(CONTAINER_TABLE, {"state": int(ContainerState.ACTIVE)}, box_ids)
     elif operation in (Op.ACCEPT, Op.REJECT):
