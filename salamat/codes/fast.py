@@ -227,7 +227,15 @@ def _lean_regex(order: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?:\][A-Za-z][0-9])?01([0-9]{14})\x1d*" + tokens)
 
 
-_LEAN = {order[0]: (_lean_regex(order), order) for order in _LEAN_ORDERS}
+# Per order: its regex and the group numbers of 21, 10, 17, 11 and of the tails 91/92/93.
+_LEAN = {
+    order[0]: (
+        _lean_regex(order),
+        *(order.index(ai) + 2 for ai in ("21", "10", "17", "11")),
+        tuple((ai, order.index(ai) + 2) for ai in ("91", "92", "93")),
+    )
+    for order in _LEAN_ORDERS
+}
 
 
 def lean(raw: str) -> ParsedCode | None:
@@ -239,33 +247,36 @@ def lean(raw: str) -> ParsedCode | None:
     found = _LEAN.get(raw[at : at + 2])
     if found is None:
         found = _LEAN["17"]
-    pattern, order = found
+    pattern, at21, at10, at17, at11, tails = found
     m = pattern.fullmatch(raw)
     if m is None:
         return None
-    gtin, *values = m.groups()
+    group = m.group
+    gtin, serial = group(1), group(at21)
+    if serial is None:
+        return None
     if gtin not in _GOOD_GTINS:
         try:
             check_gtin14(gtin, raw)
         except CodeError:
             return None
-    by_ai = dict(zip(order, values, strict=True))
-    serial = by_ai.pop("21")
-    if serial is None:
-        return None
-    batch = by_ai.pop("10")
-    expiry = by_ai.pop("17")
+    expiry, made = group(at17), group(at11)
+    extra = {}
     try:
         if expiry is not None:
             expiry = gs1_date(expiry)
-        if by_ai["11"] is not None:
-            gs1_date(by_ai["11"])
+        if made is not None:
+            gs1_date(made)  # kept in `extra`, verified as a calendar date all the same
+            extra["11"] = made
     except ValueError:
         return None
-    extra = {ai: value for ai, value in by_ai.items() if value is not None}
+    for ai, at in tails:
+        value = group(at)
+        if value is not None:
+            extra[ai] = value
     obj = _new_object(ParsedCode)
     obj.__dict__.update(
         kind=CodeKind.SGTIN, key=f"01/{gtin}/21/{serial}", gtin=gtin, serial=serial, sscc=None,
-        batch=batch, expiry=expiry, scheme=None, extra=extra, raw=raw, source="element_string",
+        batch=group(at10), expiry=expiry, scheme=None, extra=extra, raw=raw, source="element_string",
     )  # fmt: skip
     return obj

@@ -35,6 +35,10 @@ def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
             joined = _SEP.join(values)
             if joined.count(_SEP) == len(values) - 1:  # no key contains the separator
                 return f"{column} = ANY(string_to_array(%s, E'\\x1e'))", [joined]
+        if values and type(values[0]) is int and all(type(v) is int for v in values):
+            # Ids likewise: one string of digits is parsed by the server faster than psycopg
+            # adapts a list of 50,000 Python ints.
+            return f"{column} = ANY(string_to_array(%s, ',')::bigint[])", [",".join(map(str, values))]
         return f"{column} = ANY(%s)", [list(values)]
     sql = f"{column} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - column names are ours
     return sql, [json.dumps(list(values), default=_json_value)]

@@ -209,6 +209,8 @@ def _package_rows(where: str, params: list[Any], *, lock: bool = True) -> list[P
     rows = bulk.fetch(
         f"{_PACKAGE_SELECT} WHERE {where} ORDER BY id{bulk.for_update() if lock else ''}", params
     )
+    if bulk.is_postgres():  # dates arrive as dates: no per-row conversion
+        return [PackageRow(*r) for r in rows]
     out = []
     for r in rows:
         expiry = r[4] if not isinstance(r[4], str) else date.fromisoformat(r[4])
@@ -747,17 +749,19 @@ def packages_introduce(
         )  # fmt: skip
         now = timezone.now()
         ids = bulk.allocate_ids(PACKAGE_TABLE, len(new))
+        # Per-request constants hoisted: `.pk` is a property and the enums are not plain ints.
+        event_pk, org_pk, site_pk = event.pk, org.pk, site.pk
+        in_circulation, no_reason = int(State.IN_CIRCULATION), int(Reason.NONE)
         bulk.insert_rows(
             PACKAGE_TABLE,
             ("id", "key", "product_id", "batch", "expiry", "state", "withdraw_reason", "owner_id", "site_id",
              "flags", "last_event_id", "introduced_on", "updated_at"),
             ("bigint", "text", "bigint", "text", "date", "smallint", "smallint", "bigint", "bigint",
              "smallint", "bigint", "date", "timestamptz"),
-            (
-                (pid, key, product_pk, b, e, State.IN_CIRCULATION, Reason.NONE, org.pk, site.pk, flags,
-                 event.pk, on, now)
+            [
+                (pid, key, product_pk, b, e, in_circulation, no_reason, org_pk, site_pk, flags, event_pk, on, now)
                 for pid, (key, product_pk, b, e, flags) in zip(ids, new, strict=True)
-            ),
+            ],
         )  # fmt: skip
         bulk.update_rows(
             PACKAGE_TABLE,
@@ -778,8 +782,8 @@ def packages_introduce(
             ],
         )
         prev_none = rules.encode_prev(State.NONE, Reason.NONE)
-        rows = [(event.pk, pid, prev_none, None, None, None) for pid in ids]
-        rows += list(_event_rows(event.pk, (r for r, _b, _e in registered)))
+        rows = [(event_pk, pid, prev_none, None, None, None) for pid in ids]
+        rows += list(_event_rows(event_pk, (r for r, _b, _e in registered)))
         _write_event_packages(rows)
         _audit(actor, Op.INTRODUCE, event)
         return answer
