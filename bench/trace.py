@@ -5,9 +5,9 @@
 Introduces, ships, accepts and sells N packages in requests of `--chunk` codes through
 the same services the API calls (parsing, rules, alerts, audit, idempotency records), and
 prints package-events per second for each operation next to a baseline measured in the
-same run, request by request (so both see the same load on a shared machine): the same (event, package) rows — plus the package rows for introduction and the
-shipment items for shipping — written by a bare psycopg binary COPY into tables with the
-same columns and indexes. `--lookup` measures package lookup by key at 10 k and 1 M packages.
+same run, request by request (so both see the same load on a shared machine): the same (event, package) rows — plus the package rows for introduction (a
+shipment's packages are its send event's rows) — written by a bare psycopg binary COPY into
+tables with the same columns and indexes. `--lookup` measures package lookup by key at 10 k and 1 M packages.
 """
 
 from __future__ import annotations
@@ -89,7 +89,6 @@ class Baseline:
     TABLES = {
         "ep": "traceability_eventpackage",
         "pkg": "traceability_package",
-        "item": "traceability_shipmentitem",
     }
 
     def __init__(self) -> None:
@@ -134,10 +133,6 @@ class Baseline:
                 ((i, f"01/04700000000012/21/B{i:010d}", 1, "B1", expiry, 2, 0, 1, 1, 0, self.event, today, now)
                  for i in ids),
             )  # fmt: skip
-        if op == "ship":
-            self._copy(
-                "bench_item", "shipment_id, package_id", ["bigint", "bigint"], ((self.event, i) for i in ids)
-            )
         self._copy(
             "bench_ep", "event_id, package_id, prev_state", ["bigint", "bigint", "smallint"],
             ((self.event, i, 16) for i in ids),

@@ -12,8 +12,19 @@ from __future__ import annotations
 
 import re
 
-from salamat.codes.gs1 import AI_TABLE, build_gs1, build_gs1_values, check_serial, conflicting
-from salamat.codes.model import ParsedCode
+from salamat.codes.gs1 import (
+    _GOOD_GTINS,
+    AI_TABLE,
+    build_gs1,
+    build_gs1_values,
+    check_gtin14,
+    check_serial,
+    conflicting,
+    gs1_date,
+)
+from salamat.codes.model import CodeError, CodeKind, ParsedCode
+
+_new_object = object.__new__
 
 GS = "\x1d"
 _DL_PRIMARY = frozenset({"01", "00"})
@@ -181,3 +192,91 @@ def digital_link(s: str, raw: str) -> ParsedCode | None:
                     return None
             elements.append((key, value))
     return build_gs1(elements, raw, "digital_link")
+
+
+# --- the leanest path: whole DataMatrix strings in the usual AI orders -----------------------
+#
+# A 10,000-code request is nearly all one shape: 01 + 21 (+ 17/11 + 10 + the 91/92/93 tails) in
+# the order a printer lays them out. One `fullmatch` of the *raw* string per code, in one of two
+# AI orders, yields every value at once; the ParsedCode is built directly. `lean` answers only
+# when it is sure the full path (`parser._parse`) would return exactly the same ParsedCode:
+# anything else — another order, a duplicate AI, a stand-in separator, surrounding whitespace,
+# a bad check digit or date — gives None and the full path decides (with its precise error).
+# The property tests compare both on generated, mutated and arbitrary strings.
+
+# Set 82 without "<": "<GS>", "<FNC1>" and "<0x1D>" are read as separators by `normalise`.
+_LC82 = r"[!\"%-;=-?A-Z_a-z]"
+_LEAN_VALUE = {
+    "21": f"({_LC82}{{1,20}})(?=\x1d|\\Z)",
+    "10": f"({_LC82}{{1,20}})(?=\x1d|\\Z)",
+    "17": "([0-9]{6})",
+    "11": "([0-9]{6})",
+    "91": f"({_LC82}{{1,90}})(?=\x1d|\\Z)",
+    "92": f"({_LC82}{{1,90}})(?=\x1d|\\Z)",
+    "93": f"({_LC82}{{1,90}})(?=\x1d|\\Z)",
+}
+# Serial right after the GTIN (EAEU style), or the order `render_element_string` prints.
+_LEAN_ORDERS = (("21", "17", "11", "10", "91", "92", "93"), ("17", "11", "10", "21", "91", "92", "93"))
+
+
+def _lean_regex(order: tuple[str, ...]) -> re.Pattern[str]:
+    tokens = "".join(
+        f"{ai}{_LEAN_VALUE[ai]}\x1d*" if ai == "21" and i == 0 else f"(?:{ai}{_LEAN_VALUE[ai]}\x1d*)?"
+        for i, ai in enumerate(order)
+    )
+    return re.compile(r"(?:\][A-Za-z][0-9])?01([0-9]{14})\x1d*" + tokens)
+
+
+# Per order: its regex and the group numbers of 21, 10, 17, 11 and of the tails 91/92/93.
+_LEAN = {
+    order[0]: (
+        _lean_regex(order),
+        *(order.index(ai) + 2 for ai in ("21", "10", "17", "11")),
+        tuple((ai, order.index(ai) + 2) for ai in ("91", "92", "93")),
+    )
+    for order in _LEAN_ORDERS
+}
+
+
+def lean(raw: str) -> ParsedCode | None:
+    """The ParsedCode of a plain DataMatrix string in a usual AI order, or None (ask `parse`)."""
+    if raw.__class__ is not str or len(raw) > 512:  # parser.MAX_LENGTH
+        return None
+    # The two characters after "01" + GTIN (and a possible symbology identifier) pick the order.
+    at = 19 if raw[:1] == "]" else 16
+    found = _LEAN.get(raw[at : at + 2])
+    if found is None:
+        found = _LEAN["17"]
+    pattern, at21, at10, at17, at11, tails = found
+    m = pattern.fullmatch(raw)
+    if m is None:
+        return None
+    group = m.group
+    gtin, serial = group(1), group(at21)
+    if serial is None:
+        return None
+    if gtin not in _GOOD_GTINS:
+        try:
+            check_gtin14(gtin, raw)
+        except CodeError:
+            return None
+    expiry, made = group(at17), group(at11)
+    extra = {}
+    try:
+        if expiry is not None:
+            expiry = gs1_date(expiry)
+        if made is not None:
+            gs1_date(made)  # kept in `extra`, verified as a calendar date all the same
+            extra["11"] = made
+    except ValueError:
+        return None
+    for ai, at in tails:
+        value = group(at)
+        if value is not None:
+            extra[ai] = value
+    obj = _new_object(ParsedCode)
+    obj.__dict__.update(
+        kind=CodeKind.SGTIN, key=f"01/{gtin}/21/{serial}", gtin=gtin, serial=serial, sscc=None,
+        batch=group(at10), expiry=expiry, scheme=None, extra=extra, raw=raw, source="element_string",
+    )  # fmt: skip
+    return obj

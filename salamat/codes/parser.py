@@ -52,7 +52,13 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        lean = None if schemes else fast.lean  # a registered scheme may claim any string first
         for raw in raws:
+            if lean is not None:
+                found = lean(raw)
+                if found is not None:
+                    append(found)
+                    continue
             try:
                 append(_parse(raw, schemes, sticker_host, True))
             except CodeError as exc:

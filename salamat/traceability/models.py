@@ -367,7 +367,10 @@ class ShipmentStatus(models.TextChoices):
 
 
 class Shipment(models.Model):
-    """Packages sent from one participant to another under one invoice."""
+    """Packages sent from one participant to another under one invoice.
+
+    Its packages are those of its send event (`EventPackage` rows of `send_event`): no
+    second per-package table is written for it."""
 
     id = models.BigAutoField(primary_key=True)
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -396,21 +399,6 @@ class Shipment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_number or self.external_id}"
-
-
-class ShipmentItem(models.Model):
-    """One package of a shipment (narrow: two bigints)."""
-
-    pk = models.CompositePrimaryKey("shipment_id", "package_id")
-    shipment = models.ForeignKey(Shipment, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    package = models.ForeignKey(Package, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-
-    class Meta:
-        verbose_name = _("shipment item")
-        verbose_name_plural = _("shipment items")
-
-    def __str__(self) -> str:
-        return f"{self.shipment_id}:{self.package_id}"
 
 
 class RecallKind(models.TextChoices):

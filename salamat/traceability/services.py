@@ -62,7 +62,6 @@ from salamat.traceability.models import (
     RecallKind,
     RecallStatus,
     Shipment,
-    ShipmentItem,
     ShipmentStatus,
 )
 from salamat.traceability.rules import Operation, Reason, Refusal, Snapshot, State
@@ -71,7 +70,6 @@ Op = Operation
 PACKAGE_TABLE = Package._meta.db_table
 CONTAINER_TABLE = Container._meta.db_table
 EVENT_PACKAGE_TABLE = EventPackage._meta.db_table
-SHIPMENT_ITEM_TABLE = ShipmentItem._meta.db_table
 
 MAX_CODES = 50_000  # per request
 
@@ -211,6 +209,8 @@ def _package_rows(where: str, params: list[Any], *, lock: bool = True) -> list[P
     rows = bulk.fetch(
         f"{_PACKAGE_SELECT} WHERE {where} ORDER BY id{bulk.for_update() if lock else ''}", params
     )
+    if bulk.is_postgres():  # dates arrive as dates: no per-row conversion
+        return [PackageRow(*r) for r in rows]
     out = []
     for r in rows:
         expiry = r[4] if not isinstance(r[4], str) else date.fromisoformat(r[4])
@@ -749,17 +749,19 @@ def packages_introduce(
         )  # fmt: skip
         now = timezone.now()
         ids = bulk.allocate_ids(PACKAGE_TABLE, len(new))
+        # Per-request constants hoisted: `.pk` is a property and the enums are not plain ints.
+        event_pk, org_pk, site_pk = event.pk, org.pk, site.pk
+        in_circulation, no_reason = int(State.IN_CIRCULATION), int(Reason.NONE)
         bulk.insert_rows(
             PACKAGE_TABLE,
             ("id", "key", "product_id", "batch", "expiry", "state", "withdraw_reason", "owner_id", "site_id",
              "flags", "last_event_id", "introduced_on", "updated_at"),
             ("bigint", "text", "bigint", "text", "date", "smallint", "smallint", "bigint", "bigint",
              "smallint", "bigint", "date", "timestamptz"),
-            (
-                (pid, key, product_pk, b, e, State.IN_CIRCULATION, Reason.NONE, org.pk, site.pk, flags,
-                 event.pk, on, now)
+            [
+                (pid, key, product_pk, b, e, in_circulation, no_reason, org_pk, site_pk, flags, event_pk, on, now)
                 for pid, (key, product_pk, b, e, flags) in zip(ids, new, strict=True)
-            ),
+            ],
         )  # fmt: skip
         bulk.update_rows(
             PACKAGE_TABLE,
@@ -780,8 +782,8 @@ def packages_introduce(
             ],
         )
         prev_none = rules.encode_prev(State.NONE, Reason.NONE)
-        rows = [(event.pk, pid, prev_none, None, None, None) for pid in ids]
-        rows += list(_event_rows(event.pk, (r for r, _b, _e in registered)))
+        rows = [(event_pk, pid, prev_none, None, None, None) for pid in ids]
+        rows += list(_event_rows(event_pk, (r for r, _b, _e in registered)))
         _write_event_packages(rows)
         _audit(actor, Op.INTRODUCE, event)
         return answer
@@ -1199,13 +1201,9 @@ def shipment_send(
             idempotency=idempotency, response=answer, event_uuid=event_uuid,
             biz_transactions=txn if invoice_number else None, source_id=org.pk, destination_id=receiver.pk,
         )  # fmt: skip
-        shipment = Shipment.objects.create(
+        Shipment.objects.create(
             external_id=shipment_uuid, sender=org, sender_site=site, receiver=receiver,
             invoice_number=invoice_number[:64], invoice_date=invoice_date, package_count=count, send_event=event,
-        )  # fmt: skip
-        bulk.insert_rows(
-            SHIPMENT_ITEM_TABLE, ("shipment_id", "package_id"), ("bigint", "bigint"),
-            ((shipment.pk, p.id) for p in res.packages),
         )  # fmt: skip
         _write_event_packages(_event_rows(event.pk, res.packages))
         now = timezone.now()
@@ -1275,9 +1273,10 @@ def _shipment_for_receiver(
 
 
 def _shipment_packages(shipment: Shipment) -> list[PackageRow]:
+    """The packages of a shipment: those of its send event (one index range of the event rows)."""
     return _package_rows(
-        f"id IN (SELECT package_id FROM {SHIPMENT_ITEM_TABLE} WHERE shipment_id = %s)",  # noqa: S608
-        [shipment.pk],
+        f"id IN (SELECT package_id FROM {EVENT_PACKAGE_TABLE} WHERE event_id = %s)",  # noqa: S608
+        [shipment.send_event_id],
     )
 
 
@@ -1587,8 +1586,8 @@ def _cancel_shipment(operation: Operation, original: Event, cancel: Event) -> No
                 status=ShipmentStatus.CANCELLED, close_event=cancel
             )
             box_ids = [r[0] for r in bulk.fetch(
-                f"SELECT DISTINCT container_id FROM {PACKAGE_TABLE} p JOIN {SHIPMENT_ITEM_TABLE} s "  # noqa: S608
-                "ON s.package_id = p.id WHERE s.shipment_id = %s AND p.container_id IS NOT NULL", [shipment.pk],
+                f"SELECT DISTINCT container_id FROM {PACKAGE_TABLE} p JOIN {EVENT_PACKAGE_TABLE} s "  # noqa: S608
+                "ON s.package_id = p.id WHERE s.event_id = %s AND p.container_id IS NOT NULL", [original.pk],
             )]  # fmt: skip
             bulk.update_where(CONTAINER_TABLE, {"state": int(ContainerState.ACTIVE)}, box_ids)
     elif operation in (Op.ACCEPT, Op.REJECT):

@@ -344,3 +344,95 @@ def test_fast_unquote_matches_urllib_for_ascii(text):
             assert not theirs.isascii()  # a byte >= 0x80 was encoded: never GS1 data
         else:
             assert ours == theirs
+
+
+# (4) The leanest path (parse_many's first try) answers exactly like the full parser ----------
+
+
+def _full(raw):
+    try:
+        return parse(raw)
+    except CodeError as exc:
+        return exc
+
+
+def _lean_agrees(raw) -> bool:
+    """`fast.lean` answers None, or exactly the ParsedCode `parse` gives (every field)."""
+    quick = fast.lean(raw)
+    if quick is None:
+        return False
+    full = _full(raw)
+    assert not isinstance(full, CodeError), (raw, full)
+    assert quick == full, (raw, quick, full)
+    [many] = parse_many([raw])
+    assert many == full
+    return True
+
+
+lean_extras = st.fixed_dictionaries(
+    {},
+    optional={
+        "91": st.text(CSET82, min_size=1, max_size=8),
+        "92": st.text(CSET82, min_size=1, max_size=90),
+        "93": st.text(CSET82, min_size=1, max_size=20),
+        "11": st.dates().map(lambda d: f"{d.year % 100:02d}{d.month:02d}{d.day:02d}"),
+    },
+)
+
+
+@SETTINGS
+@given(
+    code=sgtins(with_extras=False), extra=lean_extras, symbology=st.sampled_from(["", "]d2", "]C1", "]Q3"])
+)
+def test_lean_path_reads_the_usual_layouts(code, extra, symbology):
+    code = code.__class__(**{**code.__dict__, "extra": extra})
+    assume("<" not in "".join(v for _ai, v in elements_of(code)))
+    rendered = render_element_string(code, symbology_id=False)
+    values = dict(elements_of(code))
+    serial_first = (
+        "01"
+        + code.gtin
+        + "21"
+        + code.serial
+        + "".join(  # the EAEU layout
+            GS + ai + values[ai] for ai in ("17", "11", "10", "91", "92", "93") if ai in values
+        )
+    )
+    for raw in (symbology + rendered, symbology + serial_first):
+        if _full(raw).__class__ is CodeError:  # e.g. an AI 11 date that is no calendar date
+            assert fast.lean(raw) is None
+            continue
+        assert _lean_agrees(raw), raw
+        same_package(fast.lean(raw), code)
+
+
+@SETTINGS
+@given(data=st.data(), code=codes)
+def test_lean_path_agrees_with_the_parser_on_any_form_and_mutation(data, code):
+    raw = data.draw(element_strings(code))
+    if data.draw(st.booleans()):
+        i = data.draw(st.integers(0, len(raw)))
+        char = data.draw(st.sampled_from(["0", "1", "2", "9", GS, " ", "\n", "<", "A", "!", "]", "/"]))
+        change = data.draw(st.sampled_from(["replace", "drop", "add"]))
+        raw = {
+            "replace": raw[:i] + char + raw[i + 1 :],
+            "drop": raw[:i] + raw[i + 1 :],
+            "add": raw[:i] + char + raw[i:],
+        }[change]
+    if data.draw(st.booleans()):
+        raw = (
+            data.draw(st.sampled_from(["", " ", GS, "\n", "]d2"]))
+            + raw
+            + data.draw(st.sampled_from(["", " ", GS, GS + GS, "\t"]))
+        )
+    _lean_agrees(raw)
+
+
+@SETTINGS
+@given(
+    raw=st.text(max_size=120)
+    | noisy
+    | st.text("0123456789\x1d!AZaz<> ]d", max_size=80).map(lambda s: "01" + s)
+)
+def test_lean_path_agrees_with_the_parser_on_arbitrary_input(raw):
+    _lean_agrees(raw)
