@@ -30,3 +30,5 @@ class Command(BaseCommand):
         offer_sample_ensure()
         # Demo sick leaves (idempotent), once the demo doctor and commission chair exist.
         call_command("seed_sickleave")
+        # Demo traceability (idempotent): packages through the chain, an inbox, alerts, a recall.
+        call_command("seed_trace")
