@@ -36,7 +36,7 @@ from salamat.epcis.models import (
 )
 from salamat.registry.models import Organization, ProductGtin, Site
 from salamat.traceability import services as trace
-from salamat.traceability.models import Container, Event, Package, Shipment, ShipmentItem, ShipmentStatus
+from salamat.traceability.models import Container, Event, EventPackage, Package, Shipment, ShipmentStatus
 
 BEHAVIOURS = ("rollback", "proceed")
 
@@ -157,9 +157,10 @@ def _ilmd(event: dict) -> tuple[str | None, date | None]:
 
 def _pending_shipment(org: Organization, keys: list[str]) -> uuid.UUID | None:
     ids = Package.objects.filter(key__in=keys).values("id")
-    shipment_ids = ShipmentItem.objects.filter(package_id__in=ids).values("shipment_id")
+    # A shipment's packages are its send event's (event, package) rows.
+    send_events = EventPackage.objects.filter(package_id__in=ids).values("event_id")
     return (
-        Shipment.objects.filter(pk__in=shipment_ids, receiver=org, status=ShipmentStatus.SENT)
+        Shipment.objects.filter(send_event_id__in=send_events, receiver=org, status=ShipmentStatus.SENT)
         .order_by("-id")
         .values_list("external_id", flat=True)
         .first()

@@ -390,9 +390,12 @@ def code_check_for_operation(
     addressed_to = None
     if op in (rules.Operation.ACCEPT, rules.Operation.REJECT):
         if shipment is not None:
-            from salamat.traceability.models import ShipmentItem
+            from salamat.traceability.models import EventPackage
 
-            if not ShipmentItem.objects.filter(shipment=shipment, package=package).exists():
+            # A shipment's packages are its send event's (event, package) rows.
+            if not EventPackage.objects.filter(
+                event_id=shipment.send_event_id, package_id=package.pk
+            ).exists():
                 return CodeCheck(raw, rules.Refusal.NOT_IN_SHIPMENT, **info)
             addressed_to = shipment.receiver_id
         else:
@@ -414,20 +417,22 @@ def code_check_for_operation(
 
 
 def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:
-    from salamat.traceability.models import ShipmentItem
+    from salamat.traceability.models import EventPackage
 
-    return ShipmentItem.objects.filter(shipment=shipment, package__container_id=box_id).exists()
+    in_box = Package.objects.filter(container_id=box_id).values("id")
+    return EventPackage.objects.filter(event_id=shipment.send_event_id, package_id__in=in_box).exists()
 
 
 def _receiver_of_package(package: Package) -> int | None:
-    from salamat.traceability.models import ShipmentItem, ShipmentStatus
+    from salamat.traceability.models import EventPackage, ShipmentStatus
 
-    item = (
-        ShipmentItem.objects.filter(package=package, shipment__status=ShipmentStatus.SENT)
-        .values_list("shipment__receiver_id", flat=True)
+    send_events = EventPackage.objects.filter(package_id=package.pk).values("event_id")
+    return (
+        Shipment.objects.filter(send_event_id__in=send_events, status=ShipmentStatus.SENT)
+        .order_by("-id")
+        .values_list("receiver_id", flat=True)
         .first()
     )
-    return item
 
 
 def _introduce_check(raw, parsed, package, org_id: int, today: date, *, batch: str, expiry: date | None):
