@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from salamat.api import api
 from salamat.core.views import healthz
+from salamat.portal.api import public_api
 
 handler404 = "salamat.core.middleware.json_handler404"
 handler500 = "salamat.core.middleware.json_handler500"
@@ -17,6 +18,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("onboarding/", include("salamat.onboarding.urls")),
+    path("api/public/", public_api.urls),
+    path("stickers/", include("salamat.stickers.urls")),
+    path("", include("salamat.portal.urls")),
     path("", include("salamat.web.urls")),
 ]
 

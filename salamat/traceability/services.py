@@ -705,6 +705,8 @@ def packages_introduce(
                 else Snapshot(state=State.NONE, flags=recalls(product, the_batch, key), expiry=the_expiry)
             )
             refusal = rules.check(Op.INTRODUCE, snap, org.pk, on=on)
+            if refusal is None and row is None and parsed.kind is CodeKind.STICKER:
+                refusal = "sticker_not_issued"  # only serials the stickers service registered
             if refusal is None and (product is None or not product.is_registered_on(on)):
                 refusal = Refusal.PRODUCT_NOT_REGISTERED
             if refusal is None and not the_batch:

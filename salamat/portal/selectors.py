@@ -1,0 +1,147 @@
+"""The citizen check and where-to-buy: reads only, lean enough for every phone in the country.
+
+A check answers about the one package scanned and never lists other packages' codes; the
+holder shown is the organisation and its site (a pharmacy), never a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import Q
+from django.utils import timezone
+
+from salamat.codes import CodeKind, parse_reference
+from salamat.codes.model import CodeError
+from salamat.portal.models import Verdict
+from salamat.registry.models import OrganizationType, Product, ProductGtin
+from salamat.registry.selectors import product_tracking_mandatory
+from salamat.traceability.codes import parse_many
+from salamat.traceability.models import Package
+from salamat.traceability.rules import Flag, State
+from salamat.traceability.selectors import availability
+
+MAX_CODE_LENGTH = 512
+
+# The columns a verdict shows, fetched with the package in one indexed lookup (two joins on keys).
+_FIELDS = (
+    "state", "flags", "batch", "expiry",
+    "product__trade_name", "product__inn", "product__dosage_form", "product__strength",
+    "product__manufacturer_name", "product__manufacturer_country", "product__registration_number",
+    "owner__name", "owner__org_type", "site__name", "site__address", "site__region",
+)  # fmt: skip
+
+
+@dataclass
+class CheckResult:
+    verdict: str
+    key: str = ""  # the canonical key of the code checked ("" when it is no code)
+    product: dict[str, str] | None = None
+    batch: str = ""
+    expiry: date | None = None
+    holder: dict[str, str] | None = None  # the pharmacy (or other participant) holding it now
+    error: str = ""  # why the code could not be read, for unknown codes
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _product_out(
+    trade_name, inn, dosage_form, strength, manufacturer, country, registration
+) -> dict[str, str]:
+    return {
+        "trade_name": trade_name, "inn": inn, "dosage_form": dosage_form, "strength": strength,
+        "manufacturer": manufacturer, "country": country, "registration_number": registration,
+    }  # fmt: skip
+
+
+def _product_dict(product: Product) -> dict[str, str]:
+    return _product_out(
+        product.trade_name, product.inn, product.dosage_form, product.strength, product.manufacturer_name,
+        product.manufacturer_country, product.registration_number,
+    )  # fmt: skip
+
+
+def _parse(code: str):
+    """(parsed code or None, gtin of a plain product code or None, error code)."""
+    parsed = parse_many([code[: MAX_CODE_LENGTH + 1]])[0]
+    if not isinstance(parsed, CodeError):
+        return parsed, None, ""
+    if parsed.code == "needs_sticker":
+        try:
+            ref = parse_reference(code)
+        except CodeError:
+            return None, None, parsed.code
+        return None, ref.gtin if ref.kind is CodeKind.GTIN_ONLY else None, parsed.code
+    return None, None, parsed.code
+
+
+def _untracked_or_unknown(gtin: str | None, key: str, error: str, today: date) -> CheckResult:
+    """A code we hold no package for: `not_tracked` when its product is not yet on an active list."""
+    if gtin:
+        row = ProductGtin.objects.select_related("product").filter(gtin=gtin).first()
+        if row is not None and not product_tracking_mandatory(product=row.product, on=today):
+            return CheckResult(Verdict.NOT_TRACKED, key=key, product=_product_dict(row.product))
+    return CheckResult(Verdict.UNKNOWN, key=key, error=error or "not_found")
+
+
+def package_check(*, code: str) -> CheckResult:
+    """The verdict on one scanned or typed code."""
+    today = timezone.localdate()
+    code = (code or "").strip()
+    parsed, gtin, error = _parse(code)
+    if parsed is None:
+        return _untracked_or_unknown(gtin, "", error, today)
+    key = parsed.key
+    rows = list(Package.objects.filter(key=key).values_list(*_FIELDS)[:1])
+    if not rows:
+        if parsed.kind is CodeKind.STICKER:
+            # Issued and never applied, voided, or never issued: no package wears it.
+            return CheckResult(Verdict.STICKER_NOT_IN_CIRCULATION, key=key)
+        return _untracked_or_unknown(parsed.gtin, key, "not_found", today)
+    state, flags, batch, expiry, *p, owner, owner_type, site, address, region = rows[0]
+    if state == State.REGISTERED:
+        return CheckResult(Verdict.STICKER_NOT_IN_CIRCULATION, key=key)
+    product = _product_out(*p)
+    if state == State.WITHDRAWN:
+        verdict = Verdict.ALREADY_SOLD
+    elif flags & (Flag.RECALLED | Flag.BLOCKED):
+        verdict = Verdict.RECALLED
+    elif expiry < today:
+        verdict = Verdict.EXPIRED
+    else:
+        verdict = Verdict.GENUINE
+    holder = None
+    if state == State.IN_CIRCULATION and owner:
+        holder = {
+            "name": owner,
+            "type": owner_type,
+            "site": site or "",
+            "address": address or "",
+            "region": region or "",
+        }
+    return CheckResult(verdict, key=key, product=product, batch=batch, expiry=expiry, holder=holder)
+
+
+MAX_PRODUCTS = 10
+
+
+def where_to_buy(*, query: str, region: str = "") -> list[dict[str, Any]]:
+    """Pharmacies that hold sellable packages of medicines matching a trade name or INN now."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    products = list(
+        Product.objects.filter(Q(trade_name__icontains=query) | Q(inn__icontains=query)).order_by(
+            "trade_name", "strength"
+        )[:MAX_PRODUCTS]
+    )
+    out = []
+    for product in products:
+        places = [
+            p
+            for p in availability(product=product, region=region)
+            if p["organization_type"] == OrganizationType.PHARMACY
+        ]
+        out.append({"product": _product_dict(product), "pharmacies": places})
+    return out
