@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
-from salamat.codes import CodeKind, parse_reference
+from salamat.codes import CodeKind
 from salamat.codes.model import CodeError
 from salamat.portal.models import Verdict
 from salamat.registry.models import OrganizationType, Product, ProductGtin
@@ -68,11 +68,9 @@ def _parse(code: str):
     if not isinstance(parsed, CodeError):
         return parsed, None, ""
     if parsed.code == "needs_sticker":
-        try:
-            ref = parse_reference(code)
-        except CodeError:
-            return None, None, parsed.code
-        return None, ref.gtin if ref.kind is CodeKind.GTIN_ONLY else None, parsed.code
+        # A plain product barcode (EAN-13 and the like): it names the product, not a package.
+        digits = "".join(ch for ch in code if ch.isdigit())
+        return None, digits.zfill(14) if len(digits) in (8, 12, 13, 14) else None, parsed.code
     return None, None, parsed.code
 
 
