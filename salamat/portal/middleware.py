@@ -8,6 +8,7 @@ after `RequestContextMiddleware` (request id, client address) and applies the ra
 
 from __future__ import annotations
 
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -17,6 +18,7 @@ from salamat.core.middleware import client_ip, error_response
 
 PREFIX = "/api/public/"
 DOCS = ("/api/public/docs", "/api/public/openapi.json")
+_MATCHES: dict = {}  # path -> ResolverMatch: resolving through the whole URL conf costs more than the check
 
 
 class PublicApiMiddleware:
@@ -43,16 +45,37 @@ class PublicApiMiddleware:
                     headers={"Retry-After": str(retry_after)},
                 )
             else:
-                try:
-                    match = resolve(path)
-                except Resolver404:
-                    return error_response(
-                        404, "not_found", _("There is nothing at this address."), {"path": path}
-                    )
-                response = match.func(request, *match.args, **match.kwargs)
+                match = _MATCHES.get(path)
+                if match is None:
+                    try:
+                        match = resolve(path)
+                    except Resolver404:
+                        return error_response(
+                            404, "not_found", _("There is nothing at this address."), {"path": path}
+                        )
+                    if len(_MATCHES) < 32:  # the API has a handful of paths; 404s are never kept
+                        _MATCHES[path] = match
+                response = self._call(request, match)
             response["Content-Language"] = language
             response["X-Content-Type-Options"] = "nosniff"
             response["Access-Control-Allow-Origin"] = "*"  # the mobile app and any web page may check
             return response
         finally:
             translation.deactivate()
+
+    @staticmethod
+    def _call(request: HttpRequest, match) -> HttpResponse:
+        """Runs the view without Django's per-request connection health check (a `SELECT 1`
+        round trip before every check, as costly as the check itself). A persistent connection
+        that died is found out by the check's own query instead: it is closed and the view runs
+        once more on a fresh connection (the views here only read)."""
+        reused = connection.connection is not None
+        if reused:
+            connection.health_check_done = True
+        try:
+            return match.func(request, *match.args, **match.kwargs)
+        except (OperationalError, InterfaceError):
+            if not reused or connection.in_atomic_block:
+                raise
+            connection.close()
+            return match.func(request, *match.args, **match.kwargs)
