@@ -39,6 +39,16 @@ _CHECK_SQL = (
 
 
 def _package_row(key: str) -> tuple | None:
+    if connection.vendor == "postgresql":
+        # A server-side-binding cursor with a prepared statement: PostgreSQL plans the four-table
+        # lookup once per connection instead of once per check (Django's cursors bind on the
+        # client and never prepare). Errors still come out as Django's database errors.
+        import psycopg
+
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+            cur.execute(_CHECK_SQL, [key], prepare=True)
+            return cur.fetchone()
     with connection.cursor() as cur:
         cur.execute(_CHECK_SQL, [key])
         return cur.fetchone()

@@ -188,3 +188,11 @@ def test_photo_of_a_printed_sticker_is_decoded_on_the_server(world, client, sett
     got = client.post("/check", {"photo": _upload("sticker.png", pdf_page_png(body, dpi=300), "image/png")})
     assert got.status_code == 200 and b'data-verdict="recalled"' in got.content
     assert CheckLog.objects.latest("id").channel == "photo"
+
+
+def test_check_answer_matches_its_documented_schema(world, client):
+    from salamat.portal.api import CheckOut
+
+    for verdict in VERDICTS:
+        body = client.get("/api/public/check", {"code": world.keys[verdict]}).json()
+        assert CheckOut.model_validate(body).model_dump(mode="json") == body
