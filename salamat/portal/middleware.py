@@ -18,6 +18,7 @@ from salamat.core.middleware import client_ip, error_response
 
 PREFIX = "/api/public/"
 DOCS = ("/api/public/docs", "/api/public/openapi.json")
+CHECK_PATH = "/api/public/check"
 _MATCHES: dict = {}  # path -> ResolverMatch: resolving through the whole URL conf costs more than the check
 
 
@@ -35,6 +36,7 @@ class PublicApiMiddleware:
         translation.activate(language)
         try:
             retry_after = rate_limit_hit(ip=client_ip(request))
+            response = None
             if retry_after:
                 response = error_response(
                     429,
@@ -45,6 +47,12 @@ class PublicApiMiddleware:
                     headers={"Retry-After": str(retry_after)},
                 )
             else:
+                from salamat.portal.api import check_fast
+
+                # The check itself skips the URL resolver and the framework (the documented
+                # operation answers anything but a well-formed GET).
+                response = self._call(request, check_fast) if path == CHECK_PATH else None
+            if response is None:
                 match = _MATCHES.get(path)
                 if match is None:
                     try:
@@ -55,7 +63,7 @@ class PublicApiMiddleware:
                         )
                     if len(_MATCHES) < 32:  # the API has a handful of paths; 404s are never kept
                         _MATCHES[path] = match
-                response = self._call(request, match)
+                response = self._call(request, lambda r: match.func(r, *match.args, **match.kwargs))
             response["Content-Language"] = language
             response["X-Content-Type-Options"] = "nosniff"
             response["Access-Control-Allow-Origin"] = "*"  # the mobile app and any web page may check
@@ -64,7 +72,7 @@ class PublicApiMiddleware:
             translation.deactivate()
 
     @staticmethod
-    def _call(request: HttpRequest, match) -> HttpResponse:
+    def _call(request: HttpRequest, view) -> HttpResponse | None:
         """Runs the view without Django's per-request connection health check (a `SELECT 1`
         round trip before every check, as costly as the check itself). A persistent connection
         that died is found out by the check's own query instead: it is closed and the view runs
@@ -73,9 +81,9 @@ class PublicApiMiddleware:
         if reused:
             connection.health_check_done = True
         try:
-            return match.func(request, *match.args, **match.kwargs)
+            return view(request)
         except (OperationalError, InterfaceError):
             if not reused or connection.in_atomic_block:
                 raise
             connection.close()
-            return match.func(request, *match.args, **match.kwargs)
+            return view(request)
