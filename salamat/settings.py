@@ -82,10 +82,14 @@ INSTALLED_APPS = [
     "salamat.signatures",
     "salamat.onboarding",
     "salamat.dashboard",
+    "salamat.stickers",
+    "salamat.portal",
 ]
 
 MIDDLEWARE = [
     "salamat.core.middleware.RequestContextMiddleware",
+    # The public check API answers here, before sessions, CSRF, auth and messages (issue 6).
+    "salamat.portal.middleware.PublicApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -233,6 +237,11 @@ SALAMAT = {
     "EVENT_TIME_MAX_AGE_DAYS": int(os.environ.get("EVENT_TIME_MAX_AGE_DAYS", "30")),
     # Stock expiring within this many days is flagged "expiring soon".
     "EXPIRING_SOON_DAYS": int(os.environ.get("EXPIRING_SOON_DAYS", "90")),
+    # Citizen check: requests per client address per window on public pages and the public API.
+    "PUBLIC_RATE_LIMIT": int(os.environ.get("PUBLIC_RATE_LIMIT", "120")),
+    "PUBLIC_RATE_WINDOW_SECONDS": int(os.environ.get("PUBLIC_RATE_WINDOW_SECONDS", "60")),
+    # Citizen checks are logged in batches of this many rows per worker (1: at once).
+    "CHECK_LOG_BATCH": int(os.environ.get("CHECK_LOG_BATCH", "200" if PRODUCTION else "1")),
 }
 
 # --- ESI: login through the national single sign-on (OpenID Connect) ------------

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from salamat.api import api
 from salamat.core.views import healthz
+from salamat.portal.api import public_api
 
 handler404 = "salamat.core.middleware.json_handler404"
 handler500 = "salamat.core.middleware.json_handler500"
@@ -21,6 +22,9 @@ urlpatterns = [
     path("sick-leave/", include("salamat.sickleave.urls")),
     path("trace/", include("salamat.traceability.urls")),
     path("dashboard/", include("salamat.dashboard.urls")),
+    path("api/public/", public_api.urls),
+    path("stickers/", include("salamat.stickers.urls")),
+    path("", include("salamat.portal.urls")),
     path("", include("salamat.web.urls")),
 ]
 

@@ -717,6 +717,8 @@ def packages_introduce(
             else:
                 flags = row.flags
                 refusal = rules.check(Op.INTRODUCE, row, org.pk, on=on)
+            if refusal is None and row is None and parsed.kind is CodeKind.STICKER:
+                refusal = "sticker_not_issued"  # only serials the stickers service registered
             if refusal is None:
                 if product is None:
                     refusal = Refusal.PRODUCT_NOT_REGISTERED
