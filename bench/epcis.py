@@ -1,0 +1,127 @@
+"""EPCIS capture benchmark: a 10,000-event document through `/epcis/capture`, next to the
+traceability core's own bulk path in the same run.
+
+    SALAMAT_MODE=test scripts/with-postgres.sh .venv/bin/python -m bench epcis [--events N] [--no-single]
+
+Posts one EPCIS 2.0 JSON-LD document of N commissioning ObjectEvents (one package each,
+registered GTIN, ILMD lot and expiry) to `/epcis/capture` with the Django test client and an
+organisation API token — schema validation, event hash, storage, and each event applied
+through `packages_introduce` — and prints events/s. In the same run it introduces N other
+packages with `packages_introduce` in one request of N codes and prints package-events/s and
+the ratio EPCIS/core. Unless `--no-single`, also one ObjectEvent carrying N EPCs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+CTX = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
+
+
+def _setup_django() -> None:
+    from bench.trace import _setup_django as setup
+
+    setup()
+
+
+def _event(epcs: list[str], when: str) -> dict:
+    return {
+        "type": "ObjectEvent", "eventTime": when, "eventTimeZoneOffset": "+06:00", "epcList": epcs,
+        "action": "ADD", "bizStep": "commissioning", "disposition": "active",
+        "ilmd": {"cbvmda:lotNumber": "LOT1", "cbvmda:itemExpirationDate": "2030-12-31"},
+    }  # fmt: skip
+
+
+def document(events: list[dict]) -> dict:
+    return {
+        "@context": CTX, "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "epcisBody": {"eventList": events},
+    }  # fmt: skip
+
+
+def _client(org):
+    from django.test import Client
+
+    from salamat.accounts.services import api_client_issue
+    from salamat.core.actors import SYSTEM
+
+    token = api_client_issue(actor=SYSTEM, organization=org, name=f"bench {uuid.uuid4().hex[:6]}")[1]
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def _capture(client, doc: dict) -> tuple[float, dict]:
+    body = json.dumps(doc)
+    t = time.perf_counter()
+    response = client.post("/epcis/capture", data=body, content_type="application/ld+json")
+    seconds = time.perf_counter() - t
+    if response.status_code != 202:
+        raise SystemExit(f"capture refused: {response.status_code} {response.content[:500]!r}")
+    job = client.get(response["Location"]).json()
+    if not job["success"]:
+        raise SystemExit(f"capture job failed: {job['errors'][:3]}")
+    return seconds, job
+
+
+def run(n: int, single: bool = True) -> dict[str, float]:
+    """Seconds for each path, n packages each (fresh identifiers per path)."""
+    from bench.trace import _codes, _world
+    from salamat.traceability import services
+
+    tag = uuid.uuid4().hex[:6].upper()
+    importer, _pharmacy_actor, _pharmacy, gtin = _world(tag)
+    client = _client(importer.organization)
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds")
+    out: dict[str, float] = {}
+
+    epcs = [f"https://id.gs1.org/01/{gtin}/21/E{tag}{i:08d}" for i in range(n)]
+    out["epcis"], job = _capture(client, document([_event([e], when) for e in epcs]))
+    assert job["capturedCount"] == n and job["appliedCount"] == n, job
+
+    t = time.perf_counter()
+    result = services.packages_introduce(actor=importer, codes=_codes(gtin, tag, 0, n))
+    out["core"] = time.perf_counter() - t
+    assert result, result
+
+    if single:
+        epcs = [f"https://id.gs1.org/01/{gtin}/21/S{tag}{i:08d}" for i in range(n)]
+        out["epcis_single"], job = _capture(client, document([_event(epcs, when)]))
+        assert job["capturedCount"] == 1 and job["appliedCount"] == 1, job
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.epcis", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=int(os.environ.get("EPCIS_EVENTS", "10000")))
+    parser.add_argument("--no-single", action="store_true", help="skip the one-event, N-EPC variant")
+    args, _unknown = parser.parse_known_args(argv)
+    _setup_django()
+    n = args.events
+    print(f"EPCIS bench: {n:,} commissioning events (PostgreSQL, /epcis/capture vs packages_introduce)")
+    seconds = run(n, single=not args.no_single)
+    epcis_rate, core_rate = n / seconds["epcis"], n / seconds["core"]
+    print(f"{'path':<44}{'seconds':>9}{'rate /s':>12}")
+    print(
+        f"{f'EPCIS capture, {n:,} ObjectEvents x 1 EPC':<44}{seconds['epcis']:>9.2f}{epcis_rate:>12,.0f} events/s"
+    )
+    print(
+        f"{f'core packages_introduce, 1 request x {n:,}':<44}{seconds['core']:>9.2f}{core_rate:>12,.0f} package-events/s"
+    )
+    if "epcis_single" in seconds:
+        single_rate = n / seconds["epcis_single"]
+        print(f"{f'EPCIS capture, 1 ObjectEvent x {n:,} EPCs':<44}{seconds['epcis_single']:>9.2f}"
+              f"{single_rate:>12,.0f} package-events/s")  # fmt: skip
+    print(f"ratio EPCIS/core (events/s over package-events/s): {epcis_rate / core_rate:.3f}")
+    if "epcis_single" in seconds:
+        print(f"ratio EPCIS single-event/core: {n / seconds['epcis_single'] / core_rate:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
