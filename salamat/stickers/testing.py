@@ -68,8 +68,8 @@ def build_world(make_org, make_product) -> World:
     importer = make_org("importer", name="Importer LLC")
     pharmacy = make_org("pharmacy", name="Dari-Darmek No. 5")
     ministry = make_org("ministry", name="Ministry of Health", ownership="public")
-    product = make_product(trade_name="Amoxiclav", inn="amoxicillin + clavulanic acid", strength="625 mg",
-                           dosage_form="film-coated tablets", manufacturer_name="Sandoz", manufacturer_country="SI")  # fmt: skip
+    product = make_product(trade_name="Amoxidemo", inn="amoxicillin + clavulanic acid", strength="625 mg",
+                           dosage_form="film-coated tablets", manufacturer_name="Lindwall Demo Pharma", manufacturer_country="SI")  # fmt: skip
     untracked = make_product(trade_name="Vitamin C", inn="ascorbic acid", strength="500 mg")
     tl = TrackingList.objects.create(code="first", name="First list", mandatory_from=date(2024, 1, 1))
     TrackingListEntry.objects.create(tracking_list=tl, product=product)

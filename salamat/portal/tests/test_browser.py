@@ -62,7 +62,7 @@ def test_verdict_in_kyrgyz_and_english(world, page_at, shot):
 
 def test_photo_of_a_printed_sticker(world, page_at, shot, tmp_path):
     body = pdf.render_stickers(serials=[world.keys["genuine"]], layout="a4_3x8", base_url=settings.PUBLIC_BASE_URL,
-                               label_text="Amoxiclav 625 mg")  # fmt: skip
+                               label_text="Amoxidemo 625 mg")  # fmt: skip
     photo = tmp_path / "sticker.png"
     photo.write_bytes(pdf_page_png(body, dpi=150))
     page = page_at(360)

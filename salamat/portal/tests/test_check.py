@@ -60,7 +60,7 @@ def test_public_api_gives_each_verdict(world, client, verdict):
 
 def test_genuine_answer_shows_the_product_and_the_pharmacy_and_no_other_codes(world, client):
     body = client.get("/api/public/check", {"code": world.keys["genuine"]}).json()
-    assert body["product"]["trade_name"] == "Amoxiclav"
+    assert body["product"]["trade_name"] == "Amoxidemo"
     assert body["product"]["registration_number"].startswith("KG-TEST")
     assert body["batch"] == "B42" and body["expiry"] == "2030-12-31"
     assert body["holder"]["name"] == "Dari-Darmek No. 5"
@@ -115,7 +115,7 @@ def test_public_api_validation_and_docs(client):
 
 def test_where_to_buy_lists_pharmacies_with_sellable_stock(world, client):
     got = client.get("/api/public/where", {"q": "amoxicillin", "region": "bishkek"}).json()
-    assert got[0]["product"]["trade_name"] == "Amoxiclav"
+    assert got[0]["product"]["trade_name"] == "Amoxidemo"
     assert [p["organization"] for p in got[0]["pharmacies"]] == ["Dari-Darmek No. 5"]
     assert (
         got[0]["pharmacies"][0]["packages"] == 1
