@@ -11,7 +11,6 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from salamat.core.actors import SYSTEM
 from salamat.core.audit import audit_record
 from salamat.core.errors import ValidationFailed, field_error
+from salamat.core.ratelimit import fixed_window_hit
 from salamat.portal import uploads
 from salamat.portal.models import CheckLog
 from salamat.registry.models import Organization, OrganizationType
@@ -92,21 +92,12 @@ atexit.register(_flush_at_exit)
 
 def rate_limit_hit(*, ip: str | None, bucket: str = "public") -> int:
     """0 when the request may go ahead, else the seconds until the window resets."""
-    limit = _conf("PUBLIC_RATE_LIMIT", 120)
-    window = _conf("PUBLIC_RATE_WINDOW_SECONDS", 60)
-    if limit <= 0:
-        return 0
-    now = int(time.time())
-    start = now - now % window
-    cache_key = f"rl:{bucket}:{ip or '-'}:{start}"
-    if cache.add(cache_key, 1, timeout=window + 1):
-        return 0
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window + 1)
-        return 0
-    return ((start + window - now) or 1) if count > limit else 0
+    return fixed_window_hit(
+        bucket=bucket,
+        ip=ip,
+        limit=_conf("PUBLIC_RATE_LIMIT", 120),
+        window=_conf("PUBLIC_RATE_WINDOW_SECONDS", 60),
+    )
 
 
 # --- report a suspicion -------------------------------------------------------------------
