@@ -222,6 +222,27 @@ def is_suspicious(refusal: str | None) -> bool:
     return refusal in SUSPICIOUS
 
 
+class BoxState(IntEnum):
+    """A container's life (the same integers as `models.ContainerState`)."""
+
+    ACTIVE = 1  # holds packages, in circulation
+    IN_TRANSIT = 2
+    DISSOLVED = 3  # unpacked, or everything in it left circulation
+
+
+def check_container(operation: Operation, *, state: int, owner_id: int | None, actor_org: int) -> str | None:
+    """None when a box or pallet may take part in `operation`, else the refusal code."""
+    if state == BoxState.DISSOLVED:
+        return "container_dissolved"
+    if operation in (Operation.ACCEPT, Operation.REJECT):
+        return None if state == BoxState.IN_TRANSIT else Refusal.NOT_IN_TRANSIT
+    if owner_id != actor_org:
+        return Refusal.NOT_OWNER
+    if state == BoxState.IN_TRANSIT:
+        return Refusal.IN_TRANSIT
+    return None
+
+
 def check(
     operation: Operation,
     snapshot: SnapshotLike | None,

@@ -344,7 +344,7 @@ def code_check_for_operation(
     the services apply, without writing anything (no alert either: the submission raises those)."""
     from salamat.codes.model import CodeKind
     from salamat.traceability import rules
-    from salamat.traceability.models import Container, ContainerState
+    from salamat.traceability.models import Container
 
     op = rules.Operation(operation)
     org_id = actor.organization.pk if actor.organization is not None else 0
@@ -360,18 +360,10 @@ def code_check_for_operation(
         box = Container.objects.filter(key=parsed.key).first()
         if box is None:
             return CodeCheck(raw, "unknown_container", key=parsed.key, kind="container")
-        reason: str | None = None
-        if box.state == ContainerState.DISSOLVED:
-            reason = "container_dissolved"
-        elif op in (rules.Operation.ACCEPT, rules.Operation.REJECT):
-            if box.state != ContainerState.IN_TRANSIT:
-                reason = rules.Refusal.NOT_IN_TRANSIT
-            elif shipment is not None and not _box_in_shipment(box.pk, shipment):
-                reason = rules.Refusal.NOT_IN_SHIPMENT
-        elif box.owner_id != org_id:
-            reason = rules.Refusal.NOT_OWNER
-        elif box.state == ContainerState.IN_TRANSIT:
-            reason = rules.Refusal.IN_TRANSIT
+        reason = rules.check_container(op, state=box.state, owner_id=box.owner_id, actor_org=org_id)
+        accepting = op in (rules.Operation.ACCEPT, rules.Operation.REJECT)
+        if reason is None and accepting and shipment is not None and not _box_in_shipment(box.pk, shipment):
+            reason = rules.Refusal.NOT_IN_SHIPMENT
         return CodeCheck(raw, str(reason) if reason else None, key=parsed.key, kind="container")
     if op is rules.Operation.DISAGGREGATE:
         return CodeCheck(raw, rules.Refusal.NOT_A_CONTAINER, key=parsed.key, kind="package")

@@ -380,15 +380,7 @@ def _box_raw_of(res: Resolved, container_keys: dict[str, str]) -> dict[int, str]
 
 
 def _container_refusal(operation: Operation, c: ContainerRow, actor_org: int) -> str | None:
-    if c.state == ContainerState.DISSOLVED:
-        return "container_dissolved"
-    if operation in (Op.ACCEPT, Op.REJECT):
-        return None if c.state == ContainerState.IN_TRANSIT else Refusal.NOT_IN_TRANSIT
-    if c.owner_id != actor_org:
-        return Refusal.NOT_OWNER
-    if c.state == ContainerState.IN_TRANSIT:
-        return Refusal.IN_TRANSIT
-    return None
+    return rules.check_container(operation, state=c.state, owner_id=c.owner_id, actor_org=actor_org)
 
 
 def _check_packages(

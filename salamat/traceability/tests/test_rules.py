@@ -212,3 +212,10 @@ def test_no_sequence_of_operations_breaks_the_invariants(history):
         )
         assert snapshot.remaining_units is None or snapshot.remaining_units >= 0
         assert (snapshot.state == State.WITHDRAWN) == (snapshot.reason != Reason.NONE)
+
+
+def test_box_states_match_the_model():
+    from salamat.traceability.models import ContainerState
+    from salamat.traceability.rules import BoxState
+
+    assert {s.name: s.value for s in BoxState} == {s.name: s.value for s in ContainerState}
