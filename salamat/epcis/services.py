@@ -393,4 +393,4 @@ def document_capture(
 def _record_alerts(alerts: list[dict]) -> None:
     if alerts:
         # The core's own alert writer, so an EPCIS refusal looks exactly like a REST one.
-        trace._alerts_create(alerts, details={"channel": "epcis"})
+        trace.alerts_record(alerts, details={"channel": "epcis"})

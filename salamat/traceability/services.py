@@ -427,7 +427,7 @@ def _refuse_if_errors(errors: list[dict], operation: Operation, actor_org: int) 
     raise OperationRefused(errors, operation=operation, alerts=alerts)
 
 
-def _alerts_create(alerts: Iterable[dict[str, Any]], *, details: dict[str, Any] | None = None) -> list[Alert]:
+def alerts_record(alerts: Iterable[dict[str, Any]], *, details: dict[str, Any] | None = None) -> list[Alert]:
     """Creates one alert per (kind, organisation): a 50,000-code fraud attempt is one alert, not 50,000."""
     objs = [
         Alert(
@@ -472,7 +472,7 @@ def _run(
     except OperationRefused as refused:
         if refused.alerts:
             with transaction.atomic():
-                _alerts_create(refused.alerts, details={"request_id": _request_id()})
+                alerts_record(refused.alerts, details={"request_id": _request_id()})
         raise
 
 
@@ -1344,7 +1344,7 @@ def shipment_accept(
             alerts.append(_discrepancy("shipment_missing", org.pk, [p.key for p in missing], shipment))
         if extra:
             alerts.append(_discrepancy("shipment_extra", org.pk, extra, shipment))
-        _alerts_create(alerts)
+        alerts_record(alerts)
         _audit(actor, Op.ACCEPT, event, shipment=str(shipment.external_id), status=status,
                missing=len(missing), extra=len(extra))  # fmt: skip
         return answer
