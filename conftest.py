@@ -200,3 +200,33 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def stock_balances_agree(request) -> Iterator[None]:
+    """After every test that used the database: the stock balances the services keep equal
+    what the packages say (a service that forgot to move stock fails here, whatever it tested)."""
+    marker = request.node.get_closest_marker("django_db")
+    wants = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if marker is None and not wants:
+        yield
+        return
+    transactional = (
+        "transactional_db" in wants
+        or "live_server" in wants
+        or bool(marker and marker.kwargs.get("transaction"))
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    yield
+    from django.db import connection
+    from django.db.utils import DatabaseError
+
+    from salamat.traceability import stock
+
+    if connection.needs_rollback:
+        return  # the test ended inside a broken transaction on purpose
+    try:
+        diffs = stock.differences()
+    except DatabaseError:
+        return  # the schema is not there (a migration test) or the transaction was aborted
+    assert not diffs, f"stock balances differ from the packages (group, balance, packages): {diffs[:5]}"

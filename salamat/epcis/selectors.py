@@ -20,7 +20,7 @@ from salamat.epcis.models import (
     EpcisEventType,
     EpcRole,
 )
-from salamat.traceability.models import Event, EventPackage, Package
+from salamat.traceability.models import Event, EventPackage
 from salamat.traceability.selectors import is_regulator
 
 DEFAULT_PER_PAGE = 30
@@ -42,10 +42,10 @@ def events_visible(*, actor: Actor) -> QuerySet[EpcisEvent]:
     handled = EventPackage.objects.filter(
         event_id__in=Event.objects.filter(organization=org).values("id")
     ).values("package_id")
-    owned = Package.objects.filter(owner=org).values("id")
-    about_mine = EpcisEventEpc.objects.filter(event=OuterRef("pk")).filter(
-        Q(package_id__in=handled) | Q(package_id__in=owned)
-    )
+    # A package the organisation owns reached it through an event of its own (introduction,
+    # acceptance, or its own shipment coming back by rejection or return), so "handled" covers
+    # "owns" too; the package table has no owner index to ask it directly.
+    about_mine = EpcisEventEpc.objects.filter(event=OuterRef("pk"), package_id__in=handled)
     return EpcisEvent.objects.filter(Q(organization=org) | Exists(about_mine))
 
 

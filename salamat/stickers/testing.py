@@ -98,6 +98,9 @@ def build_world(make_org, make_product) -> World:
     expired = expired_order.stickers.get().serial
     stickers.stickers_apply(actor=imp, serials=[expired])
     Package.objects.filter(key=f"sticker:{expired}").update(expiry=date(2024, 1, 31))
+    from salamat.traceability import stock
+
+    stock.rebuild()  # the package was edited behind the services' back
     untracked_gtin = untracked.gtins.get().gtin
     return World(
         importer=importer, pharmacy=pharmacy, ministry=ministry, product=product,

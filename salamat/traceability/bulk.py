@@ -152,6 +152,38 @@ def update_rows(
     )
 
 
+def add_counts(
+    table: str,
+    key_columns: Sequence[str],
+    key_types: Sequence[str],
+    count_columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> int:
+    """Adds per-row amounts to counters: each row is `(key1, …, count1, …)`; a missing row is
+    created with the amounts. `key_columns` must be a unique constraint of `table`. Callers
+    pass the rows sorted, so concurrent requests lock shared rows in the same order."""
+    if not rows:
+        return 0
+    cols = ", ".join((*key_columns, *count_columns))
+    conflict = ", ".join(key_columns)
+    if is_postgres():
+        arrays = [list(col) for col in zip(*rows, strict=True)]
+        casts = ", ".join(f"%s::{t}[]" for t in (*key_types, *("integer",) * len(count_columns)))
+        adds = ", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in count_columns)
+        return execute(
+            f"INSERT INTO {table} AS t ({cols}) SELECT * FROM unnest({casts}) "  # noqa: S608 - names are ours
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {adds}",
+            arrays,
+        )
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(key_columns) + len(count_columns)))
+    adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in count_columns)
+    return execute(
+        f"INSERT INTO {table} ({cols}) SELECT {picks} FROM json_each(%s) WHERE true "  # noqa: S608
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {adds}",
+        [json.dumps([[_sqlite_value(v) for v in row] for row in rows], default=_json_value)],
+    )
+
+
 def _param(value: Any) -> Any:
     if isinstance(value, datetime):
         return connection.ops.adapt_datetimefield_value(value)

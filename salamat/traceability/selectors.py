@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from salamat.traceability.models import (
     PackageState,
     Recall,
     Shipment,
+    StockBalance,
 )
 from salamat.traceability.rules import Reason, State, decode_prev
 
@@ -155,14 +156,10 @@ def stock_for_organization(*, organization: Organization, product: Product | Non
     """What an organisation holds in circulation, by product, batch and expiry."""
     today = timezone.localdate()
     soon = today + timedelta(days=settings.SALAMAT.get("EXPIRING_SOON_DAYS", 90))
-    qs = Package.objects.filter(owner=organization, state=PackageState.IN_CIRCULATION)
+    qs = StockBalance.objects.filter(owner=organization)
     if product is not None:
         qs = qs.filter(product=product)
-    rows = (
-        qs.values("product_id", "batch", "expiry")
-        .annotate(packages=Count("id"), recalled=Count("id", filter=Q(flags__gt=0)))
-        .order_by("expiry", "product_id", "batch")
-    )
+    rows = _stock_rows(qs)
     products = Product.objects.in_bulk({r["product_id"] for r in rows})
     return [
         {
@@ -182,12 +179,21 @@ def stock_for_organization(*, organization: Organization, product: Product | Non
     ]
 
 
-def availability(*, product: Product, region: str = "") -> list[dict]:
-    """Where a product is in stock (sellable packages), by region and site."""
-    today = timezone.localdate()
-    qs = Package.objects.filter(
-        product=product, state=PackageState.IN_CIRCULATION, flags=0, expiry__gte=today, site__isnull=False
+def _stock_rows(qs: QuerySet[StockBalance]):
+    """Balances summed per product, batch and expiry (sites of the organisation together)."""
+    return (
+        qs.values("product_id", "batch", "expiry")
+        .annotate(packages=Sum("packages"), recalled=Sum("flagged"))
+        .filter(packages__gt=0)
+        .order_by("expiry", "product_id", "batch")
     )
+
+
+def availability(*, product: Product, region: str = "") -> list[dict]:
+    """Where a product is in stock (sellable packages: not expired, recalled or blocked), by
+    region and site; read from the stock balances."""
+    today = timezone.localdate()
+    qs = StockBalance.objects.filter(product=product, expiry__gte=today, site__isnull=False)
     if region:
         qs = qs.filter(site__region=region)
     rows = (
@@ -199,7 +205,8 @@ def availability(*, product: Product, region: str = "") -> list[dict]:
             "owner__name",
             "owner__org_type",
         )
-        .annotate(packages=Count("id"))
+        .annotate(packages=Sum(F("packages") - F("flagged")))
+        .filter(packages__gt=0)
         .order_by("site__region", "-packages", "site__name")
     )
     return [
@@ -458,14 +465,10 @@ def stock_for_site(*, organization: Organization, site_id: int | None = None) ->
     """An organisation's stock in circulation by product, batch and expiry, at one site or all."""
     today = timezone.localdate()
     soon = today + timedelta(days=settings.SALAMAT.get("EXPIRING_SOON_DAYS", 90))
-    qs = Package.objects.filter(owner=organization, state=PackageState.IN_CIRCULATION)
+    qs = StockBalance.objects.filter(owner=organization)
     if site_id is not None:
         qs = qs.filter(site_id=site_id)
-    rows = (
-        qs.values("product_id", "batch", "expiry")
-        .annotate(packages=Count("id"), recalled=Count("id", filter=Q(flags__gt=0)))
-        .order_by("expiry", "product_id", "batch")
-    )
+    rows = _stock_rows(qs)
     products = Product.objects.in_bulk({r["product_id"] for r in rows})
     return [
         {

@@ -65,6 +65,7 @@ from salamat.traceability.models import (
     ShipmentStatus,
 )
 from salamat.traceability.rules import Operation, Reason, Refusal, Snapshot, State
+from salamat.traceability.stock import StockChange, recount_products
 
 Op = Operation
 PACKAGE_TABLE = Package._meta.db_table
@@ -779,6 +780,10 @@ def packages_introduce(
         rows = [(event_pk, pid, prev_none, None, None, None) for pid in ids]
         rows += list(_event_rows(event_pk, (r for r, _b, _e in registered)))
         _write_event_packages(rows)
+        stock = StockChange()
+        stock.add((org_pk, site_pk, product_pk, b, e, flags) for _key, product_pk, b, e, flags in new)
+        stock.add((org_pk, site_pk, r.product_id, b, e, r.flags) for r, b, e in registered)
+        stock.save()
         _audit(actor, Op.INTRODUCE, event)
         return answer
 
@@ -893,6 +898,13 @@ def _withdrawing(
                     for p, o in outcomes
                 ],
             )  # fmt: skip
+        stock = StockChange()
+        if units is None:
+            if rules.TRANSITIONS[operation].target is not State.IN_CIRCULATION:
+                stock.leave(res.packages)
+        else:
+            stock.leave(p for p, o in outcomes if o.state is not State.IN_CIRCULATION)
+        stock.save()
         if res.containers:
             bulk.update_where(
                 CONTAINER_TABLE,
@@ -1008,6 +1020,20 @@ def packages_return(
                 for p in res.packages
             ],
         )
+        stock = StockChange()
+        stock.leave(res.packages)
+        stock.add(
+            (
+                p.previous_owner_id,
+                home_site.get(p.previous_owner_id),
+                p.product_id,
+                p.batch,
+                p.expiry,
+                p.flags,
+            )
+            for p in res.packages
+        )
+        stock.save()
         _audit(actor, Op.RETURN, event)
         return answer
 
@@ -1207,6 +1233,9 @@ def shipment_send(
             {"state": int(State.IN_TRANSIT), "last_event_id": event.pk, "updated_at": now},
             [p.id for p in res.packages],
         )
+        stock = StockChange()
+        stock.leave(res.packages)
+        stock.save()
         # A package taken out of a box that stays behind leaves the box.
         bulk.update_where(
             PACKAGE_TABLE,
@@ -1337,6 +1366,10 @@ def shipment_accept(
             {"state": int(State.IN_CIRCULATION), "container_id": None, "last_event_id": event.pk, "updated_at": now},
             [p.id for p in missing],
         )  # fmt: skip
+        stock = StockChange()
+        stock.enter(accepted, owner_id=org.pk, site_id=site.pk)
+        stock.enter(missing)  # back in the sender's circulation
+        stock.save()
         _containers_arrive(accepted, missing, owner_id=org.pk, site_id=site.pk, now=now)
         Shipment.objects.filter(pk=shipment.pk).update(status=status, close_event=event, receiver_site=site)
         alerts = []
@@ -1443,6 +1476,9 @@ def shipment_reject(
             {"state": int(State.IN_CIRCULATION), "last_event_id": event.pk, "updated_at": now},
             [p.id for p in res.packages],
         )
+        stock = StockChange()
+        stock.enter(res.packages)
+        stock.save()
         box_ids = sorted({p.container_id for p in res.packages if p.container_id is not None})
         if box_ids:
             cond, params = bulk.in_list("id", box_ids)
@@ -1518,6 +1554,8 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
         drop = [p.id for p in packages if prev[p.id][0] == rules.encode_prev(State.NONE, Reason.NONE)]
         now = timezone.now()
         restore = []
+        stock = StockChange()
+        stock.leave(packages)
         for p in packages:
             prev_state, prev_units, prev_owner, prev_site = prev[p.id]
             if p.id in drop:
@@ -1533,6 +1571,9 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
                     event.pk, now,
                 )
             )  # fmt: skip
+            if state == State.IN_CIRCULATION:
+                owner_id, site_id = restore[-1][4], restore[-1][5]
+                stock.add([(owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags)])
         bulk.update_rows(
             PACKAGE_TABLE,
             ("state", "withdraw_reason", "remaining_units", "owner_id", "site_id", "previous_owner_id",
@@ -1544,6 +1585,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
             # A cancelled introduction: the packages were never in circulation.
             cond, params = bulk.in_list("id", drop)
             bulk.execute(f"DELETE FROM {PACKAGE_TABLE} WHERE {cond}", params)  # noqa: S608
+        stock.save()
         Event.objects.filter(pk=original.pk).update(cancelled_by=event)
         _cancel_shipment(operation, original, event)
         audit_record(
@@ -1631,6 +1673,7 @@ def recall_create(
     )  # fmt: skip
     recall.package_count = _recall_scope(recall).update(flags=F("flags").bitor(_flag_of(recall)))
     recall.save(update_fields=["package_count"])
+    recount_products(_recall_scope(recall).values_list("product_id", flat=True).distinct())
     audit_record(
         actor=actor, action="recall.create", obj=recall,
         changes={"kind": kind, "batch": recall.batch, "packages": recall.package_count},
@@ -1672,6 +1715,7 @@ def recall_lift(*, actor: Actor, recall_id: uuid.UUID, reason: str = "") -> Reca
     _recall_scope(recall).update(flags=F("flags").bitand(~bit & 0x7FFF))
     for other in Recall.objects.filter(status=RecallStatus.ACTIVE, kind=recall.kind):
         _recall_scope(other).update(flags=F("flags").bitor(bit))
+    recount_products(_recall_scope(recall).values_list("product_id", flat=True).distinct())
     audit_record(actor=actor, action="recall.lift", obj=recall, changes={"reason": reason})
     return recall
 

@@ -1,0 +1,136 @@
+"""Stock balances (`StockBalance`): packages in circulation per holder, site, product, batch
+and expiry, kept in step with the packages by the services.
+
+A service that changes the state, owner, site or flags of packages describes the change
+with a `StockChange` (the packages leaving circulation or their old holder, the packages
+entering circulation or their new holder) and saves it in the same transaction: the
+counts are summed in Python over the rows the service has already loaded, and written in
+one statement for the whole request whatever its size. Regulator actions that re-flag
+packages by product (recalls) recompute the balances of those products from the packages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+
+from salamat.traceability import bulk
+from salamat.traceability.models import Package, StockBalance
+from salamat.traceability.rules import State
+
+TABLE = StockBalance._meta.db_table
+PACKAGE_TABLE = Package._meta.db_table
+_KEYS = ("owner_id", "site_id", "product_id", "batch", "expiry")
+_KEY_TYPES = ("bigint", "bigint", "bigint", "text", "date")
+_IN = int(State.IN_CIRCULATION)
+
+Group = tuple[int, int | None, int, str, date]  # owner, site, product, batch, expiry
+
+
+class StockChange:
+    """The change to the balances of one request; `save()` writes it in one statement."""
+
+    __slots__ = ("flagged", "packages")
+
+    def __init__(self) -> None:
+        self.packages: Counter[Group] = Counter()
+        self.flagged: Counter[Group] = Counter()
+
+    def leave(self, rows: Iterable) -> None:
+        """These packages (as they are before the change) stop counting where they are:
+        those in circulation leave their holder's balance."""
+        rows = [p for p in rows if p.state == _IN]
+        self.packages.subtract(
+            Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows)
+        )
+        self.flagged.subtract(
+            Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows if p.flags)
+        )
+
+    def enter(self, rows: Iterable, *, owner_id: int | None = None, site_id: int | None = None) -> None:
+        """These packages are in circulation after the change, with their holder (or the
+        given new owner and site)."""
+        rows = list(rows)
+        if owner_id is None:
+            groups = [(p.owner_id, p.site_id, p.product_id, p.batch, p.expiry, p.flags) for p in rows]
+        else:
+            groups = [(owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags) for p in rows]
+        self.add(groups)
+
+    def add(self, groups: Iterable[tuple[int, int | None, int, str, date, int]]) -> None:
+        """Packages entering circulation, given as (owner, site, product, batch, expiry, flags)."""
+        groups = list(groups)
+        self.packages.update(Counter(g[:5] for g in groups))
+        self.flagged.update(Counter(g[:5] for g in groups if g[5]))
+
+    def save(self) -> None:
+        keys = sorted(
+            (k for k in self.packages.keys() | self.flagged.keys() if self.packages[k] or self.flagged[k]),
+            key=_sort_key,
+        )
+        if not keys:
+            return
+        bulk.add_counts(
+            TABLE, _KEYS, _KEY_TYPES, ("packages", "flagged"),
+            [(*k, self.packages[k], self.flagged[k]) for k in keys],
+        )  # fmt: skip
+        emptied = sorted({k[0] for k in keys if self.packages[k] < 0})
+        if emptied:
+            cond, params = bulk.in_list("owner_id", emptied)
+            bulk.execute(f"DELETE FROM {TABLE} WHERE packages = 0 AND {cond}", params)  # noqa: S608
+
+
+def _sort_key(k: Group) -> tuple:
+    return (k[0], k[1] or 0, k[2], k[3], k[4])
+
+
+_RECOUNT = (
+    f"INSERT INTO {TABLE} (owner_id, site_id, product_id, batch, expiry, packages, flagged) "  # noqa: S608
+    "SELECT owner_id, site_id, product_id, batch, expiry, COUNT(*), "
+    "SUM(CASE WHEN flags <> 0 THEN 1 ELSE 0 END) "
+    f"FROM {PACKAGE_TABLE} WHERE state = {_IN} AND owner_id IS NOT NULL"
+)
+_GROUP_BY = " GROUP BY owner_id, site_id, product_id, batch, expiry"
+
+
+def recount_products(product_ids: Sequence[int]) -> None:
+    """Recomputes the balances of these products from their packages (after a recall or its
+    lifting changed the flags of packages wherever they are)."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return
+    cond, params = bulk.in_list("product_id", ids)
+    bulk.execute(f"DELETE FROM {TABLE} WHERE {cond}", params)  # noqa: S608
+    bulk.execute(f"{_RECOUNT} AND {cond}{_GROUP_BY}", params)
+
+
+def rebuild() -> None:
+    """Recomputes every balance from the packages (repair; `manage.py stock_rebuild`)."""
+    bulk.execute(f"DELETE FROM {TABLE}")  # noqa: S608
+    bulk.execute(_RECOUNT + _GROUP_BY)
+
+
+def differences() -> list[tuple]:
+    """Groups where the balances and the packages disagree: (group, balance, packages); empty
+    when they agree."""
+    kept = {
+        r[:5]: (r[5], r[6])
+        for r in bulk.fetch(
+            f"SELECT owner_id, site_id, product_id, batch, expiry, SUM(packages), SUM(flagged) FROM {TABLE}"  # noqa: S608
+            f"{_GROUP_BY} HAVING SUM(packages) <> 0 OR SUM(flagged) <> 0"
+        )
+    }
+    actual = {
+        r[:5]: (r[5], r[6])
+        for r in bulk.fetch(
+            "SELECT owner_id, site_id, product_id, batch, expiry, COUNT(*), "  # noqa: S608
+            f"SUM(CASE WHEN flags <> 0 THEN 1 ELSE 0 END) FROM {PACKAGE_TABLE} "
+            f"WHERE state = {_IN} AND owner_id IS NOT NULL{_GROUP_BY}"
+        )
+    }
+    return [
+        (k, kept.get(k), actual.get(k))
+        for k in sorted(kept.keys() | actual.keys(), key=str)
+        if kept.get(k) != actual.get(k)
+    ]
