@@ -227,15 +227,19 @@ def _lean_regex(order: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(r"(?:\][A-Za-z][0-9])?01([0-9]{14})\x1d*" + tokens)
 
 
-# Per order: its regex and the group numbers of 21, 10, 17, 11 and of the tails 91/92/93.
+# Per order: its regex, the group numbers of (GTIN, 21, 10, 17, 11) for one `group()` call,
+# and those of the tails 91/92/93.
 _LEAN = {
     order[0]: (
         _lean_regex(order),
-        *(order.index(ai) + 2 for ai in ("21", "10", "17", "11")),
-        tuple((ai, order.index(ai) + 2) for ai in ("91", "92", "93")),
+        (1, *(order.index(ai) + 2 for ai in ("21", "10", "17", "11"))),
+        tuple(order.index(ai) + 2 for ai in ("91", "92", "93")),
     )
     for order in _LEAN_ORDERS
 }
+_TAIL_AIS = ("91", "92", "93")
+_SGTIN = CodeKind.SGTIN
+_set_state = object.__setattr__
 
 
 def lean(raw: str) -> ParsedCode | None:
@@ -243,16 +247,13 @@ def lean(raw: str) -> ParsedCode | None:
     if raw.__class__ is not str or len(raw) > 512:  # parser.MAX_LENGTH
         return None
     # The two characters after "01" + GTIN (and a possible symbology identifier) pick the order.
+    # Called once per code of 50,000-code requests: one `group()` call for all the values.
     at = 19 if raw[:1] == "]" else 16
-    found = _LEAN.get(raw[at : at + 2])
-    if found is None:
-        found = _LEAN["17"]
-    pattern, at21, at10, at17, at11, tails = found
-    m = pattern.fullmatch(raw)
+    found = _LEAN.get(raw[at : at + 2]) or _LEAN["17"]
+    m = found[0].fullmatch(raw)
     if m is None:
         return None
-    group = m.group
-    gtin, serial = group(1), group(at21)
+    gtin, serial, batch, expiry, made = m.group(*found[1])
     if serial is None:
         return None
     if gtin not in _GOOD_GTINS:
@@ -260,7 +261,6 @@ def lean(raw: str) -> ParsedCode | None:
             check_gtin14(gtin, raw)
         except CodeError:
             return None
-    expiry, made = group(at17), group(at11)
     extra = {}
     try:
         if expiry is not None:
@@ -270,13 +270,14 @@ def lean(raw: str) -> ParsedCode | None:
             extra["11"] = made
     except ValueError:
         return None
-    for ai, at in tails:
-        value = group(at)
-        if value is not None:
-            extra[ai] = value
+    tails = m.group(*found[2])
+    if tails != (None, None, None):
+        for ai, value in zip(_TAIL_AIS, tails, strict=True):
+            if value is not None:
+                extra[ai] = value
     obj = _new_object(ParsedCode)
-    obj.__dict__.update(
-        kind=CodeKind.SGTIN, key=f"01/{gtin}/21/{serial}", gtin=gtin, serial=serial, sscc=None,
-        batch=group(at10), expiry=expiry, scheme=None, extra=extra, raw=raw, source="element_string",
-    )  # fmt: skip
+    _set_state(obj, "__dict__", {
+        "kind": _SGTIN, "key": f"01/{gtin}/21/{serial}", "gtin": gtin, "serial": serial, "sscc": None,
+        "batch": batch, "expiry": expiry, "scheme": None, "extra": extra, "raw": raw, "source": "element_string",
+    })  # fmt: skip
     return obj

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import re
 from collections.abc import Iterable, Sequence
@@ -20,6 +19,7 @@ from salamat.codes.normalise import (
 )
 from salamat.codes.schemes import SchemeSpec
 from salamat.codes.sticker import sticker_check_ok, sticker_serial_normalise
+from salamat.core.gcpause import paused_gc
 from salamat.core.i18n import gettext as _
 
 logger = logging.getLogger(__name__)
@@ -47,11 +47,8 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
         raise TypeError(f"unexpected arguments: {sorted(kw)}")
     out: list[ParsedCode | CodeError] = []
     append = out.append
-    # Every result stays alive in `out`, so the cyclic GC would rescan tens of thousands of
-    # them again and again (-30 % speed); parsing makes no reference cycles, so pause it.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    # Every result stays alive in `out`: without the pause the collector rescans them (-30 % speed).
+    with paused_gc():
         lean = None if schemes else fast.lean  # a registered scheme may claim any string first
         for raw in raws:
             if lean is not None:
@@ -66,9 +63,6 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
             except Exception:  # noqa: BLE001 - one unreadable code must not sink a 50,000-code request
                 logger.exception("code parser failed on %r", raw[:200] if isinstance(raw, str) else raw)
                 append(_unknown(raw if isinstance(raw, str) else repr(raw)[:200]))
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     return out
 
 

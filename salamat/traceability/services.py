@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -38,6 +38,7 @@ from salamat.core.errors import (
     ValidationFailed,
     field_error,
 )
+from salamat.core.gcpause import paused_gc
 from salamat.registry.models import Organization, OrganizationStatus, OrganizationType, Product, Site
 from salamat.traceability import bulk, rules
 from salamat.traceability.codes import parse_many
@@ -166,9 +167,11 @@ def request_hash(method: str, path: str, body: Any) -> str:
     return hashlib.sha256(f"{method} {path}\n{canonical}".encode()).hexdigest()
 
 
-@dataclass(slots=True)
-class PackageRow:
-    """A package as loaded for an operation (one tuple of the one SELECT)."""
+class PackageRow(NamedTuple):
+    """A package as loaded for an operation: one row of the one SELECT, and its own rules
+    snapshot. A tuple (built by `_make` straight from the database row, ~10x cheaper than a
+    dataclass for 50,000 rows); `units_per_package` comes as a literal 1 from the SELECT and
+    is replaced (`_replace`) for partial sales."""
 
     id: int
     key: str
@@ -184,7 +187,7 @@ class PackageRow:
     remaining_units: int | None
     flags: int
     last_event_id: int | None
-    units_per_package: int = 1  # filled in for partial sales; the row is its own rules snapshot
+    units_per_package: int = 1
 
     def snapshot(self, units_per_package: int = 1) -> Snapshot:
         return Snapshot(
@@ -201,7 +204,7 @@ class PackageRow:
 
 _PACKAGE_SELECT = (
     "SELECT id, key, product_id, batch, expiry, state, withdraw_reason, owner_id, site_id, "  # noqa: S608
-    "previous_owner_id, container_id, remaining_units, flags, last_event_id FROM " + PACKAGE_TABLE
+    "previous_owner_id, container_id, remaining_units, flags, last_event_id, 1 FROM " + PACKAGE_TABLE
 )
 
 
@@ -211,7 +214,7 @@ def _package_rows(where: str, params: list[Any], *, lock: bool = True) -> list[P
         f"{_PACKAGE_SELECT} WHERE {where} ORDER BY id{bulk.for_update() if lock else ''}", params
     )
     if bulk.is_postgres():  # dates arrive as dates: no per-row conversion
-        return [PackageRow(*r) for r in rows]
+        return list(map(PackageRow._make, rows))
     out = []
     for r in rows:
         expiry = r[4] if not isinstance(r[4], str) else date.fromisoformat(r[4])
@@ -398,10 +401,21 @@ def _check_packages(
     for key, raw in res.missing:
         res.errors.append(_error(raw, Refusal.NEVER_INTRODUCED, key=key))
     check = rules.check
+    # The verdict depends only on these fields, which most packages of a request share: the
+    # rules run once per distinct combination, not once per package.
+    verdicts: dict[tuple, Refusal | None] = {}
     for row in res.packages:
-        if units_of:
-            row.units_per_package = units_of.get(row.product_id, 1)
-        refusal = check(operation, row, actor_org, on=on, units=units, addressed_to=addressed_to)
+        snap = row._replace(units_per_package=units_of.get(row.product_id, 1)) if units_of else row
+        facts = (
+            snap.state, snap.reason, snap.owner_id, snap.flags, snap.expiry, snap.remaining_units,
+            snap.previous_owner_id is None, snap.units_per_package,
+        )  # fmt: skip
+        try:
+            refusal = verdicts[facts]
+        except KeyError:
+            refusal = verdicts[facts] = check(
+                operation, snap, actor_org, on=on, units=units, addressed_to=addressed_to
+            )
         if refusal is not None:
             raw = res.source_of[row.id]
             extra = {"key": row.key} if row.id in res.direct else {"package": row.key}
@@ -458,7 +472,7 @@ def _run(
     try:
         for attempt in range(2):
             try:
-                with transaction.atomic():
+                with paused_gc(), transaction.atomic():
                     return body()
             except IntegrityError:
                 # Two requests introduced the same code (or used the same key) at once: the

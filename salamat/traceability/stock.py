@@ -51,16 +51,23 @@ class StockChange:
     def enter(self, rows: Iterable, *, owner_id: int | None = None, site_id: int | None = None) -> None:
         """These packages are in circulation after the change, with their holder (or the
         given new owner and site)."""
-        rows = list(rows)
+        rows = rows if isinstance(rows, list) else list(rows)
         if owner_id is None:
-            groups = [(p.owner_id, p.site_id, p.product_id, p.batch, p.expiry, p.flags) for p in rows]
+            self.packages.update(
+                Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows)
+            )
+            self.flagged.update(
+                Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows if p.flags)
+            )
         else:
-            groups = [(owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags) for p in rows]
-        self.add(groups)
+            self.packages.update(Counter((owner_id, site_id, p.product_id, p.batch, p.expiry) for p in rows))
+            self.flagged.update(
+                Counter((owner_id, site_id, p.product_id, p.batch, p.expiry) for p in rows if p.flags)
+            )
 
     def add(self, groups: Iterable[tuple[int, int | None, int, str, date, int]]) -> None:
         """Packages entering circulation, given as (owner, site, product, batch, expiry, flags)."""
-        groups = list(groups)
+        groups = groups if isinstance(groups, list) else list(groups)
         self.packages.update(Counter(g[:5] for g in groups))
         self.flagged.update(Counter(g[:5] for g in groups if g[5]))
 
