@@ -620,22 +620,32 @@ def _new_event(
     )
 
 
-def _event_rows(
+def _write_event_packages(
     event_id: int, packages: Iterable[PackageRow], *, owner_site: bool = False, units: bool = False
-):
-    for p in packages:
-        yield (
-            event_id,
-            p.id,
-            p.state * 8 + p.reason,  # rules.encode_prev, without building enums 50,000 times
-            p.remaining_units if units else None,
-            p.owner_id if owner_site else None,
-            p.site_id if owner_site else None,
-        )
-
-
-def _write_event_packages(rows: Iterable[tuple]) -> None:
-    bulk.insert_rows(EVENT_PACKAGE_TABLE, _EP_COLUMNS, _EP_TYPES, rows)
+) -> None:
+    """The (event, package) rows of an event: each package's state before it, plus its units,
+    owner and site when the operation changes them. Only the columns that carry a value are
+    sent (the others stay NULL), so most operations write three narrow columns."""
+    columns, types = list(_EP_COLUMNS[:3]), list(_EP_TYPES[:3])
+    if units:
+        columns.append("prev_units")
+        types.append("integer")
+    if owner_site:
+        columns += ["prev_owner_id", "prev_site_id"]
+        types += ["bigint", "bigint"]
+    # p.state * 8 + p.reason is rules.encode_prev, without building enums 50,000 times.
+    if units and owner_site:
+        rows = [
+            (event_id, p.id, p.state * 8 + p.reason, p.remaining_units, p.owner_id, p.site_id)
+            for p in packages
+        ]
+    elif owner_site:
+        rows = [(event_id, p.id, p.state * 8 + p.reason, p.owner_id, p.site_id) for p in packages]
+    elif units:
+        rows = [(event_id, p.id, p.state * 8 + p.reason, p.remaining_units) for p in packages]
+    else:
+        rows = [(event_id, p.id, p.state * 8 + p.reason) for p in packages]
+    bulk.insert_rows(EVENT_PACKAGE_TABLE, columns, types, rows)
 
 
 def _answer(operation: Operation, event_uuid: uuid.UUID, when: datetime, count: int, **extra: Any) -> dict:
@@ -791,9 +801,10 @@ def packages_introduce(
             ],
         )
         prev_none = rules.encode_prev(State.NONE, Reason.NONE)
-        rows = [(event_pk, pid, prev_none, None, None, None) for pid in ids]
-        rows += list(_event_rows(event_pk, (r for r, _b, _e in registered)))
-        _write_event_packages(rows)
+        bulk.insert_rows(
+            EVENT_PACKAGE_TABLE, _EP_COLUMNS[:3], _EP_TYPES[:3],
+            [(event_pk, pid, prev_none) for pid in ids] + [(event_pk, r.id, r.state * 8 + r.reason) for r, _b, _e in registered],
+        )  # fmt: skip
         stock = StockChange()
         stock.add((org_pk, site_pk, product_pk, b, e, flags) for _key, product_pk, b, e, flags in new)
         stock.add((org_pk, site_pk, r.product_id, b, e, r.flags) for r, b, e in registered)
@@ -887,7 +898,7 @@ def _withdrawing(
             idempotency=idempotency, response=answer, event_uuid=event_uuid, withdrawn=withdrawn, units=units,
             biz_transactions=biz_transactions, destination_id=destination_id,
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, res.packages, units=units is not None))
+        _write_event_packages(event.pk, res.packages, units=units is not None)
         now = timezone.now()
         if units is None:
             target = rules.TRANSITIONS[operation]
@@ -1023,7 +1034,7 @@ def packages_return(
             idempotency=idempotency, response=answer, event_uuid=event_uuid,
             source_id=org.pk, destination_id=next(iter(owners)) if len(owners) == 1 else None,
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, res.packages, owner_site=True))
+        _write_event_packages(event.pk, res.packages, owner_site=True)
         now = timezone.now()
         bulk.update_rows(
             PACKAGE_TABLE,
@@ -1110,7 +1121,7 @@ def containers_aggregate(
             idempotency=idempotency, response=answer, event_uuid=event_uuid,
             biz_transactions=[{"type": "sscc", "id": parsed.key}],
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, res.packages))
+        _write_event_packages(event.pk, res.packages)
         now = timezone.now()
         bulk.update_where(
             PACKAGE_TABLE,
@@ -1171,7 +1182,7 @@ def containers_disaggregate(
             idempotency=idempotency, response=answer, event_uuid=event_uuid,
             biz_transactions=[{"type": "sscc", "id": c.key} for c in boxes[:100]],
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, res.packages))
+        _write_event_packages(event.pk, res.packages)
         now = timezone.now()
         bulk.update_where(
             PACKAGE_TABLE,
@@ -1239,7 +1250,7 @@ def shipment_send(
             external_id=shipment_uuid, sender=org, sender_site=site, receiver=receiver,
             invoice_number=invoice_number[:64], invoice_date=invoice_date, package_count=count, send_event=event,
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, res.packages))
+        _write_event_packages(event.pk, res.packages)
         now = timezone.now()
         shipped_boxes = {c.id for c in res.containers}
         bulk.update_where(
@@ -1367,7 +1378,7 @@ def shipment_accept(
             biz_transactions=shipment.send_event.biz_transactions,
             source_id=shipment.sender_id, destination_id=org.pk,
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, res.packages, owner_site=True))
+        _write_event_packages(event.pk, res.packages, owner_site=True)
         now = timezone.now()
         bulk.update_where(
             PACKAGE_TABLE,
@@ -1483,7 +1494,7 @@ def shipment_reject(
             biz_transactions=[*shipment.send_event.biz_transactions, *([{"type": "reason", "id": reason[:200]}] if reason else [])],
             source_id=org.pk, destination_id=shipment.sender_id,
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, res.packages))
+        _write_event_packages(event.pk, res.packages)
         now = timezone.now()
         bulk.update_where(
             PACKAGE_TABLE,
@@ -1564,7 +1575,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
             biz_transactions=[{"type": "cancels", "id": str(original.event_id)}],
             withdrawn=-original.withdrawn_count,
         )  # fmt: skip
-        _write_event_packages(_event_rows(event.pk, packages, owner_site=True, units=True))
+        _write_event_packages(event.pk, packages, owner_site=True, units=True)
         drop = [p.id for p in packages if prev[p.id][0] == rules.encode_prev(State.NONE, Reason.NONE)]
         now = timezone.now()
         restore = []
