@@ -44,7 +44,7 @@ def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     return sql, [json.dumps(list(values), default=_json_value)]
 
 
-def _cursor():
+def cursor():
     """A cursor for set-based statements. On PostgreSQL it binds parameters on the server,
     so a 50,000-element array travels as one binary value instead of being spelled out
     in the SQL text; it is still Django's wrapper (query logging, execute wrappers)."""
@@ -57,15 +57,15 @@ def _cursor():
 
 
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    with cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
 
 
 def execute(sql: str, params: Sequence[Any] = ()) -> int:
-    with _cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    with cursor() as cur:
+        cur.execute(sql, params)
+        return cur.rowcount
 
 
 def for_update() -> str:

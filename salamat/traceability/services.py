@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -297,14 +297,24 @@ class Parsed:
 
 def _parse(raws: list[str], *, containers: bool) -> Parsed:
     """Every code parsed once; parse errors, SSCCs where packages are needed and duplicates reported."""
+    _check_size(raws)
+    parsed = Parsed([], {}, {}, {})
+    _parse_into(parsed, raws, containers=containers)
+    return parsed
+
+
+def _check_size(raws: list[str]) -> None:
     if len(raws) > MAX_CODES:
         raise field_error(
             "codes", "too_many_codes", _("At most %(max)d codes per request.") % {"max": MAX_CODES}
         )
-    errors: list[dict] = []
-    package_keys: dict[str, str] = {}
-    container_keys: dict[str, str] = {}
-    parsed_of: dict[str, ParsedCode] = {}
+
+
+def _parse_into(into: Parsed, raws: list[str], *, containers: bool) -> list[str]:
+    """Parses `raws` into `into` (duplicates are judged against everything parsed into it so
+    far); answers the package keys that were new."""
+    errors, package_keys, container_keys, parsed_of = into.errors, into.packages, into.containers, into.parsed
+    new: list[str] = []
     for raw, parsed in zip(raws, parse_many(raws), strict=True):
         if isinstance(parsed, CodeError):
             errors.append(_error(raw, parsed.code))
@@ -324,13 +334,56 @@ def _parse(raws: list[str], *, containers: bool) -> Parsed:
         else:
             package_keys[parsed.key] = raw
             parsed_of[parsed.key] = parsed
-    return Parsed(errors, package_keys, container_keys, parsed_of)
+            new.append(parsed.key)
+    return new
+
+
+# Parsing overlaps the lookups in this many slices (a fixed number, so the number of queries
+# does not grow with the number of codes), from this many codes on (below, nothing to gain).
+_PIPELINE_SLICES = 4
+_PIPELINE_FROM = 4_000
+
+
+def _parse_and_lock(raws: list[str], *, containers: bool) -> tuple[Parsed, list[PackageRow]]:
+    """Parses the codes and loads (locks) the packages they name, the two overlapped on
+    PostgreSQL: each slice's SELECT … FOR UPDATE is sent (pipeline mode) as soon as the slice
+    is parsed, so the server looks up one slice while Python parses the next (two cores, one
+    request). Rows are locked slice by slice, each slice in id order; the rare deadlock with a
+    concurrent request that locks the same packages in another order is retried by `_run`."""
+    _check_size(raws)
+    parsed = Parsed([], {}, {}, {})
+    if not bulk.is_postgres() or len(raws) < _PIPELINE_FROM:
+        _parse_into(parsed, raws, containers=containers)
+        keys = list(parsed.packages)
+        rows = _package_rows(*bulk.in_list("key", keys)) if keys else []
+        return parsed, rows
+    size = -(-len(raws) // _PIPELINE_SLICES)
+    cursors = []
+    sql = f"{_PACKAGE_SELECT} WHERE {{cond}} ORDER BY id FOR UPDATE"
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():
+        for start in range(0, len(raws), size):
+            keys = _parse_into(parsed, raws[start : start + size], containers=containers)
+            if keys:
+                cond, params = bulk.in_list("key", keys)
+                cursor = bulk.cursor()
+                cursor.execute(sql.format(cond=cond), params)
+                cursors.append(cursor)
+    rows = [PackageRow._make(r) for cursor in cursors for r in cursor.fetchall()]
+    for cursor in cursors:
+        cursor.close()
+    rows.sort(key=_row_id)
+    return parsed, rows
+
+
+def _row_id(row: PackageRow) -> int:
+    return row.id
 
 
 def _resolve(raws: list[str], *, operation: Operation, actor_org: int, containers: bool = True) -> Resolved:
     """Parses and resolves every code in a constant number of queries, locking the rows."""
     res = Resolved()
-    parsed = _parse(raws, containers=containers)
+    parsed, by_key = _parse_and_lock(raws, containers=containers)
     res.errors, package_keys, container_keys = parsed.errors, parsed.packages, parsed.containers
     res.container_raw = container_keys
     if container_keys:
@@ -344,17 +397,13 @@ def _resolve(raws: list[str], *, operation: Operation, actor_org: int, container
             if refusal:
                 res.errors.append(_error(container_keys[c.key], refusal))
         res.containers = _container_tree([c.id for c in res.top_containers])
-    conditions, params = [], []
-    if package_keys:
-        cond, p = bulk.in_list("key", list(package_keys))
-        conditions.append(cond)
-        params += p
+    res.packages = by_key
     if res.containers:
-        cond, p = bulk.in_list("container_id", [c.id for c in res.containers])
-        conditions.append(cond)
-        params += p
-    if conditions:
-        res.packages = _package_rows(" OR ".join(f"({c})" for c in conditions), params)
+        cond, params = bulk.in_list("container_id", [c.id for c in res.containers])
+        seen = {row.id for row in by_key}
+        in_boxes = [row for row in _package_rows(cond, params) if row.id not in seen]
+        if in_boxes:
+            res.packages = sorted(by_key + in_boxes, key=_row_id)
     box_raw = _box_raw_of(res, container_keys)
     for row in res.packages:
         raw = package_keys.get(row.key)
@@ -474,10 +523,11 @@ def _run(
             try:
                 with paused_gc(), transaction.atomic():
                     return body()
-            except IntegrityError:
-                # Two requests introduced the same code (or used the same key) at once: the
-                # second one re-checks against the first one's committed rows and is refused.
-                if attempt == 1:
+            except (IntegrityError, OperationalError) as exc:
+                # Two requests introduced the same code (or used the same key) at once, or locked
+                # the same packages in a different order (PostgreSQL broke the deadlock): the
+                # second one runs again against the first one's committed rows.
+                if attempt == 1 or (isinstance(exc, OperationalError) and not _is_deadlock(exc)):
                     raise
                 if idempotency is not None:
                     replay = _idempotent_replay(org.pk, idempotency)
@@ -489,6 +539,10 @@ def _run(
             with transaction.atomic():
                 alerts_record(refused.alerts, details={"request_id": _request_id()})
         raise
+
+
+def _is_deadlock(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "sqlstate", None) == "40P01"
 
 
 def idempotent_call(*, actor: Actor, idempotency: Idempotency | None, run: Callable[[], dict]) -> dict:

@@ -10,28 +10,28 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from salamat.traceability.models import Event, EventPackage, Package
+from salamat.traceability.models import Event, EventPackage, Package, StockBalance
 
 ROOT = Path(__file__).resolve().parents[3]
 
 # Runs in a separate process against the test database: introduces 20,000 codes, and
-# right after the packages and their event rows were COPYed (before commit) says so and
-# waits to be killed.
+# right after the packages, their event rows and the stock balances were written (before
+# commit) says so and waits to be killed.
 SCRIPT = r"""
 import os, sys, time
 os.environ["DJANGO_SETTINGS_MODULE"] = "salamat.settings_test"
 import django
 django.setup()
 from salamat.registry.models import Organization
-from salamat.traceability import services
+from salamat.traceability import services, stock
 from salamat.traceability.tests.conftest import actor_for, element_string
 
-original = services._write_event_packages
-def write_then_hang(rows):
-    original(rows)
+original = stock.StockChange.save
+def write_then_hang(self):
+    original(self)
     print("WRITTEN", flush=True)
     time.sleep(120)
-services._write_event_packages = write_then_hang
+stock.StockChange.save = write_then_hang
 importer = Organization.objects.get(pk=int(sys.argv[1]))
 codes = [element_string(sys.argv[2], f"K{i:07d}") for i in range(20000)]
 services.packages_introduce(actor=actor_for(importer), codes=codes)
@@ -70,3 +70,4 @@ def test_killed_process_mid_request_leaves_nothing(importer, gtin):
     assert Package.objects.count() == 0
     assert Event.objects.count() == 0
     assert EventPackage.objects.count() == 0
+    assert StockBalance.objects.count() == 0

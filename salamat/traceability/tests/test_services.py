@@ -520,6 +520,34 @@ def test_queries_do_not_grow_with_the_number_of_codes(
         large()
 
 
+@pytest.mark.postgres_only
+def test_pipelined_lookups_keep_the_query_count_constant(
+    importer, pharmacy, codes, django_assert_max_num_queries
+):
+    # From 4,000 codes parsing overlaps the lookups in a fixed number of slices: 12,000 codes
+    # take no more queries than 4,000 (and every package is found and sold).
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def ready(n: int, start: int):
+        batch = codes(n, start=start)
+        services.packages_introduce(actor=actor_for(importer), codes=batch)
+        sent = services.shipment_send(
+            actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=batch
+        )
+        services.shipment_accept(actor=actor_for(pharmacy), shipment_id=sent["shipment_id"])
+        return batch
+
+    small, large = ready(4000, 1), ready(12000, 10_000)
+    with CaptureQueriesContext(connection) as few:
+        services.packages_sell(actor=actor_for(pharmacy), codes=small)
+    assert sum("FOR UPDATE" in q["sql"] for q in few.captured_queries) == 4  # the slices are counted
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        answer = services.packages_sell(actor=actor_for(pharmacy), codes=large)
+    assert answer["package_count"] == 12000
+    assert Package.objects.filter(state=PackageState.WITHDRAWN).count() == 16000
+
+
 def test_remaining_refusals(importer, pharmacy, at_pharmacy, gtin, codes):
     # an SSCC where a package is needed; a code with a batch but no expiry anywhere
     refused(
