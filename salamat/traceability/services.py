@@ -752,11 +752,10 @@ def packages_introduce(
 
     def body() -> dict:
         on = _local_day(when)
-        request = _parse(codes, containers=False)
+        request, known = _parse_and_lock(codes, containers=False)
         errors, keys, parsed_of = request.errors, request.packages, request.parsed
         products = _products_for(parsed_of.values())
-        cond, params = bulk.in_list("key", list(keys))
-        existing = {row.key: row for row in _package_rows(cond, params)} if keys else {}
+        existing = {row.key: row for row in known}
         sticker_products = Product.objects.in_bulk(
             {r.product_id for r in existing.values() if r.state == State.REGISTERED}
         )
@@ -794,9 +793,9 @@ def packages_introduce(
                 if product is None:
                     refusal = Refusal.PRODUCT_NOT_REGISTERED
                 else:
-                    ok = registered_today.get(product.pk)
+                    ok = registered_today.get(product.id)
                     if ok is None:
-                        ok = registered_today[product.pk] = product.is_registered_on(on)
+                        ok = registered_today[product.id] = product.is_registered_on(on)
                     if not ok:
                         refusal = Refusal.PRODUCT_NOT_REGISTERED
             if refusal is None and not the_batch:
@@ -808,7 +807,7 @@ def packages_introduce(
             if refusal is not None:
                 errors.append(_error(raw, refusal, key=key))
             elif row is None:
-                new.append((key, product.pk, the_batch[:20], the_expiry, flags))
+                new.append((key, product.id, the_batch[:20], the_expiry, flags))
             else:
                 registered.append((row, the_batch[:20], the_expiry))
         _refuse_if_errors(errors, Op.INTRODUCE, org.pk)
