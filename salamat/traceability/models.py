@@ -365,6 +365,9 @@ class Event(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="cancels"
     )
     package_count = models.IntegerField(default=0)
+    # Packing and unpacking: every box or pallet the event changed, as it was before:
+    # [id, parent id, state] (state 0: the event created it), so a cancellation can restore it.
+    containers_before = models.JSONField(default=list, blank=True)
     withdrawn_count = models.IntegerField(default=0)  # packages this event took out of circulation
     units = models.IntegerField(null=True, blank=True)  # units sold per package (partial sale)
 
@@ -401,6 +404,7 @@ class EventPackage(models.Model):
     prev_units = models.IntegerField(null=True)
     prev_owner_id = models.BigIntegerField(null=True)
     prev_site_id = models.BigIntegerField(null=True)
+    prev_container_id = models.BigIntegerField(null=True)  # written by packing and unpacking
 
     class Meta:
         verbose_name = _("event package")

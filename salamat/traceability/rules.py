@@ -114,11 +114,12 @@ TRANSITIONS: dict[Operation, Transition] = {
     Operation.EXPORT: Transition(_CIRC, State.WITHDRAWN, Reason.EXPORTED),
 }
 
-# Operations a participant may cancel within the window. Aggregation is undone by its
-# inverse operation instead (a box can be re-packed at any time).
+# Operations a participant may cancel within the window (everything a participant does).
 CANCELLABLE = frozenset(
     {
         Operation.INTRODUCE,
+        Operation.AGGREGATE,
+        Operation.DISAGGREGATE,
         Operation.SHIP,
         Operation.ACCEPT,
         Operation.REJECT,

@@ -74,6 +74,7 @@ CONTAINER_TABLE = Container._meta.db_table
 EVENT_PACKAGE_TABLE = EventPackage._meta.db_table
 
 MAX_CODES = 50_000  # per request
+_CREATED = 0  # state in Event.containers_before: the event created this box
 
 # Who may perform each operation (an API client acts with the roles of its organisation's type).
 OPERATION_ROLES: dict[Operation, tuple[str, ...]] = {
@@ -644,6 +645,7 @@ def _new_event(
     withdrawn: int = 0,
     units: int | None = None,
     operation_code: int | None = None,
+    containers_before: list[list] | None = None,
 ) -> Event:
     """Writes the idempotency record (with the answer the caller will get) and the event row."""
     record = None
@@ -671,11 +673,17 @@ def _new_event(
         package_count=count,
         withdrawn_count=withdrawn,
         units=units,
+        containers_before=containers_before or [],
     )
 
 
 def _write_event_packages(
-    event_id: int, packages: Iterable[PackageRow], *, owner_site: bool = False, units: bool = False
+    event_id: int,
+    packages: Iterable[PackageRow],
+    *,
+    owner_site: bool = False,
+    units: bool = False,
+    container: bool = False,
 ) -> None:
     """The (event, package) rows of an event: each package's state before it, plus its units,
     owner and site when the operation changes them. Only the columns that carry a value are
@@ -699,6 +707,10 @@ def _write_event_packages(
         rows = [(event_id, p.id, p.state * 8 + p.reason, p.remaining_units) for p in packages]
     else:
         rows = [(event_id, p.id, p.state * 8 + p.reason) for p in packages]
+    if container:  # packing and unpacking (small requests): the box each package was in
+        columns.append("prev_container_id")
+        types.append("bigint")
+        rows = [(*row, p.container_id) for row, p in zip(rows, packages, strict=True)]
     bulk.insert_rows(EVENT_PACKAGE_TABLE, columns, types, rows)
 
 
@@ -1167,14 +1179,18 @@ def containers_aggregate(
             box = Container.objects.create(key=parsed.key, owner=org, site=site)
         else:
             box = Container.objects.get(pk=parent.id)
+        # [id, parent, state] before and after, for the cancellation (see Event.containers_before).
+        before = [[c.id, c.parent_id, c.state, box.pk, c.state] for c in res.top_containers]
+        if parent is None:
+            before.append([box.pk, None, _CREATED, None, int(ContainerState.ACTIVE)])
         event_uuid = uuid.uuid4()
         answer = _answer(Op.AGGREGATE, event_uuid, when, len(res.packages), container=parsed.key)
         event = _new_event(
             operation=Op.AGGREGATE, actor=actor, org=org, site=site, when=when, count=len(res.packages),
             idempotency=idempotency, response=answer, event_uuid=event_uuid,
-            biz_transactions=[{"type": "sscc", "id": parsed.key}],
+            biz_transactions=[{"type": "sscc", "id": parsed.key}], containers_before=before,
         )  # fmt: skip
-        _write_event_packages(event.pk, res.packages)
+        _write_event_packages(event.pk, res.packages, container=True)
         now = timezone.now()
         bulk.update_where(
             PACKAGE_TABLE,
@@ -1228,14 +1244,28 @@ def containers_disaggregate(
         _check_packages(res, Op.DISAGGREGATE, org.pk, on)
         _refuse_if_errors(res.errors, Op.DISAGGREGATE, org.pk)
 
+        # [id, parent, state] before and after, for the cancellation (see Event.containers_before).
+        dissolved = int(ContainerState.DISSOLVED)
+        before = [[c.id, c.parent_id, c.state, None, dissolved] for c in boxes]
+        if box_ids:
+            cond, params = bulk.in_list("parent_id", box_ids)
+            unpacked = set(box_ids)
+            before += [
+                [cid, parent_id, state, None, state]
+                for cid, parent_id, state in bulk.fetch(
+                    f"SELECT id, parent_id, state FROM {CONTAINER_TABLE} WHERE {cond} ORDER BY id{bulk.for_update()}",  # noqa: S608
+                    params,
+                )
+                if cid not in unpacked
+            ]
         event_uuid = uuid.uuid4()
         answer = _answer(Op.DISAGGREGATE, event_uuid, when, len(res.packages), containers=len(boxes))
         event = _new_event(
             operation=Op.DISAGGREGATE, actor=actor, org=org, site=site, when=when, count=len(res.packages),
             idempotency=idempotency, response=answer, event_uuid=event_uuid,
-            biz_transactions=[{"type": "sscc", "id": c.key} for c in boxes[:100]],
+            biz_transactions=[{"type": "sscc", "id": c.key} for c in boxes[:100]], containers_before=before,
         )  # fmt: skip
-        _write_event_packages(event.pk, res.packages)
+        _write_event_packages(event.pk, res.packages, container=True)
         now = timezone.now()
         bulk.update_where(
             PACKAGE_TABLE,
@@ -1607,7 +1637,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
         prev = {
             r[0]: r[1:]
             for r in bulk.fetch(
-                f"SELECT package_id, prev_state, prev_units, prev_owner_id, prev_site_id "  # noqa: S608
+                f"SELECT package_id, prev_state, prev_units, prev_owner_id, prev_site_id, prev_container_id "  # noqa: S608
                 f"FROM {EVENT_PACKAGE_TABLE} WHERE event_id = %s",
                 [original.pk],
             )
@@ -1615,6 +1645,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
         cond, params = bulk.in_list("id", sorted(prev))
         packages = _package_rows(cond, params) if prev else []
         errors = [_error(p.key, Refusal.CHANGED_SINCE) for p in packages if p.last_event_id != original.pk]
+        boxes = _packing_undo(operation, original, set(prev), errors)
         _refuse_if_errors(errors, Op.CANCEL, org.pk)
 
         when = timezone.now()
@@ -1635,7 +1666,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
         stock = StockChange()
         stock.leave(packages)
         for p in packages:
-            prev_state, prev_units, prev_owner, prev_site = prev[p.id]
+            prev_state, prev_units, prev_owner, prev_site, _prev_box = prev[p.id]
             if p.id in drop:
                 continue
             state, reason = rules.decode_prev(prev_state)
@@ -1659,6 +1690,11 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
             ("smallint", "smallint", "integer", "bigint", "bigint", "bigint", "date", "bigint", "timestamptz"),
             restore,
         )  # fmt: skip
+        if boxes is not None:
+            bulk.update_rows(
+                PACKAGE_TABLE, ("container_id",), ("bigint",), [(p.id, prev[p.id][4]) for p in packages]
+            )
+            boxes.restore(now)
         if drop:
             # A cancelled introduction: the packages were never in circulation.
             cond, params = bulk.in_list("id", drop)
@@ -1680,6 +1716,49 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
         return answer
 
     return _run(Op.CANCEL, actor, idempotency, body)
+
+
+class _BoxesBefore:
+    """The boxes and pallets a packing or unpacking event changed, to be put back."""
+
+    def __init__(self, before: list[list], created_box: int | None) -> None:
+        self.before, self.created_box = before, created_box
+
+    def restore(self, now: datetime) -> None:
+        bulk.update_rows(
+            CONTAINER_TABLE, ("parent_id", "state", "updated_at"), ("bigint", "smallint", "timestamptz"),
+            [(cid, parent, state, now) for cid, parent, state, _p, _s in self.before if state != _CREATED],
+        )  # fmt: skip
+        if self.created_box is not None:  # made by the cancelled packing, empty again: never existed
+            Container.objects.filter(pk=self.created_box).delete()
+
+
+def _packing_undo(
+    operation: Operation, original: Event, package_ids: set[int], errors: list[dict]
+) -> _BoxesBefore | None:
+    """For a packing or unpacking being cancelled: checks that each box it changed is still as
+    the event left it (else `changed_since` naming the box) and answers how to put them back."""
+    if operation not in (Op.AGGREGATE, Op.DISAGGREGATE):
+        return None
+    before = [list(entry) for entry in original.containers_before]
+    current: dict[int, ContainerRow] = {}
+    if before:
+        cond, params = bulk.in_list("id", sorted(entry[0] for entry in before))
+        rows = bulk.fetch(f"{_CONTAINER_SELECT} WHERE {cond} ORDER BY id{bulk.for_update()}", params)
+        current = {c.id: c for c in (ContainerRow(*r) for r in rows)}
+    for cid, _parent, _state, parent_after, state_after in before:
+        c = current.get(cid)
+        if c is None or c.parent_id != parent_after or c.state != state_after:
+            errors.append(_error(c.key if c else str(cid), Refusal.CHANGED_SINCE))
+    created_box = next((entry[0] for entry in before if entry[2] == _CREATED), None)
+    if created_box in current:
+        # Nothing else may have gone into the new box since: cancelling empties it.
+        nested = [entry[0] for entry in before if entry[2] != _CREATED]
+        if Package.objects.filter(container_id=created_box).exclude(id__in=package_ids).exists() or (
+            Container.objects.filter(parent_id=created_box).exclude(id__in=nested).exists()
+        ):
+            errors.append(_error(current[created_box].key, Refusal.CHANGED_SINCE))
+    return _BoxesBefore(before, created_box)
 
 
 _CANCEL_MESSAGES = {  # translated when the error is raised, in the request's language

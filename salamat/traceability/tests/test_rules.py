@@ -136,7 +136,7 @@ def test_suspicious_refusals_have_a_severity():
         ({}, None),
         ({"event_org": OTHER}, "not_your_operation"),
         ({"already_cancelled": True}, "already_cancelled"),
-        ({"operation": Operation.AGGREGATE}, "not_cancellable"),
+        ({"operation": Operation.CANCEL}, "not_cancellable"),  # a cancellation stays
         ({"age_days": 10.5}, "cancel_window_passed"),
     ],
 )

@@ -1,5 +1,6 @@
 """Operations through the services: every refusal leaves the database as it was."""
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -405,6 +406,67 @@ def test_cancel_a_shipment_and_an_acceptance(importer, pharmacy, introduced):
     services.operation_cancel(actor=actor_for(pharmacy), event_id=accepted["event_id"])
     assert set(Package.objects.values_list("state", "owner_id")) == {(PackageState.IN_TRANSIT, importer.pk)}
     assert Shipment.objects.get(external_id=sent["shipment_id"]).status == ShipmentStatus.SENT
+
+
+def _box_key(n: int) -> str:
+    return f"00/{sscc(n)[2:]}"
+
+
+def test_cancel_a_packing_puts_packages_and_boxes_back(importer, introduced):
+    batch = introduced(4)
+    cancel = lambda answer: services.operation_cancel(actor=actor_for(importer), event_id=answer["event_id"])  # noqa: E731
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(1), codes=batch[:2])
+    before = db_state()
+    # a new pallet holding box 1 and two loose packages
+    packed = services.containers_aggregate(
+        actor=actor_for(importer), container_code=sscc(2), codes=[sscc(1), *batch[2:]]
+    )
+    pallet = Container.objects.get(key=_box_key(2))
+    assert Container.objects.get(key=_box_key(1)).parent_id == pallet.pk
+    answer = cancel(packed)
+    assert answer["package_count"] == 2
+    # everything as before, the pallet the packing created is gone, the cancellation is an event
+    state = db_state()
+    assert state[0] == before[0] and state[4] == before[4] and state[1] == before[1] + 2
+    assert not Container.objects.filter(key=_box_key(2)).exists()
+    assert Event.objects.get(event_id=packed["event_id"]).cancelled_by.event_id == uuid.UUID(
+        answer["event_id"]
+    )
+    # the same SSCC can be packed again
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(2), codes=batch[2:])
+
+
+def test_cancel_an_unpacking_repacks(importer, introduced):
+    batch = introduced(3)
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(1), codes=batch[:2])
+    services.containers_aggregate(
+        actor=actor_for(importer), container_code=sscc(2), codes=[sscc(1), batch[2]]
+    )
+    before = db_state()
+    unpacked = services.containers_disaggregate(actor=actor_for(importer), codes=[sscc(2)])
+    assert Container.objects.get(key=_box_key(1)).parent_id is None
+    services.operation_cancel(actor=actor_for(importer), event_id=unpacked["event_id"])
+    state = db_state()
+    assert state[0] == before[0] and state[4] == before[4]
+
+
+def test_cancel_a_packing_refused_once_the_box_moved(importer, pharmacy, introduced):
+    batch = introduced(2)
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(1), codes=batch[:1])
+    packed = services.containers_aggregate(actor=actor_for(importer), container_code=sscc(2), codes=[sscc(1)])
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(2), codes=batch[1:])
+    # something else went into the pallet since: cancelling would not empty it
+    refused(
+        lambda: services.operation_cancel(actor=actor_for(importer), event_id=packed["event_id"]),
+        "changed_since",
+    )
+    unpack = services.containers_disaggregate(actor=actor_for(importer), codes=[sscc(2)])
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(3), codes=[sscc(1)])
+    # box 1 was packed elsewhere after the unpacking
+    refused(
+        lambda: services.operation_cancel(actor=actor_for(importer), event_id=unpack["event_id"]),
+        "changed_since",
+    )
 
 
 def test_cancel_refusals(importer, pharmacy, at_pharmacy, settings):
