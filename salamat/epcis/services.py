@@ -389,8 +389,11 @@ class _Capture:
                         and len(pending_keys) + len(keys) <= trace.MAX_CODES):  # fmt: skip
                     self._flush(pending)
                     pending, pending_key, pending_keys = [], key, set()
-                call = _call(self.lookups, event)
-                assert call is not None  # known, and a groupable meaning always has an operation
+                if pending:  # the same arguments as the group's first event: only the codes differ
+                    call = _Call(meaning, epcs, pending[0].call.run)
+                else:
+                    call = _call(self.lookups, event)
+                    assert call is not None  # known, and a groupable meaning always has an operation
                 pending.append(_Member(index, event, call, keys))
                 pending_keys.update(keys)
                 continue
