@@ -428,7 +428,8 @@ class _Capture:
                 self._refuse(members[0].index, members[0].event, exc)
                 return
             suspects = self._suspects(members, exc)
-            others = [m for m in members if m not in suspects]
+            suspect_indexes = {m.index for m in suspects}
+            others = [m for m in members if m.index not in suspect_indexes]
             if others:
                 self._apply(others)
             for member in suspects:
