@@ -188,3 +188,21 @@ def test_a_merged_run_is_applied_before_what_follows_it(importer_client, dl):
     assert (job["success"], job["appliedCount"]) == (True, 3)
     assert set(Package.objects.values_list("state", flat=True)) == {PackageState.WITHDRAWN}
     assert Event.objects.count() == 2
+
+
+def test_rollback_an_event_that_cannot_be_applied_fails_the_job_after_merged_ones(importer_client, dl):
+    # given: two commissioning events that are merged, then a shipment to nobody known
+    epcs = dl("S", 2)
+    events = [commissioning([e]) for e in epcs]
+    events.append(
+        {**object_event(epcs, "shipping"), "eventTime": at(1),
+         "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:4700000.09999"}]}
+    )  # fmt: skip
+    before = _trace_state()
+    # when
+    response = capture(importer_client, doc(*events))
+    # then: received (202), the job failed on event 2, and the introductions were undone
+    job = job_of(importer_client, response)
+    assert (job["success"], job["capturedCount"]) == (False, 0)
+    assert [(e["event_index"], e["code"]) for e in job["errors"]] == [(2, "destination_unknown")]
+    assert _trace_state() == before
