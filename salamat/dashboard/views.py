@@ -1,4 +1,5 @@
-"""The regulator's dashboard: tracked packages over time, coverage, availability, alert kinds.
+"""The regulator's dashboard: tracked packages over time, coverage, availability, alert kinds,
+and the EPCIS events that were stored but drove no traceability operation.
 
 Every figure is shown as a table too (readable without the chart, and testable); the chart
 reads the same numbers from a JSON script element.
@@ -16,6 +17,7 @@ from django.views.decorators.cache import never_cache
 
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.errors import DomainError, PermissionDenied
+from salamat.epcis.selectors import epcis_not_applied_count
 from salamat.registry.models import Product, Region, TrackingList
 from salamat.traceability import selectors
 from salamat.traceability.views import alert_label
@@ -101,6 +103,7 @@ def index(request):
             "product": product,
             "availability": availability,
             "top_kinds": top_kinds,
+            "epcis_not_applied": epcis_not_applied_count(),
             "error": error,
         },
         status=422 if error else 200,

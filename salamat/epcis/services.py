@@ -4,13 +4,21 @@ drive the traceability core through its own services (same rules, same alerts).
 Capture runs synchronously inside the request: the job record is created, the document
 captured and the job finished before the 202 answer, so `GET /epcis/capture/{id}` is already
 final. With `rollback` (the default) the whole document is one transaction: one refused event
-and nothing is stored. With `proceed` every event has its own savepoint.
+and nothing is stored. With `proceed` every refused event is reported and the others stored.
+
+A document is handled as a whole, not event by event: its identifiers are parsed once, the
+duplicate check, the site and product lookups and the inserts of the EPCIS rows are one query
+each for the document. Consecutive events that would call the same traceability operation
+with the same arguments (identical but for their `epcList`: same time, business step, place,
+transactions, ILMD, …) become one call of the operation with all their codes; see `_Capture`.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -19,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.codes import parse_many
-from salamat.codes.model import CodeError, CodeKind
+from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
 from salamat.core.errors import DomainError
@@ -35,19 +43,11 @@ from salamat.epcis.models import (
     EpcisEventType,
 )
 from salamat.registry.models import Organization, ProductGtin, Site
+from salamat.traceability import bulk
 from salamat.traceability import services as trace
 from salamat.traceability.models import Container, Event, EventPackage, Package, Shipment, ShipmentStatus
 
 BEHAVIOURS = ("rollback", "proceed")
-
-
-class _Refused(Exception):
-    """One event was refused (carries its error entry and the alerts to record)."""
-
-    def __init__(self, entry: dict, alerts: list[dict]):
-        super().__init__(entry.get("code"))
-        self.entry = entry
-        self.alerts = alerts
 
 
 # --- shape --------------------------------------------------------------------------------
@@ -93,55 +93,24 @@ MEANING = {
     "returning": "return",
 }
 
-
-@dataclass
-class _Known:
-    keys: dict[str, str]  # canonical package/container key -> the EPC as written
-    any_known: bool
-
-
-def _known(epcs: list[str]) -> _Known:
-    """Which EPCs name packages of registered products, or known boxes (one query each)."""
-    parsed = parse_many(epcs)
-    keys, gtins, ssccs = {}, set(), set()
-    for raw, p in zip(epcs, parsed, strict=True):
-        if isinstance(p, CodeError) or not p.key:
-            continue
-        keys[p.key] = raw
-        if p.kind == CodeKind.SGTIN and p.gtin:
-            gtins.add(p.gtin)
-        elif p.kind == CodeKind.SSCC:
-            ssccs.add(p.key)
-    any_known = bool(gtins and ProductGtin.objects.filter(gtin__in=gtins).exists()) or bool(
-        ssccs and Container.objects.filter(key__in=ssccs).exists()
-    )
-    return _Known(keys, any_known)
+# Operations where one call with the codes of several events does exactly what one call per
+# event does, provided the events name disjoint packages by package codes (no boxes): every
+# code is checked and changed on its own, and the arguments besides the codes are the same.
+# Not shipping/receiving (one shipment per event), returning (the event's destination is the
+# previous owner when there is one), packing/unpacking (container state carries over).
+GROUPABLE = frozenset({"introduce", "sell", "dispense", "destroy", "write_off"})
+# Fields that may differ between events merged into one call (the codes, and the event's id).
+_GROUP_FREE = frozenset({"eventID", "epcList"})
 
 
-def _site_id(org: Organization, event: dict) -> uuid.UUID | None:
-    for place in ("bizLocation", "readPoint"):
-        gln = vocab.gln_of((event.get(place) or {}).get("id", ""))
-        if gln:
-            site = (
-                Site.objects.filter(organization=org, gln=gln).values_list("external_id", flat=True).first()
-            )
-            if site:
-                return site
-    return None
-
-
-def _destination(event: dict) -> Organization | None:
-    """The receiver: the owning (else possessing) party, else the location, by GLN of a site."""
-    wanted = {"owning_party": 0, "possessing_party": 1, "location": 2}
-    for entry in sorted(
-        (d for d in event.get("destinationList") or [] if d.get("type") in wanted),
-        key=lambda d: wanted[d["type"]],
-    ):
-        gln = vocab.gln_of(entry.get("destination", ""))
-        site = Site.objects.select_related("organization").filter(gln=gln).first() if gln else None
-        if site is not None:
-            return site.organization
-    return None
+def _withdrawing_operation(meaning: str) -> Callable[..., dict]:
+    return {
+        "sell": trace.packages_sell,
+        "dispense": trace.packages_dispense,
+        "destroy": trace.packages_destroy,
+        "write_off": trace.packages_write_off,
+        "return": trace.packages_return,
+    }[meaning]
 
 
 def _ilmd(event: dict) -> tuple[str | None, date | None]:
@@ -153,6 +122,117 @@ def _ilmd(event: dict) -> tuple[str | None, date | None]:
     except ValueError:
         expiry_date = None
     return (str(batch) if batch else None), expiry_date
+
+
+def _operands(event: dict) -> tuple[str | None, str | None, list[str], list[str]]:
+    """(meaning, parent, the codes the operation gets, the codes that make it known)."""
+    meaning = MEANING.get(event.get("bizStep", ""))
+    kind = event.get("type")
+    if meaning is None or kind not in ("ObjectEvent", "AggregationEvent"):
+        return None, None, [], []
+    parent = event.get("parentID") if kind == "AggregationEvent" else None
+    children = (
+        list(event.get("childEPCs") or []) if kind == "AggregationEvent" else list(event.get("epcList") or [])
+    )
+    if meaning == "aggregate" or kind == "ObjectEvent":
+        epcs = children
+    elif meaning == "disaggregate":
+        epcs = [parent] if parent else children
+    else:
+        epcs = ([parent] if parent else []) + children
+    return meaning, parent, epcs, epcs + ([parent] if parent and meaning == "aggregate" else [])
+
+
+@dataclass
+class _Call:
+    """One call of a traceability operation: `run(codes)` with the event's other arguments."""
+
+    meaning: str
+    codes: list[str]
+    run: Callable[[list[str]], dict]
+
+
+class _Lookups:
+    """What the events of one document need from the registry, each looked up once: the
+    parsed identifiers, the registered GTINs, the actor's sites and the receivers by GLN."""
+
+    def __init__(self, actor: Actor, raws: list[str]):
+        self.actor = actor
+        self.org = actor.require_organization()
+        unique = list(dict.fromkeys(r for r in raws if isinstance(r, str)))
+        self.parsed: dict[str, ParsedCode | CodeError] = dict(zip(unique, parse_many(unique), strict=True))
+        gtins = {p.gtin for p in self.parsed.values() if _is_sgtin(p)}
+        self.registered = (
+            set(ProductGtin.objects.filter(gtin__in=gtins).values_list("gtin", flat=True)) if gtins else set()
+        )
+        self._sites: dict[str, uuid.UUID | None] = {}
+        self._receivers: dict[str, Organization | None] = {}
+
+    def keys(self) -> set[str]:
+        return {p.key for p in self.parsed.values() if not isinstance(p, CodeError) and p.key}
+
+    def parse(self, raw: str) -> ParsedCode | CodeError:
+        found = self.parsed.get(raw)
+        if found is None:
+            found = self.parsed[raw] = parse_many([raw])[0]
+        return found
+
+    def any_known(self, epcs: list[str]) -> bool:
+        """An EPC names a package of a registered product, or a known box (its state now)."""
+        ssccs = set()
+        for raw in epcs:
+            p = self.parse(raw)
+            if _is_sgtin(p) and p.gtin in self.registered:
+                return True
+            if not isinstance(p, CodeError) and p.key and p.kind == CodeKind.SSCC:
+                ssccs.add(p.key)
+        # Boxes are made by packing events, possibly earlier in this document: ask now.
+        return bool(ssccs) and Container.objects.filter(key__in=ssccs).exists()
+
+    def site_id(self, event: dict) -> uuid.UUID | None:
+        for place in ("bizLocation", "readPoint"):
+            gln = vocab.gln_of((event.get(place) or {}).get("id", ""))
+            if gln:
+                if gln not in self._sites:
+                    self._sites[gln] = (
+                        Site.objects.filter(organization=self.org, gln=gln)
+                        .values_list("external_id", flat=True)
+                        .first()
+                    )
+                if self._sites[gln]:
+                    return self._sites[gln]
+        return None
+
+    def receiver(self, event: dict) -> Organization | None:
+        """The owning (else possessing) party, else the location, by the GLN of a site."""
+        wanted = {"owning_party": 0, "possessing_party": 1, "location": 2}
+        for entry in sorted(
+            (d for d in event.get("destinationList") or [] if d.get("type") in wanted),
+            key=lambda d: wanted[d["type"]],
+        ):
+            gln = vocab.gln_of(entry.get("destination", ""))
+            if not gln:
+                continue
+            if gln not in self._receivers:
+                site = Site.objects.select_related("organization").filter(gln=gln).first()
+                self._receivers[gln] = site.organization if site is not None else None
+            if self._receivers[gln] is not None:
+                return self._receivers[gln]
+        return None
+
+    def package_keys(self, epcs: list[str]) -> list[str] | None:
+        """The distinct package keys of `epcs` when every one is a package code, else None."""
+        keys = []
+        for raw in epcs:
+            p = self.parse(raw)
+            if isinstance(p, CodeError) or not p.key or p.kind in (CodeKind.SSCC, CodeKind.GTIN_ONLY):
+                return None
+            keys.append(p.key)
+        return keys if len(set(keys)) == len(keys) else None
+
+
+def _is_sgtin(p: ParsedCode | CodeError) -> bool:
+    return not isinstance(p, CodeError) and bool(p.key) and p.kind == CodeKind.SGTIN and bool(p.gtin)
 
 
 def _pending_shipment(org: Organization, keys: list[str]) -> uuid.UUID | None:
@@ -167,41 +247,38 @@ def _pending_shipment(org: Organization, keys: list[str]) -> uuid.UUID | None:
     )
 
 
-def event_apply(*, actor: Actor, event: dict) -> dict | None:
-    """Runs the traceability operation an event means, or None when it has none
-    (unknown identifiers, no meaning for its kind). Raises the service's `DomainError`."""
-    meaning = MEANING.get(event.get("bizStep", ""))
-    kind = event.get("type")
-    if meaning is None or kind not in ("ObjectEvent", "AggregationEvent"):
+def _call(lookups: _Lookups, event: dict) -> _Call | None:
+    """The traceability operation an event means, or None when it has none (unknown
+    identifiers, no meaning for its kind). Raises `DomainError` when it cannot be built
+    (no receiver for a shipment, no pending shipment to receive)."""
+    meaning, parent, epcs, known_by = _operands(event)
+    if meaning is None or not epcs or not lookups.any_known(known_by):
         return None
-    parent = event.get("parentID") if kind == "AggregationEvent" else None
-    children = (
-        list(event.get("childEPCs") or []) if kind == "AggregationEvent" else list(event.get("epcList") or [])
-    )
-    if meaning == "aggregate" or kind == "ObjectEvent":
-        epcs = children
-    elif meaning == "disaggregate":
-        epcs = [parent] if parent else children
-    else:
-        epcs = ([parent] if parent else []) + children
-    known = _known(epcs + ([parent] if parent and meaning == "aggregate" else []))
-    if not epcs or not known.any_known:
-        return None
-    org = actor.require_organization()
-    when = _parse_time(event["eventTime"])
-    site_id = _site_id(org, event)
-    common = {"actor": actor, "event_time": when, "site_id": site_id}
+    actor, org = lookups.actor, lookups.org
+    common = {
+        "actor": actor,
+        "event_time": _parse_time(event["eventTime"]),
+        "site_id": lookups.site_id(event),
+    }
     if meaning == "introduce":
         batch, expiry = _ilmd(event)
-        return trace.packages_introduce(codes=epcs, batch=batch, expiry=expiry, **common)
+        return _Call(
+            meaning,
+            epcs,
+            lambda codes: trace.packages_introduce(codes=codes, batch=batch, expiry=expiry, **common),
+        )
     if meaning == "aggregate":
-        if kind != "AggregationEvent" or not parent:
+        if event.get("type") != "AggregationEvent" or not parent:
             return None
-        return trace.containers_aggregate(container_code=parent, codes=epcs, **common)
+        return _Call(
+            meaning,
+            epcs,
+            lambda codes: trace.containers_aggregate(container_code=parent, codes=codes, **common),
+        )
     if meaning == "disaggregate":
-        return trace.containers_disaggregate(codes=epcs, **common)
+        return _Call(meaning, epcs, lambda codes: trace.containers_disaggregate(codes=codes, **common))
     if meaning == "ship":
-        receiver = _destination(event)
+        receiver = lookups.receiver(event)
         if receiver is None:
             raise DomainError(
                 "destination_unknown",
@@ -215,83 +292,180 @@ def event_apply(*, actor: Actor, event: dict) -> dict | None:
             ),
             "",
         )
-        return trace.shipment_send(
-            receiver_id=receiver.external_id, codes=epcs, invoice_number=invoice[:64], **common
+        return _Call(
+            meaning,
+            epcs,
+            lambda codes: trace.shipment_send(
+                receiver_id=receiver.external_id, codes=codes, invoice_number=invoice[:64], **common
+            ),
         )
     if meaning == "accept":
-        shipment = _pending_shipment(
-            org, [k for k in known.keys if not k.startswith("00/")] or list(known.keys)
-        )
+        keys = {}
+        for raw in epcs:
+            p = lookups.parse(raw)
+            if not isinstance(p, CodeError) and p.key:
+                keys[p.key] = raw
+        shipment = _pending_shipment(org, [k for k in keys if not k.startswith("00/")] or list(keys))
         if shipment is None:
             raise DomainError("shipment_not_found", _("No shipment addressed to you holds these packages."))
-        return trace.shipment_accept(shipment_id=shipment, codes=epcs, **common)
-    operation = {
-        "sell": trace.packages_sell,
-        "dispense": trace.packages_dispense,
-        "destroy": trace.packages_destroy,
-        "write_off": trace.packages_write_off,
-        "return": trace.packages_return,
-    }[meaning]
-    return operation(codes=epcs, **common)
+        return _Call(
+            meaning, epcs, lambda codes: trace.shipment_accept(shipment_id=shipment, codes=codes, **common)
+        )
+    operation = _withdrawing_operation(meaning)
+    return _Call(meaning, epcs, lambda codes: operation(codes=codes, **common))  # fmt: skip
+
+
+def event_apply(*, actor: Actor, event: dict) -> dict | None:
+    """Runs the traceability operation an event means, or None when it has none
+    (unknown identifiers, no meaning for its kind). Raises the service's `DomainError`."""
+    lookups = _Lookups(actor, _operands(event)[3])
+    call = _call(lookups, event)
+    return None if call is None else call.run(call.codes)
 
 
 # --- capture --------------------------------------------------------------------------------
 
 
-def _store(
-    *, event: dict, org: Organization, job: CaptureJob, prefixes: dict, applied: dict | None, now
-) -> EpcisEvent:
-    document = {**event, "recordTime": now.isoformat(timespec="milliseconds").replace("+00:00", "Z")}
-    trace_event_id = None
-    if applied and applied.get("event_id"):
-        trace_event_id = (
-            Event.objects.filter(event_id=applied["event_id"]).values_list("id", flat=True).first()
-        )
-    used = {k: v for k, v in prefixes.items() if any(key.startswith(k + ":") for key in _all_keys(event))}
-    row = EpcisEvent.objects.create(
-        event_id=event["eventID"],
-        event_type=EpcisEventType[_TYPE_NAMES[event["type"]]],
-        action=event.get("action", ""),
-        biz_step=event.get("bizStep", "") or "",
-        disposition=event.get("disposition", "") or "",
-        event_time=_parse_time(event["eventTime"]),
-        record_time=now,
-        read_point=vocab.canonical_id((event.get("readPoint") or {}).get("id", "")),
-        biz_location=vocab.canonical_id((event.get("bizLocation") or {}).get("id", "")),
-        organization=org,
-        capture_job=job,
-        applied=applied is not None,
-        trace_event_id=trace_event_id,
-        document=document,
-        context=used,
-    )
-    idents = vocab.event_identifiers(event)
-    keys = {}
-    parsed = parse_many([v for _r, v in idents]) if idents else []
-    for (_role, value), p in zip(idents, parsed, strict=True):
-        if not isinstance(p, CodeError) and p.key:
-            keys[value] = p.key
-    package_of = (
-        dict(Package.objects.filter(key__in=set(keys.values())).values_list("key", "id")) if keys else {}
-    )
-    EpcisEventEpc.objects.bulk_create(
-        EpcisEventEpc(
-            event=row, role=ROLE_OF_FIELD[role], value=vocab.canonical_id(value)[:255],
-            package_id=package_of.get(keys.get(value, "")),
-        )
-        for role, value in idents
-    )  # fmt: skip
-    EpcisBizTransaction.objects.bulk_create(
-        EpcisBizTransaction(
-            event=row, type=t.get("type", "")[:255], value=str(t.get("bizTransaction", ""))[:255]
-        )
-        for t in event.get("bizTransactionList") or []
-        if isinstance(t, dict)
-    )
-    return row
+class _Stop(Exception):
+    """`rollback`: an event was refused, so the whole document is undone."""
 
 
-_TYPE_NAMES = {t.label: t.name for t in EpcisEventType}
+def _refusal_entry(index: int, event: dict, exc: DomainError) -> dict:
+    return {
+        "event_index": index,
+        "event_id": event.get("eventID"),
+        "code": exc.code,
+        "message": exc.message,
+        "details": exc.details,
+    }
+
+
+@dataclass
+class _Member:
+    """One event waiting in a group: its place in the document and its codes."""
+
+    index: int
+    event: dict
+    call: _Call
+    keys: list[str] = field(default_factory=list)
+
+
+class _Capture:
+    """Applies the new events of one document in order, merging runs of events that mean
+    the same operation with the same arguments into one call (see `GROUPABLE`).
+
+    Grouping never changes an outcome: a refused call is taken apart — the events whose
+    codes were refused are run again on their own (their own reasons, their own alerts),
+    the others together — and with `rollback` the first refused event ends the capture."""
+
+    def __init__(self, actor: Actor, events: list[tuple[int, dict]], behaviour: str):
+        self.behaviour = behaviour
+        self.lookups = _Lookups(actor, [raw for _i, e in events for _role, raw in vocab.event_identifiers(e)])
+        self.events = events
+        self.applied: dict[int, dict | None] = {}  # document index -> the core's answer (None: not applied)
+        self.errors: list[dict] = []
+        self.alerts: list[dict] = []
+        self.introduced_at: dict[str, int] = {}  # package key -> index of the event that introduced it
+
+    def run(self) -> None:
+        pending: list[_Member] = []
+        pending_key: str | None = None
+        pending_keys: set[str] = set()
+        for index, event in self.events:
+            meaning, _parent, epcs, known_by = _operands(event)
+            if meaning is None or not epcs:
+                self.applied[index] = None
+                continue
+            keys = self.lookups.package_keys(known_by) if meaning in GROUPABLE else None
+            if keys is not None and event.get("type") == "ObjectEvent":
+                # Package codes only: whether the event applies is known without asking the database.
+                if not self.lookups.any_known(known_by):
+                    self.applied[index] = None
+                    continue
+                key = meaning + json.dumps(
+                    {k: v for k, v in event.items() if k not in _GROUP_FREE}, sort_keys=True
+                )
+                if not (key == pending_key and pending_keys.isdisjoint(keys)
+                        and len(pending_keys) + len(keys) <= trace.MAX_CODES):  # fmt: skip
+                    self._flush(pending)
+                    pending, pending_key, pending_keys = [], key, set()
+                if pending:  # the same arguments as the group's first event: only the codes differ
+                    call = _Call(meaning, epcs, pending[0].call.run)
+                else:
+                    call = _call(self.lookups, event)
+                    assert call is not None  # known, and a groupable meaning always has an operation
+                pending.append(_Member(index, event, call, keys))
+                pending_keys.update(keys)
+                continue
+            self._flush(pending)
+            pending, pending_key, pending_keys = [], None, set()
+            try:
+                call = _call(self.lookups, event)
+            except DomainError as exc:
+                self._refuse(index, event, exc)
+                continue
+            if call is None:
+                self.applied[index] = None
+                continue
+            self._apply([_Member(index, event, call)])
+        self._flush(pending)
+
+    def _flush(self, members: list[_Member]) -> None:
+        if members:
+            self._apply(members)
+
+    def _apply(self, members: list[_Member]) -> None:
+        """One call for all `members` (one event, or a group that may be merged)."""
+        first = members[0].call
+        codes = first.codes if len(members) == 1 else [c for m in members for c in m.call.codes]
+        try:
+            # A savepoint: the core records a refusal's alerts itself; they are recorded once,
+            # by the capture, with the event's own reasons (see `_refuse`).
+            with transaction.atomic():
+                answer = first.run(codes)
+        except DomainError as exc:
+            if len(members) == 1:
+                self._refuse(members[0].index, members[0].event, exc)
+                return
+            suspects = self._suspects(members, exc)
+            suspect_indexes = {m.index for m in suspects}
+            others = [m for m in members if m.index not in suspect_indexes]
+            if others:
+                self._apply(others)
+            for member in suspects:
+                self._apply([member])
+            return
+        for m in members:
+            self.applied[m.index] = answer
+            if first.meaning == "introduce":
+                for raw in m.call.codes:
+                    p = self.lookups.parse(raw)
+                    if not isinstance(p, CodeError) and p.key:
+                        self.introduced_at.setdefault(p.key, m.index)
+
+    @staticmethod
+    def _suspects(members: list[_Member], exc: DomainError) -> list[_Member]:
+        """The members whose codes the refusal names; all of them when it names none."""
+        if not isinstance(exc, trace.OperationRefused):
+            return members
+        owner: dict[str, _Member] = {}
+        for m in members:
+            for raw, key in zip(m.call.codes, m.keys, strict=True):
+                owner[raw] = owner[key] = m
+        found: dict[int, _Member] = {}
+        for err in exc.details.get("errors") or []:
+            m = owner.get(err.get("code")) or owner.get(err.get("key")) or owner.get(err.get("package"))
+            if m is None:
+                return members
+            found[m.index] = m
+        return sorted(found.values(), key=lambda m: m.index) or members
+
+    def _refuse(self, index: int, event: dict, exc: DomainError) -> None:
+        alerts = exc.alerts if isinstance(exc, trace.OperationRefused) else []
+        self.errors.append(_refusal_entry(index, event, exc))
+        self.alerts.extend(alerts)
+        if self.behaviour == "rollback":
+            raise _Stop
 
 
 def _all_keys(obj: Any):
@@ -306,14 +480,96 @@ def _all_keys(obj: Any):
         yield obj
 
 
-def _refusal_entry(index: int, event: dict, exc: DomainError) -> dict:
-    return {
-        "event_index": index,
-        "event_id": event.get("eventID"),
-        "code": exc.code,
-        "message": exc.message,
-        "details": exc.details,
-    }
+def _used_prefixes(event: dict, prefixes: dict[str, str]) -> dict[str, str]:
+    if not prefixes:
+        return {}
+    keys = list(_all_keys(event))
+    return {k: v for k, v in prefixes.items() if any(key.startswith(k + ":") for key in keys)}
+
+
+def _stored_event_ids(event_ids: list[str]) -> set[str]:
+    """The eventIDs already stored, in one query whatever their number."""
+    if not event_ids:
+        return set()
+    cond, params = bulk.in_list("event_id", list(dict.fromkeys(event_ids)))
+    table = EpcisEvent._meta.db_table
+    return {row[0] for row in bulk.fetch(f"SELECT event_id FROM {table} WHERE {cond}", params)}  # noqa: S608
+
+
+def _package_ids(keys: set[str]) -> dict[str, int]:
+    if not keys:
+        return {}
+    cond, params = bulk.in_list("key", sorted(keys))
+    return dict(bulk.fetch(f"SELECT key, id FROM {Package._meta.db_table} WHERE {cond}", params))  # noqa: S608
+
+
+def _trace_event_ids(answers: list[dict]) -> dict[str, int]:
+    uuids = list({a["event_id"] for a in answers if a.get("event_id")})
+    found: dict[str, int] = {}
+    for start in range(0, len(uuids), 5000):
+        rows = Event.objects.filter(event_id__in=uuids[start : start + 5000]).values_list("event_id", "id")
+        found.update((str(u), pk) for u, pk in rows)
+    return found
+
+
+_EVENT_COLUMNS = (
+    ("id", "bigint"), ("event_id", "text"), ("event_type", "smallint"), ("action", "text"), ("biz_step", "text"),
+    ("disposition", "text"), ("event_time", "timestamptz"), ("record_time", "timestamptz"),
+    ("read_point", "text"), ("biz_location", "text"), ("organization_id", "bigint"),
+    ("capture_job_id", "bigint"), ("applied", "boolean"), ("trace_event_id", "bigint"),
+    ("document", "jsonb"), ("context", "jsonb"),
+)  # fmt: skip
+_EPC_COLUMNS = (("event_id", "bigint"), ("role", "smallint"), ("value", "text"), ("package_id", "bigint"))
+_BTX_COLUMNS = (("event_id", "bigint"), ("type", "text"), ("value", "text"))
+_TYPE_CODES = {t.label: int(t) for t in EpcisEventType}
+
+
+def _insert(model, columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> None:
+    """One COPY (PostgreSQL) or one INSERT … SELECT (SQLite) for all `rows`."""
+    names, types = zip(*columns, strict=True)
+    bulk.insert_rows(model._meta.db_table, names, types, rows)
+
+
+def _store_all(
+    *, stored: list[tuple[int, dict]], capture: _Capture, before: dict[str, int], org: Organization,
+    job: CaptureJob, prefixes: dict, now: datetime,
+) -> None:  # fmt: skip
+    """Inserts the stored events, their identifiers and business transactions: one
+    statement per table for the whole document (and one for the events' ids)."""
+    if not stored:
+        return
+    record_time = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    trace_ids = _trace_event_ids([a for a in capture.applied.values() if a])
+    ids = bulk.allocate_ids(EpcisEvent._meta.db_table, len(stored))
+    # Packages introduced by this document: an event names them from the event that introduced them on.
+    introduced = _package_ids(set(capture.introduced_at) - set(before))
+    parse, introduced_at = capture.lookups.parse, capture.introduced_at
+    events, epcs, transactions = [], [], []
+    for pk, (index, event) in zip(ids, stored, strict=True):
+        applied = capture.applied.get(index)
+        events.append((
+            pk, event["eventID"], _TYPE_CODES[event["type"]], event.get("action", ""),
+            event.get("bizStep", "") or "", event.get("disposition", "") or "", _parse_time(event["eventTime"]),
+            now, vocab.canonical_id((event.get("readPoint") or {}).get("id", "")),
+            vocab.canonical_id((event.get("bizLocation") or {}).get("id", "")), org.pk, job.pk,
+            applied is not None, trace_ids.get(applied.get("event_id")) if applied else None,
+            {**event, "recordTime": record_time}, _used_prefixes(event, prefixes),
+        ))  # fmt: skip
+        for role, value in vocab.event_identifiers(event):
+            p = parse(value)
+            key = p.key if not isinstance(p, CodeError) else ""
+            package_id = before.get(key) if key else None
+            if package_id is None and key and introduced_at.get(key, index + 1) <= index:
+                package_id = introduced.get(key)
+            epcs.append((pk, ROLE_OF_FIELD[role], vocab.canonical_id(value)[:255], package_id))
+        transactions += [
+            (pk, t.get("type", "")[:255], str(t.get("bizTransaction", ""))[:255])
+            for t in event.get("bizTransactionList") or []
+            if isinstance(t, dict)
+        ]
+    _insert(EpcisEvent, _EVENT_COLUMNS, events)
+    _insert(EpcisEventEpc, _EPC_COLUMNS, epcs)
+    _insert(EpcisBizTransaction, _BTX_COLUMNS, transactions)
 
 
 def document_capture(
@@ -330,48 +586,38 @@ def document_capture(
         event_count=len(events),
     )
     normalised = [event_normalise(e, prefixes) for e in events]
-    errors: list[dict] = []
-    alerts: list[dict] = []
-    counts = {"captured": 0, "duplicate": 0, "applied": 0}
-
-    def one(index: int, event: dict, seen: set[str], now) -> None:
-        if event["eventID"] in seen or EpcisEvent.objects.filter(event_id=event["eventID"]).exists():
-            counts["duplicate"] += 1  # the same event again: stored once, applied once
-            return
-        seen.add(event["eventID"])
-        try:
-            applied = event_apply(actor=actor, event=event)
-        except trace.OperationRefused as refused:
-            raise _Refused(_refusal_entry(index, event, refused), refused.alerts) from refused
-        except DomainError as exc:
-            raise _Refused(_refusal_entry(index, event, exc), []) from exc
-        _store(event=event, org=org, job=job, prefixes=prefixes, applied=applied, now=now)
-        counts["captured"] += 1
-        counts["applied"] += applied is not None
-
     now = timezone.now()
-    seen: set[str] = set()
-    if error_behaviour == "proceed":
+    counts = {"captured": 0, "duplicate": 0, "applied": 0}
+    capture: _Capture | None = None
+    try:
         with transaction.atomic():
+            # The same event again (stored before, or earlier in this document): stored once, applied once.
+            stored_before = _stored_event_ids([e["eventID"] for e in normalised])
+            seen: set[str] = set()
+            new: list[tuple[int, dict]] = []
             for i, event in enumerate(normalised):
-                try:
-                    with transaction.atomic():
-                        one(i, event, seen, now)
-                except _Refused as refused:
-                    errors.append(refused.entry)
-                    alerts.extend(refused.alerts)
-            _record_alerts(alerts)
-    else:
-        try:
-            with transaction.atomic():
-                for i, event in enumerate(normalised):
-                    one(i, event, seen, now)
-        except _Refused as refused:
-            errors.append(refused.entry)
-            counts = {"captured": 0, "duplicate": 0, "applied": 0}
-            # The refusal's alerts were rolled back with the document: record them on their own.
-            with transaction.atomic():
-                _record_alerts(refused.alerts)
+                if event["eventID"] in stored_before or event["eventID"] in seen:
+                    counts["duplicate"] += 1
+                else:
+                    seen.add(event["eventID"])
+                    new.append((i, event))
+            capture = _Capture(actor, new, error_behaviour)
+            # Packages known before the capture (one query): an event names them whatever its place.
+            before = _package_ids(capture.lookups.keys())
+            capture.run()
+            stored = [(i, e) for i, e in new if i in capture.applied]
+            _store_all(
+                stored=stored, capture=capture, before=before, org=org, job=job, prefixes=prefixes, now=now
+            )
+            counts["captured"] = len(stored)
+            counts["applied"] = sum(1 for i, _e in stored if capture.applied[i] is not None)
+            _record_alerts(capture.alerts)
+    except _Stop:
+        counts = {"captured": 0, "duplicate": 0, "applied": 0}
+        # The refusal's alerts were rolled back with the document: record them on their own.
+        with transaction.atomic():
+            _record_alerts(capture.alerts)
+    errors = capture.errors
     job.status = CaptureStatus.FAILED if errors and error_behaviour == "rollback" else CaptureStatus.SUCCESS
     if errors and error_behaviour == "proceed" and counts["captured"] == 0 and counts["duplicate"] == 0:
         job.status = CaptureStatus.FAILED

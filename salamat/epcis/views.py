@@ -88,6 +88,18 @@ def _allow(request: HttpRequest, methods: tuple[str, ...]) -> HttpResponse | Non
     return None
 
 
+def _job_error(entry: dict) -> dict:
+    """One refused event as the binding's RFC 7807 problem, with the platform's fields kept."""
+    return {
+        "type": "epcisException:ValidationException",
+        "title": entry.get("message", ""),
+        "status": 400,
+        "detail": entry.get("message", ""),
+        **({"instance": entry["event_id"]} if entry.get("event_id") else {}),
+        **entry,
+    }
+
+
 def _job_json(job: CaptureJob) -> dict:
     return {
         "captureID": str(job.external_id),
@@ -96,7 +108,7 @@ def _job_json(job: CaptureJob) -> dict:
         "running": job.finished_at is None,
         "success": job.status == "success",
         "captureErrorBehaviour": job.error_behaviour,
-        "errors": job.errors,
+        "errors": [_job_error(e) for e in job.errors],
         "eventCount": job.event_count,
         "capturedCount": job.captured_count,
         "duplicateCount": job.duplicate_count,
@@ -148,16 +160,9 @@ def capture(request: HttpRequest, actor: Actor | None) -> HttpResponse:
     job = services.document_capture(
         actor=actor, document=document, error_behaviour=behaviour, document_format="xml" if is_xml else "json"
     )
-    if job.status == "failed" and behaviour == "rollback":
-        # Synchronous capture: the refusal is known now, so say it now (the job keeps it too).
-        response = error_response(
-            400 if not any(e["code"] == "operation_refused" for e in job.errors) else 400,
-            "capture_failed",
-            _("Nothing was captured: an event was refused."),
-            {"captureID": str(job.external_id), "errors": job.errors},
-        )
-        response["Location"] = f"/epcis/capture/{job.external_id}"
-        return response
+    # A well-formed, schema-valid document within the limits is accepted (202) whatever becomes of
+    # its events: events the traceability rules refuse are the capture job's errors, not the
+    # request's (REST binding: "not to be confused with an error while capturing EPCIS events").
     response = HttpResponse(status=202)
     response["Location"] = f"/epcis/capture/{job.external_id}"
     return response

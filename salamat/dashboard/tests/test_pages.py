@@ -90,3 +90,36 @@ def test_dashboard_top_alert_kinds(regulator_client, tracked, make_org):
         services.packages_sell(actor=actor_for(stranger), codes=[tracked["codes"][1]])
     html = regulator_client.get(reverse("dashboard:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Belongs to another participant" in html
+
+
+def _capture_unknown_events(api, make_token, make_org, n: int) -> None:
+    """`n` events captured through EPCIS about a product not on the registry: stored, not applied."""
+    from datetime import UTC, datetime
+
+    client = api(make_token(make_org("wholesaler")))
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="milliseconds")
+    events = [
+        {"type": "ObjectEvent", "eventTime": when, "eventTimeZoneOffset": "+06:00", "action": "OBSERVE",
+         "bizStep": "shipping", "epcList": [f"urn:epc:id:sgtin:0614141.107346.{i}"]}
+        for i in range(n)
+    ]  # fmt: skip
+    document = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": when,
+                "epcisBody": {"eventList": events}}  # fmt: skip
+    response = client.post("/epcis/capture", data=json.dumps(document), content_type="application/ld+json")
+    job = client.get(response["Location"]).json()
+    assert (job["capturedCount"], job["appliedCount"]) == (n, 0), job
+
+
+@pytest.mark.parametrize(
+    ("language", "label"),
+    [("en", "EPCIS events not applied"), ("ru", "События EPCIS, не применённые"), ("ky", "EPCIS окуялары")],
+)
+def test_dashboard_counts_epcis_events_not_applied(
+    regulator_client, api, make_token, make_org, language, label
+):
+    _capture_unknown_events(api, make_token, make_org, 3)
+    html = regulator_client.get(reverse("dashboard:index"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert '<span class="kpi" data-total="epcis_not_applied">3</span>' in html
+    assert label in html
+    assert "/epcis/events" in html  # where to look at them

@@ -37,6 +37,18 @@ def object_event(epcs, biz_step, action="OBSERVE", minutes=0, **extra) -> dict:
     }  # fmt: skip
 
 
+def _trace_state() -> tuple:
+    """Everything capture may change: the EPCIS rows, the packages and the core's events."""
+    from salamat.traceability.models import Event, Shipment
+
+    return (
+        EpcisEvent.objects.count(),
+        sorted(Package.objects.values_list("key", "state", "owner_id", "last_event_id")),
+        Event.objects.count(),
+        Shipment.objects.count(),
+    )
+
+
 def refused(response, code):
     assert response.status_code in (400, 413, 422), response.content
     body = response.json()
@@ -207,18 +219,30 @@ def test_chain_changes_states_like_the_rest_api(world, pharmacy):
     assert len(seen["epcisBody"]["queryResults"]["resultsBody"]["eventList"]) == 1
 
 
-def test_selling_twice_fails_capture_with_already_sold_and_alerts(world):
+def test_selling_twice_fails_the_job_with_already_sold_and_alerts(world):
     dl = world["dl"](2)
     _chain(world, dl)
     pha = world["pharmacy"]
+    before = _trace_state()
     again = object_event(dl[:1], "retail_selling", "OBSERVE", 4)
-    body = refused(capture(pha, doc(again)), "capture_failed")
-    [error] = body["details"]["errors"]
-    assert error["code"] == "operation_refused"
+    # schema-valid, within the limits: accepted (202); the refusal is the capture job's
+    response = capture(pha, doc(again))
+    job = job_of(pha, response)
+    assert (job["running"], job["success"], job["captureErrorBehaviour"]) == (False, False, "rollback")
+    assert (job["capturedCount"], job["appliedCount"], job["duplicateCount"]) == (0, 0, 0)
+    [error] = job["errors"]
+    assert error["type"] == "epcisException:ValidationException" and error["title"]
+    assert (error["event_index"], error["event_id"], error["code"]) == (
+        0,
+        event_hash(again),
+        "operation_refused",
+    )
+    assert error["instance"] == event_hash(again)
     assert [e["reason"] for e in error["details"]["errors"]] == ["already_sold"]
     assert Alert.objects.filter(kind="already_sold").count() == 1
-    assert CaptureJob.objects.get(external_id=body["details"]["captureID"]).status == "failed"
+    assert CaptureJob.objects.get(external_id=job["captureID"]).status == "failed"
     assert EpcisEvent.objects.filter(event_id=event_hash(again)).count() == 0
+    assert _trace_state() == before
 
 
 def test_proceed_keeps_the_good_events(world):
