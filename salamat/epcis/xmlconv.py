@@ -46,6 +46,16 @@ def _text(el) -> str:
     return (el.text or "").strip()
 
 
+def _put(out: dict[str, Any], key: str, value: Any) -> None:
+    """Adds a member; an element repeated under one name becomes an array (XML has no other
+    way to write one), in document order."""
+    if key in out:
+        out[key] = out[key] if isinstance(out[key], list) else [out[key]]
+        out[key].append(value)
+    else:
+        out[key] = value
+
+
 def _number(text: str) -> int | float | str:
     try:
         value = float(text)
@@ -82,13 +92,7 @@ class _Converter:
             return _text(el)
         out: dict[str, Any] = {}
         for kid in kids:
-            key = self.qname(kid.tag, kid.prefix)
-            value = self.extension(kid)
-            if key in out:
-                out[key] = out[key] if isinstance(out[key], list) else [out[key]]
-                out[key].append(value)
-            else:
-                out[key] = value
+            _put(out, self.qname(kid.tag, kid.prefix), self.extension(kid))
         return out
 
     def attrs(self, el, numeric: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -127,7 +131,7 @@ class _Converter:
             elif name == "sensorReport":
                 reports.append(self.attrs(kid, _NUMERIC_REPORT_ATTRS))
             else:
-                out[self.qname(kid.tag, kid.prefix)] = self.extension(kid)
+                _put(out, self.qname(kid.tag, kid.prefix), self.extension(kid))
         if reports:
             out["sensorReport"] = reports
         return out
@@ -136,7 +140,7 @@ class _Converter:
         event: dict[str, Any] = {"type": _local(el)}
         for kid in self.children(el):
             if _ns(kid) is not None:
-                event[self.qname(kid.tag, kid.prefix)] = self.extension(kid)
+                _put(event, self.qname(kid.tag, kid.prefix), self.extension(kid))
                 continue
             name = _local(kid)
             if name in vocab.EPC_LIST_FIELDS:
@@ -146,8 +150,10 @@ class _Converter:
             elif name in ("readPoint", "bizLocation"):
                 place: dict[str, Any] = {}
                 for p in self.children(kid):
-                    key = "id" if _ns(p) is None and _local(p) == "id" else self.qname(p.tag, p.prefix)
-                    place[key] = _text(p) if key == "id" else self.extension(p)
+                    if _ns(p) is None and _local(p) == "id":
+                        place["id"] = _text(p)
+                    else:
+                        _put(place, self.qname(p.tag, p.prefix), self.extension(p))
                 event[name] = place
             elif name == "bizTransactionList":
                 event[name] = [
@@ -181,7 +187,7 @@ class _Converter:
                     elif pname is not None:
                         decl[pname] = _text(p)
                     else:
-                        decl[self.qname(p.tag, p.prefix)] = self.extension(p)
+                        _put(decl, self.qname(p.tag, p.prefix), self.extension(p))
                 event[name] = decl
             elif name in ("bizStep", "disposition"):
                 event[name] = vocab.cbv_short(name, _text(kid))
