@@ -279,7 +279,7 @@ def _urn_to_digital_link(uri: str) -> str | None:
 
 _DL_KEYS = ("01|gtin|8006|itip|8010|cpid|414|gln|417|party|8017|gsrnp|8018|gsrn|255|gcn|00|sscc|253|gdti|401|ginc"
             "|402|gsin|8003|grai|8004|giai")  # fmt: skip
-_DL_SHAPE = re.compile(r"^https?://[^/?#]*(?:/[^?#]*)?/(?:" + _DL_KEYS + r")/\d{4}[^/]*")
+_DL_SHAPE = re.compile(r"^https?://[^/?#]*(?:/[^?#]*)?/(?:" + _DL_KEYS + r")/\d{4}[^/]+")
 _DL_SHORT_NAMES = (("gtin", "01"), ("itip", "8006"), ("cpid", "8010"), ("gln", "414"), ("party", "417"),
                    ("gsrnp", "8017"), ("gsrn", "8018"), ("gcn", "255"), ("sscc", "00"), ("gdti", "253"),
                    ("ginc", "401"), ("gsin", "402"), ("grai", "8003"), ("giai", "8004"), ("cpv", "22"),
@@ -326,8 +326,10 @@ def _web_to_digital_link(uri: str) -> str | None:
     if m:
         uri = m.group(1) + m.group(2).zfill(14) + uri[m.end() :]
     # Only the most fine-grained level: no consumer product variant, no lot next to a serial.
-    uri = re.sub(r"^(https://id\.gs1\.org/(?:01/\d{14}|8006/\d{18}))/22/[^/]*(?=/|$)", r"\1", uri)
-    uri = re.sub(r"^(https://id\.gs1\.org/(?:01/\d{14}|8006/\d{18}))/10/[^/]*(?=/21/)", r"\1", uri)
+    uri = re.sub(r"^(https://id\.gs1\.org/(?:01/\d{14}|8006/\d{18}))/22/" + _X + r"{0,20}(?=/|$)", r"\1", uri)
+    uri = re.sub(
+        r"^(https://id\.gs1\.org/(?:01/\d{14}|8006/\d{18}))/10/" + _X + r"{0,20}(?=/21/)", r"\1", uri
+    )
     return uri if _DL_VALID.match(uri) else None
 
 

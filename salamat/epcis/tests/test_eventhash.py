@@ -182,6 +182,11 @@ def test_times_in_utc_at_milliseconds(value, expected):
             "https://id.gs1.org/01/09521234543213/21/S1",
         ),
         ("https://example.com/00/106141412345678908", "https://id.gs1.org/00/106141412345678908"),
+        # a CPV longer than AI 22 allows: not a valid Digital Link, kept as written (as the reference)
+        (
+            f"https://id.gs1.org/01/09521234543213/22/{'A' * 21}/21/S1",
+            f"https://id.gs1.org/01/09521234543213/22/{'A' * 21}/21/S1",
+        ),
         ("https://example.com/page", "https://example.com/page"),
         (
             "urn:epc:id:sgtin:0614141.107346.123456789012345678901",
