@@ -349,6 +349,10 @@ def digital_link(value: str) -> str | None:
 
 
 class _Builder:
+    """The event as a tree of elements, the one model both its JSON and its XML form map to:
+    lists as a wrapper with one child per member, keys of user extensions as `{namespace}local`,
+    bare vocabulary names of standard fields expanded."""
+
     def __init__(self, context: dict[str, str] | None) -> None:
         self.prefixes = {**WELL_KNOWN_PREFIXES, **(context or {})}
         self.prefixes["gs1"] = GS1_VOC  # the reference binds gs1 to the current vocabulary host
@@ -455,12 +459,16 @@ def _generic(nodes: list[_Node]) -> str:
     return "".join(sorted(parts))
 
 
+def _generic_in_order(nodes: list[_Node]) -> str:
+    return "".join(n.name + (f"={canonical_value(n.text.strip())}" if n.text.strip() else "") for n in nodes)
+
+
 def _one(node: _Node, order: Any) -> str:
+    """One standard element: `name=value` and/or its members in `order` (nothing if empty)."""
     inner = ""
     if order == _PAIR:
         # type first, then the identifier; the pairs sorted
-        inner = "".join(sorted("".join(f"{p.name}={canonical_value(p.text.strip())}" for p in pair.children)
-                               for pair in node.children))  # fmt: skip
+        inner = "".join(sorted(_generic_in_order(pair.children) for pair in node.children))
         node.children.clear()
     elif order:
         inner = _ordered(node.children, order)
