@@ -1,188 +1,552 @@
-"""The GS1 event hash (CBV 2.0 §8.9, "EPCIS event hash ID"; pure: no Django).
+"""The GS1 EPCIS event hash ID (CBV 2.0 §8.9; pure: no Django).
 
-`ni:///sha-256;<hex>?ver=CBV2.0` of a pre-hash string built from the event in a fixed field
-order: ``eventType=…``, then each present field as ``name=value`` (lists as the list name
-followed by their elements sorted lexically, nested structures likewise), user extensions
-last in lexical order. Values are canonicalised first: times in UTC at millisecond precision,
-CBV values as Web vocabulary URIs, GS1 keys as Digital Link URIs on id.gs1.org, numbers
-without trailing zeros. `recordTime`, `eventID`, `errorDeclaration` and `certificationInfo`
-(information about the record, not the event) take no part. Because JSON and XML are
-converted to one shape first, the same event captured as either gets the same hash.
+`ni:///sha-256;<hex>?ver=CBV2.0` of a canonical *pre-hash string*, built as the CBV 2.0
+algorithm and GS1's reference implementation (github.com/RalphTro/epcis-event-hash-generator,
+"CBV2.0" profile) build it, so that the hashes we fill into missing `eventID`s are the ones any
+other conforming implementation computes for the same event:
+
+1. ``eventType=…``, then the standard fields in the canonical property order (`ORDER`), each
+   as ``name=value``; a structured field as its name followed by its members in their own
+   order; several elements of one field (the EPCs of a list, the quantity elements, the
+   sensor elements and reports, …) each rendered and then sorted lexically (by code point).
+2. Business transactions, sources and destinations as ``type=…`` + ``bizTransaction=…`` pairs
+   (type first), the pairs sorted.
+3. Then the ILMD (``ilmd`` + its members sorted), then the user extensions found *inside* standard
+   fields (``readPoint{ns}x=…``, ``sensorElementsensorReport{ns}y=…``: CBV 2.0 moves them to
+   the end, prefixed with the path of standard field names), then the event-level user
+   extensions, sorted. A user extension is written ``{namespace}localName=value``, nested ones
+   as the parent's key followed by its sorted members; the same key repeated (a JSON array, a
+   repeated XML element) gives one entry per value.
+4. Values: leading/trailing space trimmed; times (standard fields whose name contains "time")
+   in UTC with millisecond precision (half-up) and a ``Z``; numbers without trailing zeros;
+   CBV values as Web vocabulary URIs (``https://ref.gs1.org/cbv/BizStep-shipping``), sensor
+   measurement types as ``https://ref.gs1.org/voc/Temperature``, ``gs1:``/``cbv:`` CURIEs
+   expanded; EPC, EPC class and EPC pattern URNs and GS1 Digital Link URIs as *constrained
+   canonical* Digital Link URIs (``https://id.gs1.org``, no query string, only the most
+   fine-grained key qualifiers).
+5. Not hashed: `eventID`, `recordTime`, `errorDeclaration`, `certificationInfo` (they describe
+   the record, not the event) and JSON-LD comments.
+
+Events come in the JSON-LD shape (XML is converted to it first, see `xmlconv`), in the compact
+form of the stored event (bare CBV names) or not: the same event captured as JSON or as XML gets
+the same hash. Known differences from the reference implementation are listed in docs/epcis.md
+("Event hash").
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from datetime import UTC, datetime
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from salamat.epcis import vocab
+from salamat.codes.checkdigit import gs1_check_digit
 
-_QTY = ("epcClass", "quantity", "uom")
-_ORDER: list[tuple[str, Any]] = [
+CBV_VERSION = "CBV2.0"
+CBV_WEB = "https://ref.gs1.org/cbv/"
+GS1_VOC = "https://ref.gs1.org/voc/"
+
+# Prefixes every EPCIS 2.0 document may use without defining them (the standard context),
+# as the reference binds them. `cbvmda` is the XML namespace (no trailing colon) so that JSON
+# and XML master-data attributes in the ILMD give the same key.
+WELL_KNOWN_PREFIXES = {
+    "gs1": GS1_VOC,
+    "cbv": CBV_WEB,
+    "epcis": "https://ref.gs1.org/epcis/",
+    "cbvmda": "urn:epcglobal:cbv:mda",
+}
+_VALUE_CURIES = ("https://ref.gs1.org", "https://gs1.org")  # CURIE values expanded only to GS1 vocabularies
+
+# --- canonical property order ----------------------------------------------------------------
+
+_QTY: list = [("epcClass", None), ("quantity", None), ("uom", None)]
+_PAIR = "pair"  # bizTransaction/source/destination: (type, identifier) pairs
+_SENSOR_METADATA: list = [(n, None) for n in (
+    "time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "bizRules",
+)]  # fmt: skip
+_SENSOR_REPORT: list = [(n, None) for n in (
+    "type", "exception", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "time",
+    "microorganism", "chemicalSubstance", "value", "component", "stringValue", "booleanValue",
+    "hexBinaryValue", "uriValue", "minValue", "maxValue", "meanValue", "sDev", "percRank", "percValue",
+    "uom", "coordinateReferenceSystem",
+)]  # fmt: skip
+ORDER: list = [
     ("eventTime", None),
     ("eventTimeZoneOffset", None),
+    ("epcList", [("epc", None)]),
     ("parentID", None),
-    ("epcList", "epc"),
-    ("inputEPCList", "epc"),
-    ("childEPCs", "epc"),
-    ("quantityList", _QTY),
-    ("childQuantityList", _QTY),
-    ("inputQuantityList", _QTY),
-    ("outputEPCList", "epc"),
-    ("outputQuantityList", _QTY),
+    ("inputEPCList", [("epc", None)]),
+    ("childEPCs", [("epc", None)]),
+    ("quantityList", [("quantityElement", _QTY)]),
+    ("childQuantityList", [("quantityElement", _QTY)]),
+    ("inputQuantityList", [("quantityElement", _QTY)]),
+    ("outputEPCList", [("epc", None)]),
+    ("outputQuantityList", [("quantityElement", _QTY)]),
     ("action", None),
     ("transformationID", None),
     ("bizStep", None),
     ("disposition", None),
-    ("persistentDisposition", ("set", "unset")),
-    ("readPoint", ("id",)),
-    ("bizLocation", ("id",)),
-    ("bizTransactionList", ("type", "bizTransaction")),
-    ("sourceList", ("type", "source")),
-    ("destinationList", ("type", "destination")),
-    ("sensorElementList", "sensor"),
-    ("ilmd", "ext"),
-]
-_SENSOR_META = ("time", "startTime", "endTime", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod",
-                "bizRules")  # fmt: skip
-_SENSOR_REPORT = ("type", "exception", "deviceID", "deviceMetadata", "rawData", "dataProcessingMethod", "time",
-                  "microorganism", "chemicalSubstance", "value", "component", "stringValue", "booleanValue",
-                  "hexBinaryValue", "uriValue", "minValue", "maxValue", "meanValue", "sDev", "percRank",
-                  "percValue", "uom", "coordinateReferenceSystem")  # fmt: skip
-_IGNORED = {"type", "recordTime", "eventID", "errorDeclaration", "certificationInfo", "@context"}
-_CBV_KIND = {"bizStep": "bizStep", "disposition": "disposition", "set": "disposition", "unset": "disposition"}
+    ("persistentDisposition", [("set", None), ("unset", None)]),
+    ("readPoint", [("id", None)]),
+    ("bizLocation", [("id", None)]),
+    ("bizTransactionList", _PAIR),
+    ("sourceList", _PAIR),
+    ("destinationList", _PAIR),
+    ("sensorElementList", [("sensorElement", [("sensorMetadata", _SENSOR_METADATA),
+                                              ("sensorReport", _SENSOR_REPORT)])]),
+]  # fmt: skip
+COMMENTS = frozenset({"rdfs:comment", "comment"})  # JSON-LD annotations, at any depth
+NOT_HASHED = (
+    frozenset({"type", "eventID", "recordTime", "errorDeclaration", "certificationInfo", "@context"})
+    | COMMENTS
+)
+# CBV 2.0 writes no "sensorElementList" wrapper: the elements stand for themselves.
+_UNNAMED = frozenset({"sensorElementList"})
+
+_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+_PAIR_LISTS = {
+    "bizTransactionList": "bizTransaction",
+    "sourceList": "source",
+    "destinationList": "destination",
+}
+
+# Bare CBV / GS1 Web vocabulary names, by where they stand, and the URI prefix they expand to.
+_CBV_FIELDS = {"bizStep": CBV_WEB + "BizStep-", "disposition": CBV_WEB + "Disp-"}
+_PAIR_TYPES = {
+    "bizTransaction": CBV_WEB + "BTT-",
+    "source": CBV_WEB + "SDT-",
+    "destination": CBV_WEB + "SDT-",
+}
+_URN_VOCABULARY = (
+    ("urn:epcglobal:cbv:bizstep:", CBV_WEB + "BizStep-"),
+    ("urn:epcglobal:cbv:disp:", CBV_WEB + "Disp-"),
+    ("urn:epcglobal:cbv:btt:", CBV_WEB + "BTT-"),
+    ("urn:epcglobal:cbv:sdt:", CBV_WEB + "SDT-"),
+    ("urn:epcglobal:cbv:er:", CBV_WEB + "ER-"),
+)
+
+
+@dataclass
+class _Node:
+    """One element of the event as a tree: a name, a text value, child elements."""
+
+    name: str
+    text: str = ""
+    children: list[_Node] = field(default_factory=list)
+
+
+# --- value canonicalisation ------------------------------------------------------------------
 
 
 def utc_millis(value: str) -> str:
-    """An ISO 8601 time in UTC at millisecond precision with a Z (as the hash wants it)."""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    """An ISO 8601 time in UTC at millisecond precision (rounded half-up) with a ``Z``."""
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    millis = int((Decimal(moment.microsecond) / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    moment = moment.replace(microsecond=0) + timedelta(milliseconds=millis)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _value(name: str, value: Any, context: dict[str, str]) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-    text = str(value).strip()
-    if "time" in name.lower() and "offset" not in name.lower():
-        try:
-            return utc_millis(text)
-        except ValueError:
-            return text
-    if name in _CBV_KIND:
-        return vocab.cbv_web_uri(_CBV_KIND[name], text)
-    if name == "type" and context.get("_parent") == "bizTransaction":
-        return vocab.cbv_web_uri("btt", text)
-    if name == "type" and context.get("_parent") in ("source", "destination"):
-        return vocab.cbv_web_uri("sdt", text)
-    if name == "type" and context.get("_parent") == "sensorReport" and ":" not in text:
-        return "https://gs1.org/voc/" + text
+def _number(text: str) -> str:
+    """Numbers without trailing zeros (``1.0`` -> ``1``, ``23.50`` -> ``23.5``); other text as it is."""
     try:
-        number = float(text)
-    except ValueError:
-        return vocab.canonical_id(_expand(text, context))
-    return str(int(number)) if number.is_integer() else repr(number)
+        number = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return text
+    if not number.is_finite():
+        return text
+    if number == number.to_integral_value():
+        return str(number.to_integral_value())
+    return format(number.normalize(), "f")
 
 
-def _expand(text: str, context: dict[str, str]) -> str:
-    prefix, sep, rest = text.partition(":")
-    if sep and prefix in context and not prefix.startswith("_"):
-        return context[prefix] + rest
+def canonical_value(text: str) -> str:
+    """A value as the pre-hash string writes it (times excepted: see `utc_millis`)."""
+    for urn, web in _URN_VOCABULARY:
+        text = text.replace(urn, web)
+    text = _number(text)
+    return digital_link(text) or text
+
+
+# --- EPC URNs and GS1 Digital Link URIs -> constrained canonical Digital Link ------------------
+
+_DL_HOST = "https://id.gs1.org"
+# A character of a GS1 AI-encodable serial in an EPC URI (plain or %-escaped), TDS 2.0 §6.3.
+_CH = r"(?:%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa]|[!')(*+,.0-9:;=A-Za-z_-])"
+_CPI_CH = r"(?:%2[3dfDF]|%3[0-9]|%4[1-9A-Fa-f]|%5[0-9Aa]|[0-9A-Z-])"
+
+
+def _pct(text: str) -> str:
+    """Percent-encode what a Digital Link path may not carry but an EPC URI may."""
+    for ch, enc in (("!", "%21"), ("(", "%28"), (")", "%29"), ("*", "%2A"), ("+", "%2B"), (",", "%2C"),
+                    (":", "%3A")):  # fmt: skip
+        text = text.replace(ch, enc)
     return text
 
 
-def _key(name: str, context: dict[str, str]) -> str:
-    prefix, sep, rest = name.partition(":")
-    if sep and prefix in context:
-        return "{" + context[prefix] + "}" + rest
-    return name
+def _check(body: str) -> str:
+    return body + str(gs1_check_digit(body))
 
 
-def _ext(name: str, value: Any, context: dict[str, str]) -> str:
-    """A user extension: `{namespace}name=value`, nested members sorted."""
-    key = _key(name, context)
-    if isinstance(value, dict):
-        return key + "".join(sorted(_ext(k, v, context) for k, v in value.items()))
-    if isinstance(value, list):
-        return "".join(sorted(_ext(name, v, context) for v in value))
-    return f"{key}={_value(name, value, context)}"
+def _split(cp: str, rest: str, total: int) -> tuple[str, str]:
+    """(reference digits, what follows) when company prefix + reference make `total` digits."""
+    n = total - len(cp)
+    return rest[:n], rest[n:]
 
 
-def _ordered(obj: dict, names: tuple[str, ...], context: dict[str, str], parent: str) -> str:
-    ctx = {**context, "_parent": parent}
-    text = "".join(f"{n}={_value(n, obj[n], ctx)}" for n in names if obj.get(n) not in (None, ""))
-    extras = sorted(_ext(k, v, context) for k, v in obj.items() if k not in names)
-    return text + "".join(extras)
+def _gtin(cp: str, item: str) -> str:
+    return _check(item[:1] + cp + item[1:])
+
+
+def _d(n: int) -> str:
+    """A regular expression for exactly `n` digits."""
+    return r"\d{" + str(n) + "}"
+
+
+def _c(cls: str, low: int, high: int) -> str:
+    """A regular expression for `low` to `high` characters of a class."""
+    return cls + "{" + f"{low},{high}" + "}"
+
+
+def _urn_to_digital_link(uri: str) -> str | None:
+    m = re.match(r"^urn:epc:(id|class|idpat):([a-z]+):(\d{6,12})\.(.*)$", uri)
+    if not m:
+        return None
+    kind, scheme, cp, rest = m.groups()
+    n12, n13 = 12 - len(cp), 13 - len(cp)  # the digits that make a 12/13-digit key with the prefix
+    if kind == "id":
+        if scheme in ("sgtin", "upui") and re.fullmatch(
+            _d(n13) + r"\." + _c(_CH, 1, 20 if scheme == "sgtin" else 28), rest
+        ):
+            item, serial = rest.split(".", 1)
+            qualifier = "21" if scheme == "sgtin" else "235"
+            return f"{_DL_HOST}/01/{_gtin(cp, item)}/{qualifier}/{_pct(serial)}"
+        if scheme == "sscc" and re.fullmatch(_d(17 - len(cp)), rest):
+            return f"{_DL_HOST}/00/{_check(rest[0] + cp + rest[1:])}"
+        if scheme == "sgln" and re.fullmatch(_d(n12) + r"\." + _c(_CH, 1, 20), rest):
+            loc, ext = rest.split(".", 1)
+            gln = _check(cp + loc)
+            return f"{_DL_HOST}/414/{gln}" + ("" if ext == "0" else f"/254/{_pct(ext)}")
+        if scheme == "pgln" and re.fullmatch(_d(n12), rest):
+            return f"{_DL_HOST}/417/{_check(cp + rest)}"
+        if scheme == "grai" and re.fullmatch(_d(n12) + r"\." + _c(_CH, 1, 16), rest):
+            asset, serial = rest.split(".", 1)
+            return f"{_DL_HOST}/8003/{_check('0' + cp + asset)}{_pct(serial)}"
+        if scheme in ("giai", "ginc") and re.fullmatch(_c(_CH, 1, 30 - len(cp)), rest):
+            return f"{_DL_HOST}/{'8004' if scheme == 'giai' else '401'}/{cp}{_pct(rest)}"
+        if scheme in ("gsrn", "gsrnp") and re.fullmatch(_d(17 - len(cp)), rest):
+            return f"{_DL_HOST}/{'8018' if scheme == 'gsrn' else '8017'}/{_check(cp + rest)}"
+        if scheme == "gsin" and re.fullmatch(_d(16 - len(cp)), rest):
+            return f"{_DL_HOST}/402/{_check(cp + rest)}"
+        if scheme == "gdti" and re.fullmatch(_d(n12) + r"\." + _c(_CH, 0, 19), rest):
+            doc, serial = rest.split(".", 1)
+            return f"{_DL_HOST}/253/{_check(cp + doc)}{_pct(serial)}"
+        if scheme == "sgcn" and re.fullmatch(_d(n12) + r"\.\d{1,12}", rest):
+            coupon, serial = rest.split(".", 1)
+            return f"{_DL_HOST}/255/{_check(cp + coupon)}{serial}"
+        if scheme == "cpi" and re.fullmatch(_c(_CPI_CH, 1, 30 - len(cp)) + r"\.\d{1,12}", rest):
+            ref, serial = rest.rsplit(".", 1)
+            return f"{_DL_HOST}/8010/{_pct(cp + ref)}/8011/{serial}"
+        if scheme == "itip" and re.fullmatch(_d(n13) + r"\.\d{2}\.\d{2}\." + _c(_CH, 1, 20), rest):
+            item, piece, total, serial = rest.split(".", 3)
+            return f"{_DL_HOST}/8006/{_gtin(cp, item)}{piece}{total}/21/{_pct(serial)}"
+        return None
+    if kind == "class":
+        if scheme == "lgtin" and re.fullmatch(_d(n13) + r"\." + _c(_CH, 1, 20), rest):
+            item, lot = rest.split(".", 1)
+            return f"{_DL_HOST}/01/{_gtin(cp, item)}/10/{_pct(lot)}"
+        return None
+    # EPC pattern URIs that stand for a whole class (all serials of one key)
+    if scheme in ("sgtin", "upui") and re.fullmatch(_d(n13) + r"\.\*", rest):
+        return f"{_DL_HOST}/01/{_gtin(cp, rest[:-2])}"
+    if scheme == "grai" and re.fullmatch(_d(n12) + r"\.\*", rest):
+        return f"{_DL_HOST}/8003/{_check('0' + cp + rest[:-2])}"
+    if scheme in ("gdti", "sgcn") and re.fullmatch(_d(n12) + r"\.\*", rest):
+        return f"{_DL_HOST}/{'253' if scheme == 'gdti' else '255'}/{_check(cp + rest[:-2])}"
+    if scheme == "cpi" and re.fullmatch(_c(_CPI_CH, 1, 30 - len(cp)) + r"\.\*", rest):
+        return f"{_DL_HOST}/8010/{_pct(cp + rest[:-2])}"
+    if scheme == "itip" and re.fullmatch(_d(n13) + r"\.\d{2}\.\d{2}\.\*", rest):
+        item, piece, total, _star = rest.split(".")
+        return f"{_DL_HOST}/8006/{_gtin(cp, item)}{piece}{total}"
+    return None
+
+
+_DL_KEYS = ("01|gtin|8006|itip|8010|cpid|414|gln|417|party|8017|gsrnp|8018|gsrn|255|gcn|00|sscc|253|gdti|401|ginc"
+            "|402|gsin|8003|grai|8004|giai")  # fmt: skip
+_DL_SHAPE = re.compile(r"^https?://[^/?#]*(?:/[^?#]*)?/(?:" + _DL_KEYS + r")/\d{4}[^/]+")
+_DL_SHORT_NAMES = (("gtin", "01"), ("itip", "8006"), ("cpid", "8010"), ("gln", "414"), ("party", "417"),
+                   ("gsrnp", "8017"), ("gsrn", "8018"), ("gcn", "255"), ("sscc", "00"), ("gdti", "253"),
+                   ("ginc", "401"), ("gsin", "402"), ("grai", "8003"), ("giai", "8004"), ("cpv", "22"),
+                   ("lot", "10"), ("ser", "21"))  # fmt: skip
+_DL_PRIMARY = (
+    "00",
+    "01",
+    "253",
+    "255",
+    "401",
+    "402",
+    "414",
+    "417",
+    "8003",
+    "8004",
+    "8006",
+    "8010",
+    "8017",
+    "8018",
+)
+_X = r"[\x22\x27\x2D\x2E\x30-\x39\x3B-\x3F\x41-\x5A\x5F\x61-\x7A]"  # GS1 AI encodable set 82 less '%', '/', ...
+_DL_VALID = re.compile(
+    r"^https://id\.gs1\.org/(?:"
+    rf"00/\d{{18}}|01/\d{{14}}(?:/21/{_X}{{0,20}}|/10/{_X}{{0,20}}|/235/{_X}{{0,28}})?|253/\d{{13}}{_X}{{0,17}}"
+    rf"|255/\d{{13}}\d{{0,12}}|401/{_X}{{0,30}}|402/\d{{17}}|414/\d{{13}}(?:/254/{_X}{{0,20}})?|417/\d{{13}}"
+    rf"|8003/\d{{14}}{_X}{{0,16}}|8004/{_X}{{0,30}}|8006/\d{{18}}(?:/21/{_X}{{0,20}}|/10/{_X}{{0,20}})?"
+    r"|8010/[#\-/0-9A-Z]{0,30}(?:/8011/\d{0,12})?|8017/\d{18}|8018/\d{18})$"
+)
+
+
+def _web_to_digital_link(uri: str) -> str | None:
+    if not _DL_SHAPE.match(uri):
+        return None
+    uri = uri.split("?", 1)[0].split("#", 1)[0]
+    for name, ai in _DL_SHORT_NAMES:
+        uri = uri.replace(f"/{name}/", f"/{ai}/")
+    if not re.match(r"^https://id\.gs1\.org/(?:" + "|".join(_DL_PRIMARY) + r")/\d{4}", uri):
+        for ai in _DL_PRIMARY:  # another host, or a path before the key: the key and what follows
+            at = uri.find(f"/{ai}/")
+            if at != -1:
+                uri = _DL_HOST + uri[at:]
+                break
+    m = re.match(r"^(https://id\.gs1\.org/01/)(\d{8}|\d{12,14})(?=/|$)", uri)
+    if m:
+        uri = m.group(1) + m.group(2).zfill(14) + uri[m.end() :]
+    # Only the most fine-grained level: no consumer product variant, no lot next to a serial.
+    uri = re.sub(r"^(https://id\.gs1\.org/(?:01/\d{14}|8006/\d{18}))/22/" + _X + r"{0,20}(?=/|$)", r"\1", uri)
+    uri = re.sub(
+        r"^(https://id\.gs1\.org/(?:01/\d{14}|8006/\d{18}))/10/" + _X + r"{0,20}(?=/21/)", r"\1", uri
+    )
+    return uri if _DL_VALID.match(uri) else None
+
+
+def digital_link(value: str) -> str | None:
+    """The constrained canonical GS1 Digital Link URI of an EPC (class, pattern) URN or a Digital
+    Link URI on any host, or None when the value is neither (or not a valid one)."""
+    if "." not in value:
+        return None
+    if value.startswith("urn:epc:"):
+        return _urn_to_digital_link(value)
+    if value.startswith(("http://", "https://")):
+        return _web_to_digital_link(value)
+    return None
+
+
+# --- the event as a tree ---------------------------------------------------------------------
+
+
+class _Builder:
+    """The event as a tree of elements, the one model both its JSON and its XML form map to:
+    lists as a wrapper with one child per member, keys of user extensions as `{namespace}local`,
+    bare vocabulary names of standard fields expanded."""
+
+    def __init__(self, context: dict[str, str] | None) -> None:
+        self.prefixes = {**WELL_KNOWN_PREFIXES, **(context or {})}
+        self.prefixes["gs1"] = GS1_VOC  # the reference binds gs1 to the current vocabulary host
+
+    def key(self, name: str) -> str:
+        prefix, sep, local = name.partition(":")
+        if sep and prefix in self.prefixes:
+            return "{" + self.prefixes[prefix] + "}" + local
+        return name
+
+    def text(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        text = str(value)
+        prefix, sep, local = text.partition(":")
+        if sep and prefix in self.prefixes and self.prefixes[prefix].startswith(_VALUE_CURIES):
+            return self.prefixes[prefix] + local
+        return text
+
+    def generic(self, name: str, value: Any) -> list[_Node]:
+        """A member of no special shape: one node per value (arrays repeat the key)."""
+        key = self.key(name)
+        if isinstance(value, list):
+            return [n for v in value for n in self.generic(name, v)]
+        if isinstance(value, dict):
+            return [
+                _Node(key, "", [n for k, v in value.items() if k not in COMMENTS for n in self.generic(k, v)])
+            ]
+        return [_Node(key, self.text(value))]
+
+    def vocabulary(self, value: Any, prefix: str) -> str:
+        """A bare CBV / Web vocabulary name expanded; any URI or CURIE as `text` gives it."""
+        text = self.text(value)
+        return prefix + text if text and ":" not in text else text
+
+    def sensor_report(self, report: dict) -> _Node:
+        children = []
+        for k, v in report.items():
+            if k in ("type", "exception"):
+                children.append(_Node(k, self.vocabulary(v, GS1_VOC)))
+            elif k == "component":
+                children.append(_Node(k, self.vocabulary(v, CBV_WEB + "Comp-")))
+            elif k not in COMMENTS:
+                children.extend(self.generic(k, v))
+        return _Node("sensorReport", "", children)
+
+    def sensor_element(self, element: dict) -> _Node:
+        children = []
+        for k, v in element.items():
+            if k == "sensorReport":
+                children.extend(
+                    self.sensor_report(r) for r in (v if isinstance(v, list) else [v]) if isinstance(r, dict)
+                )
+            elif k not in COMMENTS:
+                children.extend(self.generic(k, v))
+        return _Node("sensorElement", "", children)
+
+    def member(self, name: str, value: Any) -> list[_Node]:
+        if name in _EPC_LISTS:
+            return [_Node(name, "", [_Node("epc", self.text(v)) for v in value or []])]
+        if name in _QUANTITY_LISTS:
+            return [_Node(name, "", [_Node("quantityElement", "", [n for k, v in q.items() for n in self.generic(k, v)])
+                                     for q in value or [] if isinstance(q, dict)])]  # fmt: skip
+        if name in _PAIR_LISTS:
+            member = _PAIR_LISTS[name]
+            pairs = []
+            for entry in value or []:
+                if not isinstance(entry, dict):
+                    continue
+                pair = []
+                if entry.get("type") not in (None, ""):
+                    pair.append(_Node("type", self.vocabulary(entry["type"], _PAIR_TYPES[member])))
+                pair.append(_Node(member, self.text(entry.get(member))))
+                pairs.append(_Node("", "", pair))
+            return [_Node(name, "", pairs)]
+        if name in _CBV_FIELDS:
+            return [_Node(name, self.vocabulary(value, _CBV_FIELDS[name]))]
+        if name == "persistentDisposition" and isinstance(value, dict):
+            return [_Node(name, "", [_Node(k, self.vocabulary(v, _CBV_FIELDS["disposition"]))
+                                     for k, vs in value.items() for v in (vs if isinstance(vs, list) else [vs])])]  # fmt: skip
+        if name == "sensorElementList":
+            return [_Node(name, "", [self.sensor_element(e) for e in value or [] if isinstance(e, dict)])]
+        return self.generic(name, value)
+
+    def event(self, event: dict) -> list[_Node]:
+        return [n for k, v in event.items() if k not in NOT_HASHED for n in self.member(k, v)]
+
+
+# --- the pre-hash string ---------------------------------------------------------------------
+
+
+def _is_time(name: str) -> bool:
+    return "time" in name.lower() and "offset" not in name.lower()
+
+
+def _generic(nodes: list[_Node]) -> str:
+    """Members of no prescribed order: each `name=value` + its own members, sorted."""
+    parts = []
+    for node in nodes:
+        text = node.text.strip()
+        parts.append(node.name + (f"={canonical_value(text)}" if text else "") + _generic(node.children))
+    return "".join(sorted(parts))
+
+
+def _generic_in_order(nodes: list[_Node]) -> str:
+    return "".join(n.name + (f"={canonical_value(n.text.strip())}" if n.text.strip() else "") for n in nodes)
+
+
+def _one(node: _Node, order: Any) -> str:
+    """One standard element: `name=value` and/or its members in `order` (nothing if empty)."""
+    inner = ""
+    if order == _PAIR:
+        # type first, then the identifier; the pairs sorted
+        inner = "".join(sorted(_generic_in_order(pair.children) for pair in node.children))
+        node.children.clear()
+    elif order:
+        inner = _ordered(node.children, order)
+    text = node.text.strip()
+    if text:
+        if _is_time(node.name):
+            with contextlib.suppress(ValueError):  # not a time after all: as written
+                text = utc_millis(text)
+        else:
+            text = canonical_value(text)
+    if not text and not inner:
+        return ""
+    return ("" if node.name in _UNNAMED else node.name) + (f"={text}" if text else "") + inner
+
+
+def _ordered(nodes: list[_Node], order: list) -> str:
+    """The members named in `order`, in that order (several of one name sorted); what they
+    consumed entirely is removed from `nodes`, so what is left are user extensions."""
+    out = []
+    for name, sub in order:
+        values = []
+        for node in [n for n in nodes if n.name == name]:
+            text = _one(node, sub)
+            if text:
+                values.append(text)
+            if not node.children:
+                nodes.remove(node)
+        out.extend(sorted(values))
+    return "".join(out)
+
+
+def _is_extension(node: _Node) -> bool:
+    return node.name.startswith("{")
+
+
+def _field_extensions(nodes: list[_Node], order: list) -> str:
+    """User extensions left inside standard fields, each after the path of field names to it."""
+    parts = []
+    for name, sub in order:
+        if not isinstance(sub, list):
+            continue
+        for node in [n for n in nodes if n.name == name]:
+            inner = _field_extensions(node.children, sub)
+            if inner:
+                parts.append(("" if name in _UNNAMED else name) + inner)
+    direct = [n for n in nodes if _is_extension(n)]
+    if direct:
+        parts.append(_generic(direct))
+    return "".join(parts)
 
 
 def pre_hash(event: dict, context: dict[str, str] | None = None) -> str:
-    """The canonical pre-hash string of one event (JSON-LD shape, compact or not)."""
-    context = context or {}
-    parts = ["eventType=" + event["type"]]
-    for name, how in _ORDER:
-        value = event.get(name)
-        if value in (None, "", [], {}):
+    """The canonical pre-hash string of one event (JSON-LD shape; `context` maps the prefixes
+    the document's `@context` defines to their namespaces)."""
+    nodes = _Builder(context).event(event)
+    standard = _ordered(nodes, ORDER)
+    ilmd = [n for n in nodes if n.name == "ilmd"]
+    nodes = [n for n in nodes if n.name != "ilmd"]
+    in_fields = []
+    for name, sub in ORDER:
+        if not isinstance(sub, list):
             continue
-        if how is None:
-            parts.append(f"{name}={_value(name, value, context)}")
-        elif how == "epc":
-            parts.append(name + "".join(sorted(f"epc={_value('epc', v, context)}" for v in value)))
-        elif how == _QTY:
-            parts.append(
-                name + "".join(sorted("quantityElement" + _ordered(q, _QTY, context, "q") for q in value))
-            )
-        elif name == "persistentDisposition":
-            parts.append(
-                name
-                + "".join(
-                    "".join(sorted(f"{k}={_value(k, v, context)}" for v in value.get(k, []))) for k in how
-                )
-            )
-        elif name in ("readPoint", "bizLocation"):
-            parts.append(name + _ordered(value, how, context, name))
-        elif name.endswith("List") and isinstance(how, tuple):
-            member = how[1]
-            # "bizTransaction=…type=…": the identifier first, then its type (CBV 2.0 order).
-            items = [
-                f"{member}={_value(member, t.get(member, ''), context)}"
-                + (
-                    f"type={_value('type', t['type'], {**context, '_parent': member})}"
-                    if t.get("type")
-                    else ""
-                )
-                for t in value
-            ]
-            parts.append(name + "".join(sorted(items)))
-        elif how == "sensor":
-            elements = []
-            for element in value:
-                text = "sensorElement"
-                if isinstance(element.get("sensorMetadata"), dict):
-                    text += "sensorMetadata" + _ordered(element["sensorMetadata"], _SENSOR_META, context, "m")
-                reports = sorted(
-                    "sensorReport" + _ordered(r, _SENSOR_REPORT, context, "sensorReport")
-                    for r in element.get("sensorReport", [])
-                )
-                text += "".join(reports)
-                text += "".join(
-                    sorted(
-                        _ext(k, v, context)
-                        for k, v in element.items()
-                        if k not in ("sensorMetadata", "sensorReport")
-                    )
-                )
-                elements.append(text)
-            parts.append(name + "".join(sorted(elements)))
-        elif how == "ext":
-            parts.append(name + "".join(sorted(_ext(k, v, context) for k, v in value.items())))
-    known = {n for n, _h in _ORDER} | _IGNORED
-    parts.extend(sorted(_ext(k, v, context) for k, v in event.items() if k not in known))
-    return "".join(parts)
+        for node in [n for n in nodes if n.name == name]:
+            inner = _field_extensions(node.children, sub)
+            if inner:
+                in_fields.append(("" if name in _UNNAMED else name) + inner)
+                nodes.remove(node)
+    return (
+        "eventType="
+        + str(event.get("type", ""))
+        + standard
+        + _generic(ilmd)
+        + "".join(in_fields)
+        + _generic(nodes)
+    )
 
 
 def event_hash(event: dict, context: dict[str, str] | None = None) -> str:
     """`ni:///sha-256;…?ver=CBV2.0` of the event."""
     digest = hashlib.sha256(pre_hash(event, context).encode("utf-8")).hexdigest()
-    return f"ni:///sha-256;{digest}?ver=CBV2.0"
+    return f"ni:///sha-256;{digest}?ver={CBV_VERSION}"

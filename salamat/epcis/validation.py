@@ -79,6 +79,12 @@ def xml_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(STANDARD_DIR / "xsd" / "EPCglobal-epcis-2_0.xsd")))
 
 
+@cache
+def xml_query_schema() -> etree.XMLSchema:
+    """The schema of query answers (EPCISQueryDocument; it imports the capture schema)."""
+    return etree.XMLSchema(etree.parse(str(STANDARD_DIR / "xsd" / "EPCglobal-epcis-query-2_0.xsd")))
+
+
 def _invalid(code: str, message: str, errors: list[dict]) -> ValidationFailed:
     return ValidationFailed(code, message, details={"errors": errors[:MAX_REPORTED_ERRORS]})
 

@@ -10,13 +10,14 @@ import uuid
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from salamat.core.actors import Actor
 from salamat.core.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
 from salamat.core.middleware import error_response
-from salamat.epcis import selectors, services, validation, vocab
+from salamat.epcis import selectors, services, validation, vocab, xmlconv
 from salamat.epcis.models import CaptureJob, EpcisEventType
 
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-EPCIS-Min": "2.0.0",
@@ -182,20 +183,71 @@ def capture_job(request: HttpRequest, actor: Actor | None, capture_id: str) -> H
     return JsonResponse(_job_json(job))
 
 
+QUERY_MEDIA_TYPES = ("application/ld+json", "application/json", "application/xml", "text/xml")
+
+
+def _answer_type(request: HttpRequest) -> str:
+    """The media type of the query answer the client's `Accept` prefers (JSON-LD unless it asks
+    for XML), or 406 when it accepts none of them."""
+    preferred = request.get_preferred_type(QUERY_MEDIA_TYPES)
+    if preferred is None:
+        raise DomainError(
+            "not_acceptable",
+            _("The events can be answered as %(types)s; the Accept header allows none of them.")
+            % {"types": ", ".join(QUERY_MEDIA_TYPES)},
+            details={"supported": list(QUERY_MEDIA_TYPES), "accept": request.headers.get("Accept", "")},
+            status_code=406,
+        )
+    return preferred
+
+
+def _renamed(value, renames: dict[str, str]):
+    """The event with the CURIE prefixes in `renames` replaced, in keys and in CURIE values."""
+
+    def curie(text: str) -> str:
+        prefix, sep, rest = text.partition(":")
+        return f"{renames[prefix]}:{rest}" if sep and prefix in renames else text
+
+    if isinstance(value, dict):
+        return {curie(k): _renamed(v, renames) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, renames) for v in value]
+    return curie(value) if isinstance(value, str) else value
+
+
 def query_document(events: list[dict], contexts: list[dict], query_name: str = "SimpleEventQuery") -> dict:
+    """The EPCISQueryDocument of the events. Their documents may have bound one prefix to
+    different namespaces; the answer has one `@context`, so such a prefix is renamed (`example2`)
+    in the events that used it for the other namespace."""
     prefixes: dict[str, str] = {}
-    for ctx in contexts:
-        prefixes.update(ctx)
+    answered = []
+    for event, ctx in zip(events, contexts, strict=True):
+        renames: dict[str, str] = {}
+        for prefix, uri in ctx.items():
+            if prefixes.setdefault(prefix, uri) == uri:
+                continue
+            other = next((p for p, u in prefixes.items() if u == uri), None)
+            if other is None:
+                n = 2
+                while f"{prefix}{n}" in prefixes or f"{prefix}{n}" in ctx:
+                    n += 1
+                other = f"{prefix}{n}"
+                prefixes[other] = uri
+            renames[prefix] = other
+        answered.append(_renamed(event, renames) if renames else event)
     return {
         "@context": [vocab.STANDARD_CONTEXT, *({k: v} for k, v in sorted(prefixes.items()))],
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": timezone.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": events}}},
+        "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": answered}}},
     }
 
 
 def _events_answer(request: HttpRequest, actor: Actor, extra: dict[str, str] | None = None) -> HttpResponse:
+    """One page of events as JSON-LD or, when the client's `Accept` asks for it, as an XML
+    EPCISQueryDocument; the next page (same filters, same format) is in the `Link` header."""
+    media_type = _answer_type(request)
     epc_format = request.META.get("HTTP_GS1_EPC_FORMAT", "No_Preference")
     if epc_format not in EPC_FORMATS:
         raise ValidationFailed(
@@ -207,7 +259,21 @@ def _events_answer(request: HttpRequest, actor: Actor, extra: dict[str, str] | N
     body = query_document(
         [selectors.event_render(r, epc_format=epc_format) for r in rows], [r.context for r in rows]
     )
-    response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/ld+json")
+    if media_type.endswith("xml"):
+        try:
+            content = xmlconv.query_document_to_xml(body)
+        except xmlconv.NotRepresentable as exc:
+            raise DomainError(
+                "not_representable_in_xml",
+                _("An event has a member with no XML name (%(key)s); ask for JSON-LD instead.")
+                % {"key": exc},
+                details={"member": str(exc)},
+                status_code=406,
+            ) from exc
+        response = HttpResponse(content, content_type=f"{media_type}; charset=utf-8")
+    else:
+        response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type=media_type)
+    patch_vary_headers(response, ("Accept",))
     response["GS1-EPC-Format"] = epc_format
     if token:
         query = request.GET.copy()

@@ -26,7 +26,14 @@ CBV_PREFIXES: dict[str, tuple[str, str]] = {
     "sdt": ("urn:epcglobal:cbv:sdt:", "https://ref.gs1.org/cbv/SDT-"),
     "er": ("urn:epcglobal:cbv:er:", "https://ref.gs1.org/cbv/ER-"),
 }
-SENSOR_TYPE_PREFIXES = ("gs1:", "https://gs1.org/voc/")
+SENSOR_TYPE_PREFIXES = ("gs1:", "https://gs1.org/voc/", "https://ref.gs1.org/voc/")
+# Sensor report members whose vocabulary values the JSON-LD binding writes bare: the measurement
+# type and the alert (GS1 Web vocabulary), the component (CBV `Comp-` values).
+SENSOR_VALUE_PREFIXES = {
+    "type": SENSOR_TYPE_PREFIXES,
+    "exception": SENSOR_TYPE_PREFIXES,
+    "component": ("cbv:Comp-", "https://ref.gs1.org/cbv/Comp-"),
+}
 
 
 def cbv_short(kind: str, value: str) -> str:
@@ -51,7 +58,12 @@ def cbv_web_uri(kind: str, value: str) -> str:
 
 
 def sensor_type_short(value: str) -> str:
-    for prefix in SENSOR_TYPE_PREFIXES:
+    return sensor_value_short("type", value)
+
+
+def sensor_value_short(member: str, value: str) -> str:
+    """`gs1:Temperature` -> `Temperature`, `cbv:Comp-x` -> `x` (a sensor report member's bare form)."""
+    for prefix in SENSOR_VALUE_PREFIXES.get(member, ()):
         if isinstance(value, str) and value.startswith(prefix):
             return value[len(prefix) :]
     return value
@@ -170,9 +182,7 @@ def compact_event(event: dict) -> dict:
                 element = {
                     **element,
                     "sensorReport": [
-                        {**r, "type": sensor_type_short(r["type"])}
-                        if isinstance(r, dict) and "type" in r
-                        else r
+                        {k: sensor_value_short(k, v) for k, v in r.items()} if isinstance(r, dict) else r
                         for r in element["sensorReport"]
                     ],
                 }
