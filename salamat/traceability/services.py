@@ -341,7 +341,7 @@ def _parse_into(into: Parsed, raws: list[str], *, containers: bool) -> list[str]
 
 # Parsing overlaps the lookups in this many slices (a fixed number, so the number of queries
 # does not grow with the number of codes), from this many codes on (below, nothing to gain).
-_PIPELINE_SLICES = 4
+_PIPELINE_SLICES = 8
 _PIPELINE_FROM = 4_000
 
 
