@@ -130,28 +130,32 @@ def make_product(db) -> Callable:
 # --- browser tests ---------------------------------------------------------------
 
 
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _chromium_executable() -> str:
+    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        pytest.fail(f"Chromium not found at {executable}: apt-get install chromium")
+    return executable
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     """Debian's Chromium, headless, driven by Playwright (never `playwright install`)."""
     from playwright.sync_api import sync_playwright
 
-    executable = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    if not Path(executable).exists():
-        pytest.fail(f"Chromium not found at {executable}: apt-get install chromium")
+    executable = _chromium_executable()
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -176,6 +180,44 @@ def page_at(browser, live_server) -> Iterator[Callable]:
     yield _open
     for ctx in contexts:
         ctx.close()
+
+
+@pytest.fixture
+def camera_page_at(browser, live_server, tmp_path) -> Iterator[Callable]:
+    """`page = camera_page_at(scene, 360)`: a page whose camera films `scene` (a PIL image).
+
+    Each call starts its own Chromium whose fake camera plays the scene as a Y4M video, the
+    camera permission granted; `init_script` runs before the page's own scripts (to take
+    BarcodeDetector away, or to stand one in)."""
+    from salamat.web.testing import write_y4m
+
+    browsers = []
+
+    def _open(scene, width: int = 360, *, locale: str = "ru-RU", init_script: str | None = None):
+        video = write_y4m(scene, tmp_path / f"camera-{len(browsers)}.y4m")
+        camera_browser = browser.browser_type.launch(
+            executable_path=_chromium_executable(),
+            headless=True,
+            args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-video-capture={video}"],
+        )  # fmt: skip
+        browsers.append(camera_browser)
+        ctx = camera_browser.new_context(
+            viewport={"width": width, "height": 740 if width < 600 else 900},
+            locale=locale,
+            base_url=live_server.url,
+            device_scale_factor=1,
+            permissions=["camera"],
+        )
+        if init_script:
+            ctx.add_init_script(init_script)
+        page = ctx.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield _open
+    for camera_browser in browsers:
+        camera_browser.close()
 
 
 def screenshot(page, name: str) -> Path:

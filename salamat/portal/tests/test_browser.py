@@ -6,10 +6,13 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from PIL import Image
 
+from salamat.codes import sticker_url
 from salamat.stickers import pdf
 from salamat.stickers.testing import build_world, pdf_page_png
 from salamat.traceability.models import Alert
+from salamat.web.testing import camera_scene, datamatrix_image
 
 pytestmark = pytest.mark.browser
 
@@ -99,3 +102,55 @@ def test_where_to_buy(world, page_at, shot):
     assert page.get_by_text("Dari-Darmek No. 5").count() == 1
     _no_horizontal_scroll(page)
     shot(page, "check-where-to-buy")
+
+
+# --- the camera: where the browser's BarcodeDetector cannot read DataMatrix (iPhone Safari,
+# Firefox, desktop Chrome), the vendored zxing-wasm reads the frames ------------------------------
+
+NO_DETECTOR = "delete window.BarcodeDetector;"
+
+
+@pytest.mark.parametrize("kind", ["sticker", "gs1"])
+def test_camera_reads_a_code_without_barcode_detector(world, camera_page_at, live_server, kind):
+    if kind == "sticker":  # the sticker's DataMatrix holds its check URL
+        code, verdict = sticker_url(world.keys["genuine"], settings.PUBLIC_BASE_URL), "genuine"
+    else:  # a manufacturer's GS1 DataMatrix: GS after the batch (not registered here)
+        code, verdict = f"01{world.product.gtins.get().gtin}10B1\x1d21NOSUCH1", "unknown"
+    page = camera_page_at(camera_scene(datamatrix_image(code)), 360, init_script=NO_DETECTOR)
+    requested = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto("/check")
+    page.wait_for_load_state("networkidle")
+    assert not [url for url in requested if "zxing" in url]
+    page.click("[data-scan]")
+    page.wait_for_selector(f'[data-verdict="{verdict}"]')
+    assert "zxing_reader.wasm" in " ".join(requested)
+    assert all(url.startswith(live_server.url) for url in requested)
+    if kind == "gs1":
+        assert "10B1%1D21NOSUCH1" in page.url  # the GS separator reached the server
+
+
+def test_camera_screens(world, camera_page_at, page_at, shot):
+    page = camera_page_at(camera_scene(Image.new("RGB", (150, 150), "white")), 360, init_script=NO_DETECTOR)
+    page.goto("/check")
+    shot(page, "check-camera-button")
+    page.click("[data-scan]")
+    page.wait_for_selector("[data-scanner][data-detector=zxing]")
+    assert page.locator("[data-scan-status]").inner_text() == "Наведите камеру на квадратный код на упаковке."
+    _no_horizontal_scroll(page)
+    shot(page, "check-camera-open")
+    page.click("[data-scan-stop]")
+    assert page.locator("[data-scanner]").is_hidden() and page.locator("[data-scan]").is_visible()
+
+    # a camera the browser may not use: said plainly, typing still possible
+    page = page_at(360)
+    page.add_init_script(
+        "navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('denied', 'NotAllowedError'));"
+    )
+    page.goto("/check")
+    page.click("[data-scan]")
+    page.locator("[data-scan-status][role=alert]").wait_for()
+    assert (
+        page.locator("[data-scan]").is_visible() and page.locator("[data-scan-stop]").is_hidden()
+    )  # try again
+    shot(page, "check-camera-refused")

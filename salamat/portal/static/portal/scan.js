@@ -1,61 +1,61 @@
-// Camera scanning for /check: the browser's BarcodeDetector where present, else the vendored
-// @zxing/library (loaded only when the citizen taps "Scan"). Without JavaScript, or without a
-// camera, the page still works: type the code or send a photo.
+// Camera scanning for /check through salamat/barcode.js (the browser's BarcodeDetector where it
+// reads DataMatrix, else the vendored @zxing/library, fetched only when the citizen taps "Scan").
+// The first code read is checked like a typed one. Without JavaScript, or without a camera, the
+// page still works: type the code or send a photo.
 (function () {
   "use strict";
-  var script = document.currentScript;
-  var fallback = script && script.getAttribute("data-fallback");
   function ready(fn) { if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn); }
   ready(function () {
+    var barcode = window.SalamatBarcode;
     var button = document.querySelector("[data-scan]");
     var box = document.querySelector("[data-scanner]");
     var form = document.querySelector("[data-code-form]");
-    if (!button || !box || !form || !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia)) return;
+    if (!barcode || !button || !box || !form || !barcode.canUseCamera()) return;
+    var video = box.querySelector("video");
+    var status = box.querySelector("[data-scan-status]");
+    var stopButton = box.querySelector("[data-scan-stop]");
+    var session = null, open = false;
     button.hidden = false;
-    var video = box.querySelector("video"), stream = null, reader = null, running = false;
+
+    function say(text, isError) {
+      status.textContent = text;
+      status.classList.toggle("error", !!isError);
+      status.setAttribute("role", isError ? "alert" : "status");
+    }
+    function release() {
+      open = false;
+      if (session) { session.stop(); session = null; }
+    }
+    function stop() {
+      release();
+      box.hidden = true; button.hidden = false;
+    }
     function done(text) {
-      stop();
+      release(); // the box stays, saying the code is being checked, while the page loads
+      video.hidden = true; stopButton.hidden = true;
+      say(box.dataset.checking);
       form.querySelector("input[name=code]").value = text;
       form.submit();
     }
-    function stop() {
-      running = false;
-      if (reader) { try { reader.reset(); } catch (e) {} reader = null; }
-      if (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); stream = null; }
-      box.hidden = true; button.hidden = false;
-    }
-    function withDetector() {
-      var detector = new window.BarcodeDetector({ formats: ["data_matrix", "qr_code", "ean_13", "code_128"] });
-      return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
-        stream = s; video.srcObject = s; return video.play();
-      }).then(function () {
-        running = true;
-        (function tick() {
-          if (!running) return;
-          detector.detect(video).then(function (codes) {
-            if (codes.length) done(codes[0].rawValue); else setTimeout(tick, 200);
-          }, function () { setTimeout(tick, 400); });
-        })();
-      });
-    }
-    function withLibrary() {
-      return new Promise(function (resolve, reject) {
-        if (window.ZXing) return resolve();
-        var s = document.createElement("script"); s.src = fallback; s.onload = resolve; s.onerror = reject;
-        document.head.appendChild(s);
-      }).then(function () {
-        reader = new window.ZXing.BrowserMultiFormatReader();
-        running = true;
-        return reader.decodeFromVideoDevice(null, video, function (result) {
-          if (result && running) done(result.getText());
-        });
-      });
-    }
     button.addEventListener("click", function () {
-      button.hidden = true; box.hidden = false;
-      var start = ("BarcodeDetector" in window) ? withDetector() : withLibrary();
-      start.catch(function () { stop(); });
+      open = true;
+      button.hidden = true; box.hidden = false; video.hidden = false; stopButton.hidden = false;
+      say(box.dataset.starting);
+      barcode.start(video, function (found) {
+        if (open && found[0].rawValue) done(found[0].rawValue);
+      }).then(function (started) {
+        if (!open) { started.stop(); return; } // stopped while starting
+        session = started;
+        box.dataset.detector = started.kind;
+        say(box.dataset.hint);
+      }, function (error) {
+        if (!open) return;
+        open = false;
+        // Nothing to stop: the message stays, and the scan button to try again.
+        video.hidden = true; stopButton.hidden = true; button.hidden = false;
+        say(barcode.failure(error) === "denied" ? box.dataset.denied : box.dataset.unavailable, true);
+      });
     });
-    box.querySelector("[data-scan-stop]").addEventListener("click", stop);
+    stopButton.addEventListener("click", stop);
   });
 })();

@@ -1,6 +1,7 @@
 /* Scanning pages: a keyboard-wedge scanner types a code and Enter into the focused field; a phone
-   may scan with its camera (BarcodeDetector, where the browser has it). Every code is kept exactly
-   as received — GS (0x1D) separators included — and checked at once by the server (htmx). */
+   may scan with its camera (salamat/barcode.js: BarcodeDetector, else the vendored ZXing). Every code
+   is kept exactly as received — GS (0x1D) separators included — and checked at once by the
+   server (htmx). */
 (function () {
   "use strict";
 
@@ -55,6 +56,7 @@
       list.insertBefore(li, list.firstChild);
       if (window.htmx) window.htmx.process(li);
       refresh();
+      return li;
     }
 
     input.addEventListener("keydown", function (event) {
@@ -97,46 +99,79 @@
     refresh();
   }
 
+  // The camera: codes read from the video go through addCode exactly as a scanner's would. A code
+  // stays in view for many frames, so it is added once while seen; out of view for SEEN_MS and
+  // back, it is added again (and flagged as scanned twice, like a second wedge scan).
+  var SEEN_MS = 2500;
+
   function setUpCamera(form, addCode) {
     var button = form.querySelector("[data-camera]");
-    if (!button || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+    var barcode = window.SalamatBarcode;
+    if (!button || !barcode || !barcode.canUseCamera()) return;
     var dialog = form.querySelector("[data-camera-dialog]");
-    var video = form.querySelector("[data-camera-video]");
-    var stream = null, timer = null, last = "", lastAt = 0;
+    var video = dialog.querySelector("[data-camera-video]");
+    var status = dialog.querySelector("[data-camera-status]");
+    var lastBox = dialog.querySelector("[data-camera-last]");
+    var session = null, open = false, seen = {}, lastRow = null;
     button.hidden = false;
 
+    function say(text, isError) {
+      status.textContent = text;
+      status.classList.toggle("error", !!isError);
+      status.setAttribute("role", isError ? "alert" : "status");
+    }
+
+    function showLast() {
+      lastBox.innerHTML = "";
+      if (!lastRow) { lastBox.hidden = true; return; }
+      lastBox.hidden = false;
+      lastBox.className = "camera-last " + (lastRow.classList.contains("ok") ? "ok" : lastRow.classList.contains("bad") || lastRow.classList.contains("dup") ? "bad" : "");
+      lastBox.appendChild(lastRow.querySelector(".scan-code").cloneNode(true));
+      var verdict = lastRow.querySelector(".scan-status");
+      if (verdict) lastBox.appendChild(verdict.cloneNode(true));
+    }
+
+    function onCodes(found) {
+      var now = Date.now();
+      found.forEach(function (code) {
+        var raw = code.rawValue;
+        if (!raw) return;
+        var before = seen[raw];
+        seen[raw] = now;
+        if (before && now - before < SEEN_MS) return; // still the same code in view
+        lastRow = addCode(raw);
+        showLast();
+        if (navigator.vibrate) navigator.vibrate(60);
+      });
+    }
+
     function stop() {
-      if (timer) clearInterval(timer);
-      if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
-      stream = null; timer = null;
+      open = false;
+      if (session) { session.stop(); session = null; }
       if (dialog.open) dialog.close();
     }
 
     button.addEventListener("click", function () {
-      window.BarcodeDetector.getSupportedFormats().then(function (supported) {
-        var wanted = ["data_matrix", "qr_code", "code_128", "ean_13"].filter(function (f) { return supported.indexOf(f) !== -1; });
-        var detector = new window.BarcodeDetector({ formats: wanted });
-        return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (s) {
-          stream = s;
-          video.srcObject = s;
-          dialog.showModal();
-          return video.play().then(function () {
-            timer = setInterval(function () {
-              detector.detect(video).then(function (found) {
-                found.forEach(function (code) {
-                  var now = Date.now();
-                  if (code.rawValue === last && now - lastAt < 2500) return; // the same code still in view
-                  last = code.rawValue; lastAt = now;
-                  addCode(code.rawValue);
-                  if (navigator.vibrate) navigator.vibrate(60);
-                });
-              });
-            }, 300);
-          });
-        });
-      }).catch(function () { stop(); });
+      open = true; seen = {}; lastRow = null;
+      showLast();
+      video.hidden = false;
+      say(form.dataset.cameraStarting);
+      dialog.showModal();
+      barcode.start(video, onCodes).then(function (started) {
+        if (!open) { started.stop(); return; } // closed while starting
+        session = started;
+        dialog.dataset.detector = started.kind;
+        say(form.dataset.cameraHint);
+      }, function (error) {
+        if (!open) return;
+        video.hidden = true;
+        say(barcode.failure(error) === "denied" ? form.dataset.cameraDenied : form.dataset.cameraUnavailable, true);
+      });
     });
-    form.querySelector("[data-camera-close]").addEventListener("click", stop);
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (lastRow && event.target.closest && event.target.closest("[data-row]") === lastRow) showLast();
+    });
+    dialog.querySelector("[data-camera-close]").addEventListener("click", stop);
     dialog.addEventListener("close", stop);
   }
 
