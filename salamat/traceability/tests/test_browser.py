@@ -96,7 +96,7 @@ def test_sell_page_with_a_wedge_scanner(
     assert page.locator("[data-count]").inner_text() == "2"
     page.get_by_role("button", name="Record the sale").click()
     page.locator(".messages").wait_for()
-    assert "Sold: 2 packages." in page.locator(".messages").inner_text()
+    assert "Packages sold: 2." in page.locator(".messages").inner_text()
     assert Package.objects.filter(state=PackageState.WITHDRAWN).count() == 3
     assert_fits(page, width)
     shot(page, f"trace-sell-done-{width}")
@@ -173,7 +173,7 @@ def test_camera_reads_a_gs1_datamatrix_without_barcode_detector(
     page.get_by_role("button", name="Record the sale").click()
     page.locator(".messages").wait_for()
     assert (
-        "Sold: 1 " in page.locator(".messages").inner_text()
+        "Packages sold: 1." in page.locator(".messages").inner_text()
     )  # ("1 packages": the message has no plural form yet)
     assert Package.objects.get().state == PackageState.WITHDRAWN
 

@@ -215,7 +215,7 @@ def test_sell_submission_records_the_sale(login, pharmacy, at_pharmacy):
     )
     assert response.status_code == 302
     assert Package.objects.filter(state=PackageState.WITHDRAWN).count() == 2
-    assert "Sold: 2 packages." in _html(client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Packages sold: 2." in _html(client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en"))
 
 
 def test_refused_submission_writes_nothing_and_marks_every_bad_code(login, pharmacy, at_pharmacy, codes):
