@@ -42,6 +42,7 @@ class EsiBrowser:
     def __init__(self, base_url: str):
         self.base = base_url.rstrip("/")
         self.http = requests.Session()
+        self.http.headers["Accept-Language"] = "en"  # the tests read the platform's messages in English
 
     def url(self, path: str) -> str:
         return urljoin(self.base + "/", path.lstrip("/"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import translation
 
 from salamat.accounts.esi_claims import EsiOrganization, identity_from_claims
 from salamat.core.errors import PermissionDenied
@@ -33,10 +34,13 @@ def test_claims_are_mapped():
 
 @pytest.mark.parametrize("pin", [None, "", "123", "31203198500123", "11332198500123", "1120319850012x"])
 def test_malformed_pin_refuses_the_login(pin):
-    with pytest.raises(PermissionDenied) as refused:
+    with translation.override("en"), pytest.raises(PermissionDenied) as refused:
         identity_from_claims({**CLAIMS, "pin": pin})
     assert refused.value.code == "esi_pin_invalid"
     assert "not valid" in refused.value.message
+    with translation.override("ru"), pytest.raises(PermissionDenied) as refused:
+        identity_from_claims({**CLAIMS, "pin": pin})
+    assert "недействительный" in refused.value.message  # in the user's language
 
 
 @pytest.mark.parametrize("sub", [None, "", "   ", 12.5])

@@ -256,7 +256,7 @@ def test_ship_then_inbox_accept(page_at, live_server, shot, make_user, importer,
     shot(page2, f"trace-inbox-{width}")
     row.get_by_role("button", name="Accept whole").click()
     page2.locator(".messages").wait_for()
-    assert "accepted: 3 packages" in page2.locator(".messages").inner_text()
+    assert "accepted, packages: 3." in page2.locator(".messages").inner_text()
     assert Shipment.objects.get().status == "accepted"
     assert Package.objects.filter(owner=pharmacy).count() == 3
     shot(page2, f"trace-inbox-accepted-{width}")
