@@ -1,6 +1,15 @@
-"""ISO 3166-1 alpha-2 country codes (pure). The list changes a few times a decade."""
+"""ISO 3166-1 alpha-2 country codes and their names in ru, ky and en (pure: no Django).
+
+Names come from the ISO 3166-1 translations of Debian's iso-codes, shipped with `pycountry`,
+with the few corrections a user in Kyrgyzstan expects (the official Russian "Кыргызстан",
+"Türkiye" which the catalogues do not translate yet)."""
 
 from __future__ import annotations
+
+import gettext
+from functools import cache
+
+import pycountry
 
 ISO_3166_ALPHA2 = frozenset(
     """
@@ -19,3 +28,29 @@ ISO_3166_ALPHA2 = frozenset(
 
 def is_country_code(value: str) -> bool:
     return value in ISO_3166_ALPHA2
+
+
+_OVERRIDES = {
+    "ru": {"KG": "Кыргызстан", "TR": "Турция"},
+    "ky": {"TR": "Түркия"},
+}
+
+
+@cache
+def _catalogue(language: str) -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+@cache
+def country_name(code: str, language: str) -> str:
+    """The country's name in `language` ("ru", "ky", "en"); an unknown code is returned as it is."""
+    code = (code or "").upper()
+    if code not in ISO_3166_ALPHA2:
+        return code
+    override = _OVERRIDES.get(language, {}).get(code)
+    if override:
+        return override
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return code
+    return _catalogue(language).gettext(country.name)

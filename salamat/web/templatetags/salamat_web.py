@@ -59,3 +59,13 @@ def query_with(context, **changes) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def country(code: str) -> str:
+    """An ISO 3166-1 alpha-2 code as the country's name in the page's language."""
+    from django.utils import translation
+
+    from salamat.registry.countries import country_name
+
+    return country_name(code, (translation.get_language() or "ru").split("-")[0])

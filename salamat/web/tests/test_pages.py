@@ -315,7 +315,7 @@ def test_product_detail_is_public_and_complete(client, registry):
         "625 mg",
         "14",
         "Velmora Demo Pharma",
-        "KG",
+        "Kyrgyzstan",
         "KG-AMX-0001",
         product.gtins.get().gtin,
         "First list",
@@ -325,6 +325,10 @@ def test_product_detail_is_public_and_complete(client, registry):
         assert text in html, text
     manufacturer_url = reverse("web:organization_detail", args=[registry["manufacturer"].external_id])
     assert manufacturer_url in html
+    # the country of manufacture by its name, in the page's language
+    for language, name in (("ru", "Кыргызстан"), ("ky", "Кыргызстан")):
+        page = _html(client.get(f"/registry/products/{product.external_id}/", HTTP_ACCEPT_LANGUAGE=language))
+        assert f"<dd>{name}</dd>" in page
 
 
 def test_product_detail_shows_planned_tracking_and_expired_registration(client, registry):
