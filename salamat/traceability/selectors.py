@@ -16,8 +16,10 @@ from salamat.core.actors import Actor
 from salamat.core.errors import NotFound, ValidationFailed
 from salamat.registry.models import Organization, Product, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
+from salamat.traceability import rules
 from salamat.traceability.codes import parse_many
 from salamat.traceability.models import (
+    OPERATION_CODE,
     OPERATION_OF_CODE,
     Alert,
     Event,
@@ -515,3 +517,39 @@ def availability_by_region(*, product: Product) -> list[dict]:
         row["packages"] += r["packages"]
         row["sites"] += 1
     return sorted(rows.values(), key=lambda r: -r["packages"])
+
+
+@dataclass(frozen=True)
+class RecentOperation:
+    """One of an organisation's operations, and whether it may still be cancelled."""
+
+    event: Event
+    cancel_refusal: str | None  # None: a Cancel button; else why not (rules.cancel_refusal codes)
+
+
+def operations_recent(*, organization: Organization, limit: int = 100) -> list[RecentOperation]:
+    """The organisation's operations within the cancellation window, newest first (one indexed
+    range of `event_org_time_idx`), each with whether it may be cancelled as a whole; the
+    per-package check (`changed_since`) happens when the cancellation is asked for."""
+    window = settings.SALAMAT.get("CANCEL_WINDOW_DAYS", 10)
+    now = timezone.now()
+    events = (
+        Event.objects.filter(organization=organization, record_time__gte=now - timedelta(days=window))
+        .exclude(operation=OPERATION_CODE[rules.Operation.CANCEL])
+        .select_related("site", "user")
+        .order_by("-record_time")[:limit]
+    )
+    return [
+        RecentOperation(
+            event=e,
+            cancel_refusal=rules.cancel_refusal(
+                operation=OPERATION_OF_CODE.get(e.operation, rules.Operation.CANCEL),
+                event_org=e.organization_id,
+                actor_org=organization.pk,
+                already_cancelled=e.cancelled_by_id is not None,
+                age_days=(now - e.record_time).total_seconds() / 86400,
+                window_days=window,
+            ),
+        )
+        for e in events
+    ]

@@ -642,6 +642,68 @@ def history(request):
     return render(request, "traceability/history.html", context, status=status)
 
 
+CANCEL_REFUSALS = {
+    "already_cancelled": gettext_lazy("Already cancelled"),
+    "not_cancellable": gettext_lazy("Cannot be cancelled"),
+    "cancel_window_passed": gettext_lazy("Too old to cancel"),
+    "not_your_operation": gettext_lazy("Not yours"),
+}
+
+
+def _require_canceller(actor: Actor) -> None:
+    if actor.organization is None or not actor.has_role(*services.OPERATION_ROLES[Operation.CANCEL]):
+        raise PermissionDenied(
+            "role_required", _("This page is not available for your role and organisation.")
+        )
+
+
+@never_cache
+@login_required
+def operations(request):
+    """The organisation's recent operations, each with a Cancel button while it may be cancelled."""
+    actor = actor_for_request(request)
+    try:
+        _require_canceller(actor)
+    except DomainError as exc:
+        return error_page(request, exc)
+    return render(
+        request,
+        "traceability/operations.html",
+        {
+            "operations": selectors.operations_recent(organization=actor.organization),
+            "window_days": settings.SALAMAT.get("CANCEL_WINDOW_DAYS", 10),
+            "refusal_labels": CANCEL_REFUSALS,
+        },
+    )
+
+
+@require_POST
+@login_required
+def operation_cancel(request, event_id):
+    """Cancels one of the organisation's operations; a refusal says why, code by code."""
+    actor = actor_for_request(request)
+    try:
+        _require_canceller(actor)
+        answer = services.operation_cancel(actor=actor, event_id=event_id)
+    except services.OperationRefused as exc:
+        errors = exc.details.get("errors", [])
+        shown = "; ".join(f"{e['code']} — {reason_text(e['reason'])}" for e in errors[:5])
+        more = len(errors) - 5
+        messages.error(
+            request,
+            _("The operation was not cancelled: %(errors)s") % {"errors": shown}
+            + (" " + _("and %(count)d more.") % {"count": more} if more > 0 else ""),
+        )
+        return redirect("traceability:operations")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("traceability:operations")
+    messages.success(
+        request, _("Operation cancelled; packages restored: %(count)d.") % {"count": answer["package_count"]}
+    )
+    return redirect("traceability:operations")
+
+
 # --- regulator ---------------------------------------------------------------------------------
 
 
@@ -804,6 +866,12 @@ def register_nav_entries() -> None:
             roles=staff, url_name="traceability:stock", label=gettext_lazy("Stock"),
             description=gettext_lazy("Packages you hold by product, batch and expiry."),
             icon="clipboard", order=12, in_header=True,
+        ),
+        NavItem(
+            roles=set(services.OPERATION_ROLES[Operation.CANCEL]), url_name="traceability:operations",
+            label=gettext_lazy("Recent operations"),
+            description=gettext_lazy("What your organisation recorded lately; cancel a mistaken operation."),
+            icon="file", order=16,
         ),
         NavItem(
             roles=staff | {"regulator"}, url_name="traceability:history", label=gettext_lazy("Package history"),

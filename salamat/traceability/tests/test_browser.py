@@ -289,3 +289,26 @@ def test_dashboard_chart_renders_and_table_matches(
     )
     assert_fits(page, width)
     shot(page, f"trace-dashboard-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_recent_operations_cancel_a_mistaken_sale(
+    page_at, live_server, shot, make_user, pharmacy, at_pharmacy, width
+):
+    batch = at_pharmacy(2)
+    sale = services.packages_sell(actor=actor_for(pharmacy), codes=batch, receipt_number="R-1")
+    user = make_user("pharmacist", pharmacy)
+    page = logged_in_page(page_at, live_server, user, width)
+    page.goto(f"{live_server.url}/trace/operations/")
+    row = page.locator(f'tr[data-event="{sale["event_id"]}"]')
+    assert "Sale" in row.inner_text()
+    assert_fits(page, width)
+    shot(page, f"operations-{width}")
+    page.once("dialog", lambda dialog: dialog.accept())  # the confirmation
+    row.get_by_role("button", name="Cancel").click()
+    page.wait_for_selector(".messages")
+    assert "Operation cancelled; packages restored: 2." in page.locator(".messages").inner_text()
+    assert "Already cancelled" in page.locator(f'tr[data-event="{sale["event_id"]}"]').inner_text()
+    assert set(Package.objects.values_list("state", flat=True)) == {PackageState.IN_CIRCULATION}
+    assert_fits(page, width)
+    shot(page, f"operations-cancelled-{width}")

@@ -449,3 +449,54 @@ def test_pages_speak_russian_and_kyrgyz(login, pharmacy, codes, language, title,
         HTTP_ACCEPT_LANGUAGE=language,
     )
     assert reason in _html(check)
+
+
+# --- recent operations and cancellation ----------------------------------------------------------
+
+
+def test_recent_operations_cancel_a_sale(login, pharmacy, at_pharmacy, importer):
+    batch = at_pharmacy(2)
+    sale = services.packages_sell(actor=actor_for(pharmacy), codes=batch, receipt_number="R-7")
+    client = login(pharmacy, "pharmacist")
+    html = _html(client.get(reverse("traceability:operations"), HTTP_ACCEPT_LANGUAGE="en"))
+    row = html.split(f'data-event="{sale["event_id"]}"')[1].split("</tr>")[0]
+    assert "Sale" in row and "receipt: R-7" in row and ">Cancel</button>" in row
+    # the importer's operations are not listed for the pharmacy
+    assert html.count("data-event=") == 2  # the sale and the pharmacy's acceptance
+    response = client.post(
+        reverse("traceability:operation_cancel", args=[sale["event_id"]]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 302
+    assert set(Package.objects.values_list("state", flat=True)) == {PackageState.IN_CIRCULATION}
+    html = _html(client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Operation cancelled; packages restored: 2." in html
+    row = html.split(f'data-event="{sale["event_id"]}"')[1].split("</tr>")[0]
+    assert "Already cancelled" in row and "<button" not in row
+
+
+def test_recent_operations_refused_cancellation_changes_nothing(login, pharmacy, at_pharmacy):
+    batch = at_pharmacy(1)
+    accepted = Event.objects.filter(organization=pharmacy).latest("id")
+    services.packages_sell(actor=actor_for(pharmacy), codes=batch)
+    client = login(pharmacy, "pharmacist")
+    before = list(Package.objects.values_list("state", "owner_id")), Event.objects.count()
+    response = client.post(
+        reverse("traceability:operation_cancel", args=[accepted.event_id]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = _html(client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en"))
+    assert "The operation was not cancelled:" in html and "Something happened to this package since" in html
+    assert (list(Package.objects.values_list("state", "owner_id")), Event.objects.count()) == before
+
+
+def test_recent_operations_of_another_organisation_cannot_be_cancelled(login, pharmacy, importer, introduced):
+    batch = introduced(1)
+    event = Event.objects.filter(organization=importer).latest("id")
+    client = login(pharmacy, "pharmacist")
+    response = client.post(
+        reverse("traceability:operation_cancel", args=[event.event_id]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = _html(client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en"))
+    assert "No such operation of your organisation." in html
+    assert len(batch) == 1 and Package.objects.get().state == PackageState.IN_CIRCULATION
+    assert login(pharmacy, "doctor").get(reverse("traceability:operations")).status_code == 200
+    assert login(importer, "org_admin").get(reverse("traceability:operations")).status_code == 403
