@@ -242,6 +242,34 @@ _SGTIN = CodeKind.SGTIN
 _set_state = object.__setattr__
 
 
+def lean_key(raw: str) -> str | None:
+    """`lean(raw).key` without building the ParsedCode, or None exactly when `lean` answers None
+    (for operations on known packages, which need only the key; ~40 % cheaper per code)."""
+    if raw.__class__ is not str or len(raw) > 512:  # parser.MAX_LENGTH
+        return None
+    at = 19 if raw[:1] == "]" else 16
+    found = _LEAN.get(raw[at : at + 2]) or _LEAN["17"]
+    m = found[0].fullmatch(raw)
+    if m is None:
+        return None
+    gtin, serial, _batch, expiry, made = m.group(*found[1])
+    if serial is None:
+        return None
+    if gtin not in _GOOD_GTINS:
+        try:
+            check_gtin14(gtin, raw)
+        except CodeError:
+            return None
+    try:
+        if expiry is not None:
+            gs1_date(expiry)
+        if made is not None:
+            gs1_date(made)
+    except ValueError:
+        return None
+    return f"01/{gtin}/21/{serial}"
+
+
 def lean(raw: str) -> ParsedCode | None:
     """The ParsedCode of a plain DataMatrix string in a usual AI order, or None (ask `parse`)."""
     if raw.__class__ is not str or len(raw) > 512:  # parser.MAX_LENGTH

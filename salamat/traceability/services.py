@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from salamat.codes.fast import lean_key
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
@@ -311,15 +312,18 @@ def _check_size(raws: list[str]) -> None:
         )
 
 
-def _parse_into(into: Parsed, raws: list[str], *, containers: bool) -> list[str]:
+def _parse_into(into: Parsed, raws: list[str], *, containers: bool, keys_only: bool = False) -> list[str]:
     """Parses `raws` into `into` (duplicates are judged against everything parsed into it so
-    far); answers the package keys that were new."""
+    far), in order; answers the package keys that were new. With `keys_only` (operations on
+    known packages) the dominant DataMatrix form yields its key without building a ParsedCode
+    (`into.parsed` is then left out for it); every other code takes the full parser."""
     errors, package_keys, container_keys, parsed_of = into.errors, into.packages, into.containers, into.parsed
     new: list[str] = []
-    for raw, parsed in zip(raws, parse_many(raws), strict=True):
+
+    def take(raw: str, parsed: ParsedCode | CodeError) -> None:
         if isinstance(parsed, CodeError):
             errors.append(_error(raw, parsed.code))
-            continue
+            return
         if parsed.kind is CodeKind.SSCC:
             if not containers:
                 errors.append(_error(raw, Refusal.NOT_A_PACKAGE))
@@ -327,7 +331,7 @@ def _parse_into(into: Parsed, raws: list[str], *, containers: bool) -> list[str]
                 errors.append(_error(raw, Refusal.DUPLICATE_CODE))
             else:
                 container_keys[parsed.key] = raw
-            continue
+            return
         if parsed.kind is CodeKind.GTIN_ONLY or not parsed.key:
             errors.append(_error(raw, "needs_sticker"))
         elif parsed.key in package_keys:
@@ -336,6 +340,20 @@ def _parse_into(into: Parsed, raws: list[str], *, containers: bool) -> list[str]
             package_keys[parsed.key] = raw
             parsed_of[parsed.key] = parsed
             new.append(parsed.key)
+
+    if not keys_only:
+        for raw, parsed in zip(raws, parse_many(raws), strict=True):
+            take(raw, parsed)
+        return new
+    for raw in raws:
+        key = lean_key(raw)
+        if key is None:
+            take(raw, parse_many([raw])[0])
+        elif key in package_keys:
+            errors.append(_error(raw, Refusal.DUPLICATE_CODE))
+        else:
+            package_keys[key] = raw
+            new.append(key)
     return new
 
 
@@ -345,7 +363,9 @@ _PIPELINE_SLICES = 8
 _PIPELINE_FROM = 4_000
 
 
-def _parse_and_lock(raws: list[str], *, containers: bool) -> tuple[Parsed, list[PackageRow]]:
+def _parse_and_lock(
+    raws: list[str], *, containers: bool, keys_only: bool = False
+) -> tuple[Parsed, list[PackageRow]]:
     """Parses the codes and loads (locks) the packages they name, the two overlapped on
     PostgreSQL: each slice's SELECT … FOR UPDATE is sent (pipeline mode) as soon as the slice
     is parsed, so the server looks up one slice while Python parses the next (two cores, one
@@ -354,7 +374,7 @@ def _parse_and_lock(raws: list[str], *, containers: bool) -> tuple[Parsed, list[
     _check_size(raws)
     parsed = Parsed([], {}, {}, {})
     if not bulk.is_postgres() or len(raws) < _PIPELINE_FROM:
-        _parse_into(parsed, raws, containers=containers)
+        _parse_into(parsed, raws, containers=containers, keys_only=keys_only)
         keys = list(parsed.packages)
         rows = _package_rows(*bulk.in_list("key", keys)) if keys else []
         return parsed, rows
@@ -364,7 +384,7 @@ def _parse_and_lock(raws: list[str], *, containers: bool) -> tuple[Parsed, list[
     connection.ensure_connection()
     with connection.wrap_database_errors, connection.connection.pipeline():
         for start in range(0, len(raws), size):
-            keys = _parse_into(parsed, raws[start : start + size], containers=containers)
+            keys = _parse_into(parsed, raws[start : start + size], containers=containers, keys_only=keys_only)
             if keys:
                 cond, params = bulk.in_list("key", keys)
                 cursor = bulk.cursor()
@@ -384,7 +404,7 @@ def _row_id(row: PackageRow) -> int:
 def _resolve(raws: list[str], *, operation: Operation, actor_org: int, containers: bool = True) -> Resolved:
     """Parses and resolves every code in a constant number of queries, locking the rows."""
     res = Resolved()
-    parsed, by_key = _parse_and_lock(raws, containers=containers)
+    parsed, by_key = _parse_and_lock(raws, containers=containers, keys_only=True)
     res.errors, package_keys, container_keys = parsed.errors, parsed.packages, parsed.containers
     res.container_raw = container_keys
     if container_keys:

@@ -357,8 +357,10 @@ def _full(raw):
 
 
 def _lean_agrees(raw) -> bool:
-    """`fast.lean` answers None, or exactly the ParsedCode `parse` gives (every field)."""
+    """`fast.lean` answers None, or exactly the ParsedCode `parse` gives (every field); and
+    `fast.lean_key` answers None exactly when `lean` does, else its key."""
     quick = fast.lean(raw)
+    assert fast.lean_key(raw) == (quick.key if quick is not None else None), raw
     if quick is None:
         return False
     full = _full(raw)
