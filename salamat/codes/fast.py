@@ -242,36 +242,9 @@ _SGTIN = CodeKind.SGTIN
 _set_state = object.__setattr__
 
 
-def lean_key(raw: str) -> str | None:
-    """`lean(raw).key` without building the ParsedCode, or None exactly when `lean` answers None
-    (for operations on known packages, which need only the key; ~40 % cheaper per code)."""
-    if raw.__class__ is not str or len(raw) > 512:  # parser.MAX_LENGTH
-        return None
-    at = 19 if raw[:1] == "]" else 16
-    found = _LEAN.get(raw[at : at + 2]) or _LEAN["17"]
-    m = found[0].fullmatch(raw)
-    if m is None:
-        return None
-    gtin, serial, _batch, expiry, made = m.group(*found[1])
-    if serial is None:
-        return None
-    if gtin not in _GOOD_GTINS:
-        try:
-            check_gtin14(gtin, raw)
-        except CodeError:
-            return None
-    try:
-        if expiry is not None:
-            gs1_date(expiry)
-        if made is not None:
-            gs1_date(made)
-    except ValueError:
-        return None
-    return f"01/{gtin}/21/{serial}"
-
-
-def lean(raw: str) -> ParsedCode | None:
-    """The ParsedCode of a plain DataMatrix string in a usual AI order, or None (ask `parse`)."""
+def _lean_match(raw: str):
+    """The fullmatch of a plain DataMatrix string in a usual AI order with its GTIN checked and
+    its dates read: (match, tail groups, gtin, serial, batch, expiry date, made) or None."""
     if raw.__class__ is not str or len(raw) > 512:  # parser.MAX_LENGTH
         return None
     # The two characters after "01" + GTIN (and a possible symbology identifier) pick the order.
@@ -289,16 +262,31 @@ def lean(raw: str) -> ParsedCode | None:
             check_gtin14(gtin, raw)
         except CodeError:
             return None
-    extra = {}
     try:
         if expiry is not None:
             expiry = gs1_date(expiry)
         if made is not None:
-            gs1_date(made)  # kept in `extra`, verified as a calendar date all the same
-            extra["11"] = made
+            gs1_date(made)  # kept as text in `extra`, verified as a calendar date all the same
     except ValueError:
         return None
-    tails = m.group(*found[2])
+    return m, found[2], gtin, serial, batch, expiry, made
+
+
+def lean_key(raw: str) -> str | None:
+    """`lean(raw).key` without building the ParsedCode, or None exactly when `lean` answers None
+    (for operations on known packages, which need only the key)."""
+    found = _lean_match(raw)
+    return None if found is None else f"01/{found[2]}/21/{found[3]}"
+
+
+def lean(raw: str) -> ParsedCode | None:
+    """The ParsedCode of a plain DataMatrix string in a usual AI order, or None (ask `parse`)."""
+    found = _lean_match(raw)
+    if found is None:
+        return None
+    m, tail_groups, gtin, serial, batch, expiry, made = found
+    extra = {} if made is None else {"11": made}
+    tails = m.group(*tail_groups)
     if tails != (None, None, None):
         for ai, value in zip(_TAIL_AIS, tails, strict=True):
             if value is not None:
