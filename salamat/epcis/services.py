@@ -42,6 +42,7 @@ from salamat.epcis.models import (
     EpcisEventEpc,
     EpcisEventType,
 )
+from salamat.epcis.xmlconv import context_prefixes
 from salamat.registry.models import Organization, ProductGtin, Site
 from salamat.traceability import bulk
 from salamat.traceability import services as trace
@@ -51,16 +52,6 @@ BEHAVIOURS = ("rollback", "proceed")
 
 
 # --- shape --------------------------------------------------------------------------------
-
-
-def context_prefixes(document: dict) -> dict[str, str]:
-    """The prefixes the document's @context defines (besides the standard context)."""
-    ctx = document.get("@context")
-    out: dict[str, str] = {}
-    for entry in ctx if isinstance(ctx, list) else [ctx]:
-        if isinstance(entry, dict):
-            out.update({k: v for k, v in entry.items() if isinstance(v, str)})
-    return out
 
 
 def _parse_time(value: str) -> datetime:

@@ -445,7 +445,8 @@ class _Writer:
                 self.extension(el, key, value)
 
 
-def _prefixes(document: dict) -> dict[str, str]:
+def context_prefixes(document: dict) -> dict[str, str]:
+    """The prefixes the document's @context defines (besides the standard context)."""
     ctx = document.get("@context")
     out: dict[str, str] = {}
     for entry in ctx if isinstance(ctx, list) else [ctx]:
@@ -457,7 +458,7 @@ def _prefixes(document: dict) -> dict[str, str]:
 def query_document_to_xml(document: dict) -> bytes:
     """An EPCISQueryDocument in the JSON-LD shape as EPCIS 2.0 XML (valid against
     EPCglobal-epcis-query-2_0.xsd). Raises `NotRepresentable` for a member with no XML name."""
-    prefixes = _prefixes(document)
+    prefixes = context_prefixes(document)
     writer = _Writer(prefixes)
     nsmap = {"epcisq": EPCISQ_NS, **{p: u for p, u in writer.prefixes.items() if u and _usable_prefix(p)}}
     root = etree.Element(etree.QName(EPCISQ_NS, "EPCISQueryDocument"), nsmap=nsmap)
