@@ -155,30 +155,12 @@ def package_out(package: Package) -> dict[str, Any]:
 
 
 def stock_for_organization(*, organization: Organization, product: Product | None = None) -> list[dict]:
-    """What an organisation holds in circulation, by product, batch and expiry."""
-    today = timezone.localdate()
-    soon = today + timedelta(days=settings.SALAMAT.get("EXPIRING_SOON_DAYS", 90))
-    qs = StockBalance.objects.filter(owner=organization)
-    if product is not None:
-        qs = qs.filter(product=product)
-    rows = _stock_rows(qs)
-    products = Product.objects.in_bulk({r["product_id"] for r in rows})
-    return [
-        {
-            "product": {
-                "id": products[r["product_id"]].external_id,
-                "trade_name": products[r["product_id"]].trade_name,
-                "strength": products[r["product_id"]].strength,
-            },
-            "batch": r["batch"],
-            "expiry": r["expiry"],
-            "packages": r["packages"],
-            "recalled_or_blocked": r["recalled"],
-            "expired": r["expiry"] < today,
-            "expiring_soon": today <= r["expiry"] <= soon,
-        }
-        for r in rows
-    ]
+    """What an organisation holds in circulation, by product, batch and expiry (the API's shape)."""
+    rows = stock_for_site(organization=organization, product=product)
+    for row in rows:
+        p = row["product"]
+        row["product"] = {"id": p.external_id, "trade_name": p.trade_name, "strength": p.strength}
+    return rows
 
 
 def _stock_rows(qs: QuerySet[StockBalance]):
@@ -463,13 +445,18 @@ def _introduce_check(raw, parsed, package, org_id: int, today: date, *, batch: s
     return CodeCheck(raw, None, **info)
 
 
-def stock_for_site(*, organization: Organization, site_id: int | None = None) -> list[dict]:
-    """An organisation's stock in circulation by product, batch and expiry, at one site or all."""
+def stock_for_site(
+    *, organization: Organization, site_id: int | None = None, product: Product | None = None
+) -> list[dict]:
+    """An organisation's stock in circulation by product, batch and expiry, at one site or all,
+    of one product or all (read from the stock balances)."""
     today = timezone.localdate()
     soon = today + timedelta(days=settings.SALAMAT.get("EXPIRING_SOON_DAYS", 90))
     qs = StockBalance.objects.filter(owner=organization)
     if site_id is not None:
         qs = qs.filter(site_id=site_id)
+    if product is not None:
+        qs = qs.filter(product=product)
     rows = _stock_rows(qs)
     products = Product.objects.in_bulk({r["product_id"] for r in rows})
     return [

@@ -237,14 +237,19 @@ class ContainerRow:
 _CONTAINER_SELECT = f"SELECT id, key, owner_id, site_id, parent_id, state FROM {CONTAINER_TABLE}"  # noqa: S608
 
 
-def _containers_by_keys(keys: list[str]) -> list[ContainerRow]:
-    if not keys:
+def _containers_by(column: str, values: list) -> list[ContainerRow]:
+    """The boxes whose `column` is one of `values`, locked in id order."""
+    if not values:
         return []
-    cond, params = bulk.in_list("key", keys)
+    cond, params = bulk.in_list(column, values)
     return [
         ContainerRow(*r)
         for r in bulk.fetch(f"{_CONTAINER_SELECT} WHERE {cond} ORDER BY id{bulk.for_update()}", params)
     ]
+
+
+def _containers_by_keys(keys: list[str]) -> list[ContainerRow]:
+    return _containers_by("key", keys)
 
 
 def _container_tree(root_ids: list[int]) -> list[ContainerRow]:
@@ -1761,11 +1766,7 @@ def _packing_undo(
     if operation not in (Op.AGGREGATE, Op.DISAGGREGATE):
         return None
     before = [list(entry) for entry in original.containers_before]
-    current: dict[int, ContainerRow] = {}
-    if before:
-        cond, params = bulk.in_list("id", sorted(entry[0] for entry in before))
-        rows = bulk.fetch(f"{_CONTAINER_SELECT} WHERE {cond} ORDER BY id{bulk.for_update()}", params)
-        current = {c.id: c for c in (ContainerRow(*r) for r in rows)}
+    current = {c.id: c for c in _containers_by("id", sorted(entry[0] for entry in before))}
     for cid, _parent, _state, parent_after, state_after in before:
         c = current.get(cid)
         if c is None or c.parent_id != parent_after or c.state != state_after:

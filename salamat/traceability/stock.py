@@ -40,36 +40,34 @@ class StockChange:
     def leave(self, rows: Iterable) -> None:
         """These packages (as they are before the change) stop counting where they are:
         those in circulation leave their holder's balance."""
-        rows = [p for p in rows if p.state == _IN]
-        self.packages.subtract(
-            Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows)
-        )
-        self.flagged.subtract(
-            Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows if p.flags)
+        self._count(
+            [p for p in rows if p.state == _IN],
+            -1,
+            lambda p: (p.owner_id, p.site_id, p.product_id, p.batch, p.expiry),
         )
 
     def enter(self, rows: Iterable, *, owner_id: int | None = None, site_id: int | None = None) -> None:
         """These packages are in circulation after the change, with their holder (or the
         given new owner and site)."""
-        rows = rows if isinstance(rows, list) else list(rows)
         if owner_id is None:
-            self.packages.update(
-                Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows)
-            )
-            self.flagged.update(
-                Counter((p.owner_id, p.site_id, p.product_id, p.batch, p.expiry) for p in rows if p.flags)
-            )
+            self._count(list(rows), 1, lambda p: (p.owner_id, p.site_id, p.product_id, p.batch, p.expiry))
         else:
-            self.packages.update(Counter((owner_id, site_id, p.product_id, p.batch, p.expiry) for p in rows))
-            self.flagged.update(
-                Counter((owner_id, site_id, p.product_id, p.batch, p.expiry) for p in rows if p.flags)
-            )
+            self._count(list(rows), 1, lambda p: (owner_id, site_id, p.product_id, p.batch, p.expiry))
 
     def add(self, groups: Iterable[tuple[int, int | None, int, str, date, int]]) -> None:
         """Packages entering circulation, given as (owner, site, product, batch, expiry, flags)."""
-        groups = groups if isinstance(groups, list) else list(groups)
+        groups = list(groups)
         self.packages.update(Counter(g[:5] for g in groups))
         self.flagged.update(Counter(g[:5] for g in groups if g[5]))
+
+    def _count(self, rows: list, sign: int, group_of) -> None:
+        """Adds `sign` per package to its group, and to the flagged count of flagged ones."""
+        for counter, chosen in ((self.packages, rows), (self.flagged, [p for p in rows if p.flags])):
+            counts = Counter(map(group_of, chosen))
+            if sign < 0:
+                counter.subtract(counts)
+            else:
+                counter.update(counts)
 
     def save(self) -> None:
         keys = sorted(
