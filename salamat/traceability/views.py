@@ -180,7 +180,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
                 "the code; give them here when the code does not carry them."
             ),
             gettext_lazy("Introduce"),
-            gettext_lazy("Introduced into circulation: %(count)d packages."),
+            gettext_lazy("Packages introduced into circulation: %(count)d."),
             IntroduceForm,
             "box",
         ),
@@ -190,7 +190,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Ship"),
             gettext_lazy("Scan the packages, boxes or pallets you send to another participant."),
             gettext_lazy("Ship"),
-            gettext_lazy("Shipped: %(count)d packages."),
+            gettext_lazy("Packages shipped: %(count)d."),
             ShipForm,
             "truck",
         ),
@@ -200,7 +200,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Sell"),
             gettext_lazy("Scan the packages sold to a customer, or give the number of units sold of each."),
             gettext_lazy("Record the sale"),
-            gettext_lazy("Sold: %(count)d packages."),
+            gettext_lazy("Packages sold: %(count)d."),
             SellForm,
             "cart",
         ),
@@ -210,7 +210,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Dispense in a clinic"),
             gettext_lazy("Scan the packages used for patients."),
             gettext_lazy("Record dispensing"),
-            gettext_lazy("Dispensed: %(count)d packages."),
+            gettext_lazy("Packages dispensed: %(count)d."),
             icon="heart",
         ),
         ScanOperation(
@@ -219,7 +219,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Return to the supplier"),
             gettext_lazy("Scan the packages that go back to their previous owner."),
             gettext_lazy("Return"),
-            gettext_lazy("Returned: %(count)d packages."),
+            gettext_lazy("Packages returned: %(count)d."),
             icon="arrow-right",
         ),
         ScanOperation(
@@ -228,7 +228,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Write off"),
             gettext_lazy("Scan the packages lost, stolen or damaged beyond use."),
             gettext_lazy("Write off"),
-            gettext_lazy("Written off: %(count)d packages."),
+            gettext_lazy("Packages written off: %(count)d."),
             icon="file",
         ),
         ScanOperation(
@@ -237,7 +237,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Destroy"),
             gettext_lazy("Scan the packages handed over for destruction."),
             gettext_lazy("Record destruction"),
-            gettext_lazy("Destroyed: %(count)d packages."),
+            gettext_lazy("Packages destroyed: %(count)d."),
             icon="alert",
         ),
         ScanOperation(
@@ -246,7 +246,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Export"),
             gettext_lazy("Scan the packages that leave the country."),
             gettext_lazy("Record export"),
-            gettext_lazy("Exported: %(count)d packages."),
+            gettext_lazy("Packages exported: %(count)d."),
             ExportForm,
             "globe",
         ),
@@ -256,7 +256,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Pack into a box or pallet"),
             gettext_lazy("Scan the box or pallet code first, then the packages and boxes that go inside."),
             gettext_lazy("Pack"),
-            gettext_lazy("Packed: %(count)d packages."),
+            gettext_lazy("Packages packed: %(count)d."),
             AggregateForm,
             "box",
         ),
@@ -266,7 +266,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Unpack a box or pallet"),
             gettext_lazy("Scan the boxes or pallets to unpack: what is inside becomes loose."),
             gettext_lazy("Unpack"),
-            gettext_lazy("Unpacked: %(count)d packages."),
+            gettext_lazy("Packages unpacked: %(count)d."),
             icon="box",
         ),
     )  # fmt: skip
@@ -276,7 +276,7 @@ ACCEPT = ScanOperation(
     "accept", Operation.ACCEPT, gettext_lazy("Receive a shipment"),
     gettext_lazy("Scan what arrived. Packages you do not scan stay with the sender; codes that are not "
                  "in the shipment are reported."),
-    gettext_lazy("Accept what was scanned"), gettext_lazy("Accepted: %(count)d packages."), icon="truck",
+    gettext_lazy("Accept what was scanned"), gettext_lazy("Packages accepted: %(count)d."), icon="truck",
 )  # fmt: skip
 
 
@@ -483,11 +483,16 @@ def _incoming_shipment(actor: Actor, external_id) -> Shipment:
     return shipment
 
 
-def _require_receiver(actor: Actor) -> None:
-    if actor.organization is None or not actor.has_role(*services.OPERATION_ROLES[Operation.ACCEPT]):
+def _require_operation_role(actor: Actor, operation: Operation) -> None:
+    """The page's operation needs an organisation and one of the roles that perform it."""
+    if actor.organization is None or not actor.has_role(*services.OPERATION_ROLES[operation]):
         raise PermissionDenied(
             "role_required", _("This page is not available for your role and organisation.")
         )
+
+
+def _require_receiver(actor: Actor) -> None:
+    _require_operation_role(actor, Operation.ACCEPT)
 
 
 @never_cache
@@ -529,7 +534,7 @@ def shipment_accept(request, external_id):
         return redirect("traceability:shipments")
     messages.success(
         request,
-        _("Shipment %(invoice)s accepted: %(count)d packages.")
+        _("Shipment %(invoice)s accepted, packages: %(count)d.")
         % {"invoice": shipment.invoice_number or shipment.external_id, "count": answer["package_count"]},
     )
     return redirect("traceability:shipments")
@@ -650,20 +655,13 @@ CANCEL_REFUSALS = {
 }
 
 
-def _require_canceller(actor: Actor) -> None:
-    if actor.organization is None or not actor.has_role(*services.OPERATION_ROLES[Operation.CANCEL]):
-        raise PermissionDenied(
-            "role_required", _("This page is not available for your role and organisation.")
-        )
-
-
 @never_cache
 @login_required
 def operations(request):
     """The organisation's recent operations, each with a Cancel button while it may be cancelled."""
     actor = actor_for_request(request)
     try:
-        _require_canceller(actor)
+        _require_operation_role(actor, Operation.CANCEL)
     except DomainError as exc:
         return error_page(request, exc)
     return render(
@@ -683,7 +681,7 @@ def operation_cancel(request, event_id):
     """Cancels one of the organisation's operations; a refusal says why, code by code."""
     actor = actor_for_request(request)
     try:
-        _require_canceller(actor)
+        _require_operation_role(actor, Operation.CANCEL)
         answer = services.operation_cancel(actor=actor, event_id=event_id)
     except services.OperationRefused as exc:
         errors = exc.details.get("errors", [])
