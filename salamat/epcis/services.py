@@ -582,6 +582,7 @@ def document_capture(
     capture: _Capture | None = None
     try:
         with transaction.atomic():
+            bulk.plan_for_keyed_lookups()
             # The same event again (stored before, or earlier in this document): stored once, applied once.
             stored_before = _stored_event_ids([e["eventID"] for e in normalised])
             seen: set[str] = set()

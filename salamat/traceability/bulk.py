@@ -73,6 +73,22 @@ def for_update() -> str:
     return " FOR UPDATE" if is_postgres() else ""
 
 
+def plan_for_keyed_lookups() -> None:
+    """Makes the rest of the current transaction cost random reads as a cached or SSD-backed
+    database does (``random_page_cost`` 1.1 instead of PostgreSQL's default of 4, which models
+    spinning disks).
+
+    With the default, the planner judges a 1,250-key lookup in a table of 100,000 packages
+    dearer through the key index than by reading the whole table, and each slice of a bulk
+    request then scans every package: measured 13.5 ms by seq scan against 1.5 ms by the index,
+    growing with the table until its statistics are refreshed. ``SET LOCAL`` keeps the setting
+    to this transaction, so it needs no cluster tuning or superuser and survives a transaction
+    pooler. Production clusters on SSD should set ``random_page_cost = 1.1`` anyway (see the
+    README's deployment notes)."""
+    if is_postgres():
+        execute("SET LOCAL random_page_cost = 1.1")
+
+
 def allocate_ids(table: str, count: int) -> list[int]:
     """`count` fresh primary keys for `table`, so rows can be COPYed with their ids known."""
     if count == 0:

@@ -548,6 +548,7 @@ def _run(
         for attempt in range(2):
             try:
                 with paused_gc(), transaction.atomic():
+                    bulk.plan_for_keyed_lookups()
                     return body()
             except (IntegrityError, OperationalError) as exc:
                 # Two requests introduced the same code (or used the same key) at once, or locked

@@ -1,0 +1,56 @@
+"""The bulk operations' lookups go through the key index, whatever the cluster's cost settings."""
+
+import pytest
+from django.db import connection, transaction
+
+from salamat.codes.fast import lean_key
+from salamat.traceability import bulk, rules, services
+from salamat.traceability.tests.conftest import actor_for
+
+pytestmark = pytest.mark.postgres_only
+
+
+def _lookup_plan(keys: list[str]) -> str:
+    cond, params = bulk.in_list("key", keys)
+    rows = bulk.fetch(
+        f"EXPLAIN SELECT id FROM traceability_package WHERE {cond} ORDER BY id FOR UPDATE", params
+    )
+    return "\n".join(r[0] for r in rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slice_of_keys_is_looked_up_through_the_key_index(importer, codes):
+    # 20,000 packages the planner has no fresh statistics for (as after a day of introductions)
+    # and a slice of 1 % of them (as a 1,250-code slice of a bulk request in 125,000 packages):
+    # with PostgreSQL's default random_page_cost (4, spinning disks) the slice is planned as a
+    # scan of the whole table; inside an operation's transaction, through the key index.
+    batch = codes(20_000)
+    services.packages_introduce(actor=actor_for(importer), codes=batch)
+    keys = [lean_key(c) for c in batch[5_000:5_200]]
+    with transaction.atomic():
+        assert bulk.fetch("SHOW random_page_cost")[0][0] == "4"
+        default = _lookup_plan(keys)
+        bulk.plan_for_keyed_lookups()
+        ours = _lookup_plan(keys)
+    assert "Seq Scan" in default, default[:300]
+    assert "Seq Scan" not in ours and "package_key_unique" in ours, ours[:300]
+    assert bulk.fetch("SHOW random_page_cost")[0][0] == "4"  # SET LOCAL: gone with the transaction
+
+
+@pytest.mark.django_db(transaction=True)
+def test_operations_run_with_the_setting_and_leave_it_behind(importer, pharmacy, introduced, monkeypatch):
+    seen: list[str] = []
+    check = rules.check
+
+    def spy(*args, **kwargs):
+        if not seen:
+            with connection.cursor() as cur:
+                cur.execute("SHOW random_page_cost")
+                seen.append(cur.fetchone()[0])
+        return check(*args, **kwargs)
+
+    batch = introduced(2)
+    monkeypatch.setattr(rules, "check", spy)
+    services.shipment_send(actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=batch)
+    assert seen == ["1.1"]
+    assert bulk.fetch("SHOW random_page_cost")[0][0] == "4"
