@@ -128,6 +128,8 @@ def package_check(*, code: str) -> CheckResult:
         expiry = date.fromisoformat(expiry)
     if state == State.REGISTERED:
         return CheckResult(Verdict.STICKER_NOT_IN_CIRCULATION, key=key)
+    if state == State.NONE:  # its introduction was cancelled: as unknown as a code never seen
+        return _untracked_or_unknown(parsed.gtin, key, "not_found", today)
     product = _product_out(*p)
     if state == State.WITHDRAWN:
         verdict = Verdict.ALREADY_SOLD

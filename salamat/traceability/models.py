@@ -20,6 +20,8 @@ from salamat.traceability import rules
 class PackageState(models.IntegerChoices):
     """`rules.State` as stored (small integers)."""
 
+    # Kept after its introduction was cancelled (its events still name it); may be introduced again.
+    NOT_INTRODUCED = rules.State.NONE, _("Not introduced (introduction cancelled)")
     REGISTERED = rules.State.REGISTERED, _("Registered (sticker issued)")
     IN_CIRCULATION = rules.State.IN_CIRCULATION, _("In circulation")
     IN_TRANSIT = rules.State.IN_TRANSIT, _("In transit")

@@ -21,7 +21,7 @@ from typing import Protocol
 class State(IntEnum):
     """Where a package is in its life."""
 
-    NONE = 0  # not known to the system (before introduction); never stored on a package row
+    NONE = 0  # not in the system: never introduced, or its introduction was cancelled (row kept)
     REGISTERED = 1  # a system sticker was issued for it, not yet introduced into circulation
     IN_CIRCULATION = 2  # owned by a participant at one of its sites
     IN_TRANSIT = 3  # shipped, not yet accepted by the receiver; still owned by the sender

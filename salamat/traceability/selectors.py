@@ -244,7 +244,8 @@ def tracked_stats(*, date_from: date, date_to: date, tracking_list: TrackingList
 def coverage(*, on: date | None = None) -> dict[str, Any]:
     """Share of products whose tracking is mandatory that have at least one package introduced."""
     on = on or timezone.localdate()
-    has_packages = Exists(Package.objects.filter(product=OuterRef("pk")))
+    # Introduced: not a sticker waiting for its package, nor a cancelled introduction.
+    has_packages = Exists(Package.objects.filter(product=OuterRef("pk"), introduced_on__isnull=False))
     lists = []
     for tl in TrackingList.objects.filter(mandatory_from__lte=on):
         products = (
@@ -427,10 +428,11 @@ def _introduce_check(raw, parsed, package, org_id: int, today: date, *, batch: s
         gtin = ProductGtin.objects.select_related("product").filter(gtin=parsed.gtin).first()
         product = gtin.product if gtin else None
     info = {"key": parsed.key, "kind": "package", "product": product.trade_name if product else ""}
-    the_batch = parsed.batch or batch or (package.batch if package else "")
-    the_expiry = parsed.expiry or expiry or (package.expiry if package else None)
+    sticker = package is not None and package.state == PackageState.REGISTERED
+    the_batch = parsed.batch or batch or (package.batch if sticker else "")
+    the_expiry = parsed.expiry or expiry or (package.expiry if sticker else None)
     info.update(batch=the_batch or "", expiry=the_expiry)
-    if package is not None and package.state != PackageState.REGISTERED:
+    if package is not None and package.state not in (PackageState.REGISTERED, PackageState.NOT_INTRODUCED):
         return CodeCheck(raw, rules.Refusal.ALREADY_INTRODUCED, **info)
     if package is not None and package.owner_id not in (None, org_id):
         return CodeCheck(raw, rules.Refusal.NOT_OWNER, **info)

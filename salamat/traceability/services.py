@@ -802,17 +802,22 @@ def packages_introduce(
         # For a code never seen before the verdict depends only on (flags, expiry): most codes of a
         # request share them, so the rules run once per distinct pair, not once per code.
         verdicts: dict[tuple[int, date | None], Refusal | None] = {}
-        new, registered = [], []
+        new, known_rows = [], []  # codes never seen; rows with a sticker or a cancelled introduction
         for key, raw in keys.items():
             parsed = parsed_of[key]
             product = products.get(parsed.gtin) if parsed.gtin else fallback_product
             row = existing.get(key)
-            if row is not None and row.state == State.REGISTERED:
+            # A code never seen, or one whose introduction was cancelled (its row stays, state NONE,
+            # with the events that name it): introduced afresh from what the code says.
+            fresh = row is None or row.state == State.NONE
+            if not fresh and row.state == State.REGISTERED:
                 product = sticker_products.get(row.product_id)
-            the_batch = parsed.batch or batch or (row.batch if row else None)
-            the_expiry = parsed.expiry or expiry or (row.expiry if row else None)
-            if row is None:
+            the_batch = parsed.batch or batch or (None if fresh else row.batch)
+            the_expiry = parsed.expiry or expiry or (None if fresh else row.expiry)
+            if fresh:
                 flags = recalls(product, the_batch, key) if recalls.active else 0
+                if row is not None:
+                    flags |= row.flags  # a block on the package itself stays
                 verdict_key = (flags, the_expiry)
                 if verdict_key not in verdicts:
                     verdicts[verdict_key] = rules.check(
@@ -847,11 +852,11 @@ def packages_introduce(
             elif row is None:
                 new.append((key, product.id, the_batch[:20], the_expiry, flags))
             else:
-                registered.append((row, the_batch[:20], the_expiry))
+                known_rows.append((row, product.id, the_batch[:20], the_expiry, flags))
         _refuse_if_errors(errors, Op.INTRODUCE, org.pk)
 
         event_uuid = uuid.uuid4()
-        count = len(new) + len(registered)
+        count = len(new) + len(known_rows)
         answer = _answer(Op.INTRODUCE, event_uuid, when, count)
         event = _new_event(
             operation=Op.INTRODUCE, actor=actor, org=org, site=site, when=when, count=count,
@@ -875,30 +880,26 @@ def packages_introduce(
         )  # fmt: skip
         bulk.update_rows(
             PACKAGE_TABLE,
-            (
-                "batch",
-                "expiry",
-                "state",
-                "owner_id",
-                "site_id",
-                "last_event_id",
-                "introduced_on",
-                "updated_at",
-            ),
-            ("text", "date", "smallint", "bigint", "bigint", "bigint", "date", "timestamptz"),
+            ("product_id", "batch", "expiry", "state", "withdraw_reason", "owner_id", "site_id",
+             "previous_owner_id", "container_id", "remaining_units", "flags", "last_event_id", "introduced_on",
+             "withdrawn_on", "updated_at"),
+            ("bigint", "text", "date", "smallint", "smallint", "bigint", "bigint", "bigint", "bigint", "integer",
+             "smallint", "bigint", "date", "date", "timestamptz"),
             [
-                (r.id, b, e, int(State.IN_CIRCULATION), org.pk, site.pk, event.pk, on, now)
-                for r, b, e in registered
+                (r.id, product_pk, b, e, in_circulation, no_reason, org_pk, site_pk, None, None, None, flags,
+                 event_pk, on, None, now)
+                for r, product_pk, b, e, flags in known_rows
             ],
-        )
+        )  # fmt: skip
         prev_none = rules.encode_prev(State.NONE, Reason.NONE)
         bulk.insert_rows(
             EVENT_PACKAGE_TABLE, _EP_COLUMNS[:3], _EP_TYPES[:3],
-            [(event_pk, pid, prev_none) for pid in ids] + [(event_pk, r.id, r.state * 8 + r.reason) for r, _b, _e in registered],
+            [(event_pk, pid, prev_none) for pid in ids]
+            + [(event_pk, r.id, r.state * 8 + r.reason) for r, *_rest in known_rows],
         )  # fmt: skip
         stock = StockChange()
         stock.add((org_pk, site_pk, product_pk, b, e, flags) for _key, product_pk, b, e, flags in new)
-        stock.add((org_pk, site_pk, r.product_id, b, e, r.flags) for r, b, e in registered)
+        stock.add((org_pk, site_pk, product_pk, b, e, flags) for _r, product_pk, b, e, flags in known_rows)
         stock.save()
         _audit(actor, Op.INTRODUCE, event)
         return answer
@@ -1686,16 +1687,20 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
             withdrawn=-original.withdrawn_count,
         )  # fmt: skip
         _write_event_packages(event.pk, packages, owner_site=True, units=True)
-        drop = [p.id for p in packages if prev[p.id][0] == rules.encode_prev(State.NONE, Reason.NONE)]
         now = timezone.now()
-        restore = []
+        restore, never_introduced = [], []
         stock = StockChange()
         stock.leave(packages)
         for p in packages:
             prev_state, prev_units, prev_owner, prev_site, _prev_box = prev[p.id]
-            if p.id in drop:
-                continue
             state, reason = rules.decode_prev(prev_state)
+            if state is State.NONE:
+                # A cancelled introduction: the row stays, out of circulation and held by no one, so
+                # the events that name the package keep naming it (history, EPCIS queries) and the
+                # code may be introduced again.
+                never_introduced.append(p.id)
+                restore.append((p.id, int(State.NONE), 0, None, None, None, None, None, event.pk, now))
+                continue
             restore.append(
                 (
                     p.id, int(state), int(reason),
@@ -1721,10 +1726,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
                 PACKAGE_TABLE, ("container_id",), ("bigint",), [(p.id, prev[p.id][4]) for p in packages]
             )
             boxes.restore(now)
-        if drop:
-            # A cancelled introduction: the packages were never in circulation.
-            cond, params = bulk.in_list("id", drop)
-            bulk.execute(f"DELETE FROM {PACKAGE_TABLE} WHERE {cond}", params)  # noqa: S608
+        bulk.update_where(PACKAGE_TABLE, {"introduced_on": None}, never_introduced)
         stock.save()
         Event.objects.filter(pk=original.pk).update(cancelled_by=event)
         _cancel_shipment(operation, original, event)

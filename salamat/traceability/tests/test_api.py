@@ -218,3 +218,40 @@ def test_refusal_message_in_the_request_language(clients, codes, language, expec
         "operation_refused",
     )
     assert body["message"].startswith(expected)
+
+
+def test_a_cancelled_introduction_keeps_its_history(clients, codes, regulator, client, importer, product):
+    from datetime import date
+
+    from salamat.registry.models import TrackingList, TrackingListEntry
+
+    tracked = TrackingList.objects.create(code="all", name="All", mandatory_from=date(2024, 1, 1))
+    TrackingListEntry.objects.create(tracking_list=tracked, product=product)
+    batch = codes(1)
+    intro = post(clients["importer"], "/packages/introduce", {"codes": batch}).json()
+    cancel = post(clients["importer"], f"/operations/{intro['event_id']}/cancel", {})
+    assert cancel.status_code == 200, cancel.content
+    key = Package.objects.get().key
+    # The introducer and the regulator still read the package and both events.
+    for reader in (clients["importer"], None):
+        if reader is None:
+            client.force_login(regulator.user)
+            reader = client
+        body = reader.get(f"/api/v1/packages/{key}").json()
+        assert body["package"]["state"] == "not_introduced"
+        assert [e["operation"] for e in body["history"]] == ["introduce", "cancel"]
+        assert body["history"][0]["cancelled_by"] == cancel.json()["event_id"]
+    # A citizen is told what a code never introduced gets (its product is on a list in force).
+    check = client.get("/api/public/check", {"code": batch[0]}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert check["verdict"] == "unknown"
+    # The regulator's figures count it nowhere.
+    today = timezone.localdate().isoformat()
+    days = client.get("/api/v1/stats/tracked", {"from": today, "to": today}).json()
+    assert (days[0]["introduced"], days[0]["in_circulation"]) == (0, 0)
+    assert client.get("/api/v1/stats/coverage").json()["introduced"] == 0
+    # Introduced again: in circulation, its history tells all three.
+    assert post(clients["importer"], "/packages/introduce", {"codes": batch}).status_code == 200
+    body = client.get(f"/api/v1/packages/{key}").json()
+    assert body["package"]["state"] == "in_circulation"
+    assert [e["operation"] for e in body["history"]] == ["introduce", "cancel", "introduce"]
+    assert client.get("/api/v1/stats/coverage").json()["introduced"] == 1

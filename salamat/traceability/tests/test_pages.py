@@ -118,6 +118,19 @@ def test_check_accepts_a_legal_code_and_keeps_gs(login, pharmacy, at_pharmacy, p
     assert 'data-ok="1"' in html and product.trade_name in html and "B1" in html
 
 
+def test_check_after_a_cancelled_introduction(login, importer, codes):
+    from salamat.traceability import services
+    from salamat.traceability.tests.conftest import actor_for
+
+    code = codes(1, batch="OLD")[0]
+    intro = services.packages_introduce(actor=actor_for(importer), codes=[code])
+    services.operation_cancel(actor=actor_for(importer), event_id=intro["event_id"])
+    client = login(importer, "warehouse_operator")
+    assert 'data-ok="1"' in _check(client, "introduce", codes(1, batch="NEW")[0])  # may come in again
+    html = _check(client, "ship", code)
+    assert 'data-ok="1"' not in html and "Never introduced" in html
+
+
 @pytest.mark.parametrize(
     ("setup", "slug", "reason", "text"),
     [

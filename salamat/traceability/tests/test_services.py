@@ -387,12 +387,35 @@ def test_cancel_a_sale_restores_the_package(pharmacy, at_pharmacy):
     assert exc.value.code == "already_cancelled"
 
 
-def test_cancel_an_introduction_forgets_the_packages(importer, codes):
-    answer = services.packages_introduce(actor=actor_for(importer), codes=codes(2))
-    services.operation_cancel(actor=actor_for(importer), event_id=answer["event_id"])
-    assert Package.objects.count() == 0
-    services.packages_introduce(actor=actor_for(importer), codes=codes(2))  # may be introduced again
+def test_cancel_an_introduction_keeps_the_packages_out_of_circulation(importer, pharmacy, codes, gtin):
+    batch = codes(2, batch="WRONG")
+    answer = services.packages_introduce(actor=actor_for(importer), codes=batch)
+    cancel = services.operation_cancel(actor=actor_for(importer), event_id=answer["event_id"])
+    # The rows stay (the two events still name them), in circulation nowhere and held by no one.
+    assert set(Package.objects.values_list("state", "owner_id", "site_id", "introduced_on")) == {
+        (PackageState.NOT_INTRODUCED, None, None, None)
+    }
+    named = EventPackage.objects.filter(event__event_id__in=[answer["event_id"], cancel["event_id"]])
+    assert named.count() == 4
+    assert not stock.differences()
+    # Nothing can be done with them but a new introduction, and the attempt is as suspicious as an
+    # unknown code.
+    refused(
+        lambda: services.shipment_send(actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=batch),
+        "never_introduced", "never_introduced", alerts=1,
+    )  # fmt: skip
+    # Introduced again, from what the (right) codes say: same rows, new batch.
+    again = codes(2, batch="RIGHT")
+    services.packages_introduce(actor=actor_for(importer), codes=again)
     assert Package.objects.count() == 2
+    assert set(Package.objects.values_list("state", "owner_id", "batch")) == {
+        (PackageState.IN_CIRCULATION, importer.pk, "RIGHT")
+    }
+    assert set(Package.objects.values_list("introduced_on", flat=True)) == {timezone.localdate()}
+    assert not stock.differences()
+    rows = EventPackage.objects.filter(package=Package.objects.order_by("id").first()).order_by("event_id")
+    # introduced (from nothing), cancelled (from in circulation), introduced again (from nothing)
+    assert [(r.event.operation, r.prev_state) for r in rows] == [(1, 0), (13, 16), (1, 0)]
 
 
 def test_cancel_a_shipment_and_an_acceptance(importer, pharmacy, introduced):
