@@ -287,6 +287,39 @@ def check(
 _REGISTERED, _RECALLED, _BLOCKED = int(State.REGISTERED), int(Flag.RECALLED), int(Flag.BLOCKED)
 
 
+def check_introduction(
+    actor_org: int,
+    *,
+    on: date,
+    state: State = State.NONE,
+    owner_id: int | None = None,
+    flags: int = 0,
+    product_registered: bool,
+    batch: str | None,
+    expiry: date | None,
+) -> Refusal | None:
+    """`None` if `actor_org` may introduce the package on day `on`, else why not: the table's
+    verdict (`state`, `owner_id`, `flags` of its row: a sticker, a cancelled introduction, or
+    none for a code never seen; `flags` also those active recalls put on it), then what an
+    introduction records: a product on the registry, registered on the day, a batch and an
+    expiry not passed. The scanning page and the service ask this one function."""
+    refusal = check(
+        Operation.INTRODUCE,
+        Snapshot(state=state, owner_id=owner_id, flags=flags, expiry=expiry),
+        actor_org,
+        on=on,
+    )
+    if refusal is not None:
+        return refusal
+    if not product_registered:
+        return Refusal.PRODUCT_NOT_REGISTERED
+    if not batch:
+        return Refusal.BATCH_REQUIRED
+    if expiry is None:
+        return Refusal.EXPIRY_REQUIRED
+    return None
+
+
 def _wrong_state(operation: Operation, snap: SnapshotLike) -> Refusal:
     if operation is Operation.INTRODUCE:
         return Refusal.ALREADY_INTRODUCED

@@ -27,6 +27,8 @@ from salamat.traceability.models import (
     Package,
     PackageState,
     Recall,
+    RecallKind,
+    RecallStatus,
     Shipment,
     StockBalance,
 )
@@ -299,6 +301,29 @@ def recalls_list(*, status: str = "") -> QuerySet[Recall]:
 # --- reads for the web pages (scanning, stock by site, dashboard) ----------------------------
 
 
+class RecallFlags:
+    """The flags active recalls put on a new package; loaded in one query per request."""
+
+    def __init__(self, product_ids: set[int]) -> None:
+        self.recalls = list(
+            Recall.objects.filter(status=RecallStatus.ACTIVE).filter(
+                Q(product_id__in=product_ids) | Q(product__isnull=True)
+            )
+        )
+        self.active = bool(self.recalls)
+        self.keys = {key for r in self.recalls for key in r.package_keys}
+
+    def __call__(self, product: Product | None, batch: str | None, key: str) -> int:
+        out = 0
+        for r in self.recalls:
+            by_product = r.product_id is not None and product is not None and r.product_id == product.pk
+            if (by_product and (not r.batch or r.batch == batch)) or (
+                key in self.keys and key in r.package_keys
+            ):
+                out |= rules.Flag.RECALLED if r.kind == RecallKind.RECALL else rules.Flag.BLOCKED
+        return out
+
+
 @dataclass(frozen=True)
 class CodeCheck:
     """What the scanning page shows next to one scanned code: legal for the operation, or why not."""
@@ -330,6 +355,7 @@ def code_check_for_operation(
     shipment: Shipment | None = None,
     batch: str = "",
     expiry: date | None = None,
+    product: Product | None = None,
     units: int | None = None,
 ) -> CodeCheck:
     """Whether one scanned code may take part in `operation` for the actor, by the same pure rules
@@ -361,7 +387,9 @@ def code_check_for_operation(
         return CodeCheck(raw, rules.Refusal.NOT_A_CONTAINER, key=parsed.key, kind="package")
     package = package_get(key=parsed.key)
     if op is rules.Operation.INTRODUCE:
-        return _introduce_check(raw, parsed, package, org_id, today, batch=batch, expiry=expiry)
+        return _introduce_check(
+            raw, parsed, package, org_id, today, batch=batch, expiry=expiry, product=product
+        )
     if package is None:
         return CodeCheck(raw, rules.Refusal.NEVER_INTRODUCED, key=parsed.key, kind="package")
     info = {
@@ -419,32 +447,44 @@ def _receiver_of_package(package: Package) -> int | None:
     )
 
 
-def _introduce_check(raw, parsed, package, org_id: int, today: date, *, batch: str, expiry: date | None):
+def _introduce_check(
+    raw,
+    parsed,
+    package,
+    org_id: int,
+    today: date,
+    *,
+    batch: str,
+    expiry: date | None,
+    product: Product | None,
+):
+    """The verdict the introduction service would give this code (`rules.check_introduction`);
+    `product` is the one chosen on the form, for codes that do not name theirs."""
+    from salamat.codes.model import CodeKind
     from salamat.registry.models import ProductGtin
-    from salamat.traceability import rules
 
-    product = None
-    if parsed.gtin:
+    sticker = package is not None and package.state == PackageState.REGISTERED
+    if sticker:
+        product = package.product
+    elif parsed.gtin:
         gtin = ProductGtin.objects.select_related("product").filter(gtin=parsed.gtin).first()
         product = gtin.product if gtin else None
-    info = {"key": parsed.key, "kind": "package", "product": product.trade_name if product else ""}
-    sticker = package is not None and package.state == PackageState.REGISTERED
     the_batch = parsed.batch or batch or (package.batch if sticker else "")
     the_expiry = parsed.expiry or expiry or (package.expiry if sticker else None)
-    info.update(batch=the_batch or "", expiry=the_expiry)
-    if package is not None and package.state not in (PackageState.REGISTERED, PackageState.NOT_INTRODUCED):
-        return CodeCheck(raw, rules.Refusal.ALREADY_INTRODUCED, **info)
-    if package is not None and package.owner_id not in (None, org_id):
-        return CodeCheck(raw, rules.Refusal.NOT_OWNER, **info)
-    if parsed.gtin and (product is None or not product.is_registered_on(today)):
-        return CodeCheck(raw, rules.Refusal.PRODUCT_NOT_REGISTERED, **info)
-    if not the_batch:
-        return CodeCheck(raw, rules.Refusal.BATCH_REQUIRED, **info)
-    if the_expiry is None:
-        return CodeCheck(raw, rules.Refusal.EXPIRY_REQUIRED, **info)
-    if the_expiry < today:
-        return CodeCheck(raw, rules.Refusal.EXPIRED, **info)
-    return CodeCheck(raw, None, **info)
+    info = {"key": parsed.key, "kind": "package", "product": product.trade_name if product else "",
+            "batch": the_batch or "", "expiry": the_expiry}  # fmt: skip
+    if package is None and parsed.kind is CodeKind.STICKER:
+        return CodeCheck(raw, "sticker_not_issued", **info)
+    flags = RecallFlags({product.pk} if product else set())(product, the_batch, parsed.key)
+    refusal = rules.check_introduction(
+        org_id, on=today,
+        state=rules.State(package.state) if package is not None else rules.State.NONE,
+        owner_id=package.owner_id if package is not None else None,
+        flags=flags | (package.flags if package is not None else 0),
+        product_registered=product is not None and product.is_registered_on(today),
+        batch=the_batch, expiry=the_expiry,
+    )  # fmt: skip
+    return CodeCheck(raw, str(refusal) if refusal else None, **info)
 
 
 def stock_for_site(

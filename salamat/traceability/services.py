@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -67,6 +67,7 @@ from salamat.traceability.models import (
     ShipmentStatus,
 )
 from salamat.traceability.rules import Operation, Reason, Refusal, Snapshot, State
+from salamat.traceability.selectors import RecallFlags
 from salamat.traceability.stock import StockChange, recount_products
 
 Op = Operation
@@ -797,11 +798,11 @@ def packages_introduce(
         sticker_products = Product.objects.in_bulk(
             {r.product_id for r in existing.values() if r.state == State.REGISTERED}
         )
-        recalls = _RecallFlags({p.id for p in products.values() if p is not None})
+        recalls = RecallFlags({p.id for p in products.values() if p is not None})
         registered_today: dict[int, bool] = {}  # product id -> registered on the day
-        # For a code never seen before the verdict depends only on (flags, expiry): most codes of a
-        # request share them, so the rules run once per distinct pair, not once per code.
-        verdicts: dict[tuple[int, date | None], Refusal | None] = {}
+        # The verdict depends only on these facts, which most codes of a request share: the rules
+        # run once per distinct combination, not once per code.
+        verdicts: dict[tuple, Refusal | None] = {}
         new, known_rows = [], []  # codes never seen; rows with a sticker or a cancelled introduction
         for key, raw in keys.items():
             parsed = parsed_of[key]
@@ -814,39 +815,30 @@ def packages_introduce(
                 product = sticker_products.get(row.product_id)
             the_batch = parsed.batch or batch or (None if fresh else row.batch)
             the_expiry = parsed.expiry or expiry or (None if fresh else row.expiry)
-            if fresh:
-                flags = recalls(product, the_batch, key) if recalls.active else 0
-                if row is not None:
-                    flags |= row.flags  # a block on the package itself stays
-                verdict_key = (flags, the_expiry)
-                if verdict_key not in verdicts:
-                    verdicts[verdict_key] = rules.check(
-                        Op.INTRODUCE,
-                        Snapshot(state=State.NONE, flags=flags, expiry=the_expiry),
-                        org.pk,
-                        on=on,
-                    )
-                refusal = verdicts[verdict_key]
-            else:
-                flags = row.flags
-                refusal = rules.check(Op.INTRODUCE, row, org.pk, on=on)
-            if refusal is None and row is None and parsed.kind is CodeKind.STICKER:
-                refusal = "sticker_not_issued"  # only serials the stickers service registered
-            if refusal is None:
-                if product is None:
-                    refusal = Refusal.PRODUCT_NOT_REGISTERED
-                else:
-                    ok = registered_today.get(product.id)
-                    if ok is None:
-                        ok = registered_today[product.id] = product.is_registered_on(on)
-                    if not ok:
-                        refusal = Refusal.PRODUCT_NOT_REGISTERED
-            if refusal is None and not the_batch:
-                refusal = Refusal.BATCH_REQUIRED
-            if refusal is None and the_expiry is None:
-                refusal = Refusal.EXPIRY_REQUIRED
-            if refusal is None and the_expiry < on:
-                refusal = Refusal.EXPIRED
+            flags = recalls(product, the_batch, key) if recalls.active else 0
+            if row is not None:
+                flags |= row.flags  # a recall or block on the package itself stays
+            if row is None and parsed.kind is CodeKind.STICKER:
+                errors.append(
+                    _error(raw, "sticker_not_issued", key=key)
+                )  # only serials the stickers service issued
+                continue
+            registered = False
+            if product is not None:
+                registered = registered_today.get(product.id)
+                if registered is None:
+                    registered = registered_today[product.id] = product.is_registered_on(on)
+            facts = (
+                State.NONE if fresh else row.state, None if fresh else row.owner_id, flags, registered,
+                bool(the_batch), the_expiry,
+            )  # fmt: skip
+            try:
+                refusal = verdicts[facts]
+            except KeyError:
+                refusal = verdicts[facts] = rules.check_introduction(
+                    org.pk, on=on, state=facts[0], owner_id=facts[1], flags=flags, product_registered=registered,
+                    batch=the_batch, expiry=the_expiry,
+                )  # fmt: skip
             if refusal is not None:
                 errors.append(_error(raw, refusal, key=key))
             elif row is None:
@@ -914,29 +906,6 @@ def _products_for(parsed: Iterable[ParsedCode]) -> dict[str, Product | None]:
     gtins = {p.gtin for p in parsed if p.gtin}
     found = {g.gtin: g.product for g in ProductGtin.objects.filter(gtin__in=gtins).select_related("product")}
     return {g: found.get(g) for g in gtins}
-
-
-class _RecallFlags:
-    """The flags active recalls put on a new package; loaded in one query per request."""
-
-    def __init__(self, product_ids: set[int]) -> None:
-        self.recalls = list(
-            Recall.objects.filter(status=RecallStatus.ACTIVE).filter(
-                Q(product_id__in=product_ids) | Q(product__isnull=True)
-            )
-        )
-        self.active = bool(self.recalls)
-        self.keys = {key for r in self.recalls for key in r.package_keys}
-
-    def __call__(self, product: Product | None, batch: str | None, key: str) -> int:
-        out = 0
-        for r in self.recalls:
-            by_product = r.product_id is not None and product is not None and r.product_id == product.pk
-            if (by_product and (not r.batch or r.batch == batch)) or (
-                key in self.keys and key in r.package_keys
-            ):
-                out |= rules.Flag.RECALLED if r.kind == RecallKind.RECALL else rules.Flag.BLOCKED
-        return out
 
 
 # --- operations on packages the actor holds -----------------------------------------------

@@ -53,6 +53,7 @@ REASONS: dict[str, Any] = {
     "not_in_transit": gettext_lazy("Not in transit"),
     "not_addressed_to_you": gettext_lazy("The shipment is addressed to another participant"),
     "not_yet_introduced": gettext_lazy("Sticker issued, but the package was never introduced"),
+    "sticker_not_issued": gettext_lazy("No such system sticker was issued"),
     "recalled": gettext_lazy("Recalled by the regulator"),
     "blocked": gettext_lazy("Blocked by the regulator"),
     "expired": gettext_lazy("Expired"),
@@ -445,7 +446,7 @@ def _check_args(request, scan_op: ScanOperation, actor: Actor) -> dict:
     data = getattr(form, "cleaned_data", {})
     out: dict[str, Any] = {}
     if scan_op.operation is Operation.INTRODUCE:
-        out = {"batch": data.get("batch") or "", "expiry": data.get("expiry")}
+        out = {"batch": data.get("batch") or "", "expiry": data.get("expiry"), "product": data.get("product")}
     elif scan_op.operation is Operation.SELL:
         out = {"units": data.get("units")}
     return out

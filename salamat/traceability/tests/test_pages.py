@@ -217,6 +217,28 @@ def test_check_for_introduction_reads_batch_and_expiry_fields(login, importer, g
     assert 'data-reason="already_introduced"' in _check(client, "introduce", introduced)
 
 
+def test_check_for_introduction_gives_the_services_verdict_on_a_recalled_batch(
+    login, importer, regulator, codes, product
+):
+    # The page asks the same rule the service applies: a batch under recall is refused on the
+    # page as it is on submission (the page used to say it was fine).
+    services.recall_create(actor=regulator, product_id=product.external_id, batch="BAD", reason="bad lot")
+    client = login(importer, "warehouse_operator")
+    code = codes(1, batch="BAD")[0]
+    assert 'data-reason="recalled"' in _check(client, "introduce", code)
+    assert 'data-ok="1"' in _check(client, "introduce", codes(1, batch="GOOD")[0])
+    with pytest.raises(services.OperationRefused) as refused:
+        services.packages_introduce(actor=actor_for(importer), codes=[code])
+    assert [e["reason"] for e in refused.value.details["errors"]] == ["recalled"]
+
+
+def test_check_for_introduction_of_a_sticker_never_issued(login, importer):
+    from salamat.codes.sticker import sticker_serial_new
+
+    html = _check(login(importer, "warehouse_operator"), "introduce", sticker_serial_new())
+    assert 'data-reason="sticker_not_issued"' in html and "No such system sticker was issued" in html
+
+
 # --- submissions ---------------------------------------------------------------------------
 
 

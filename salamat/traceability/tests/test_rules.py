@@ -1,7 +1,7 @@
 """The state machine, driven from its own table: every operation from every state."""
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -116,6 +116,30 @@ def test_partial_sale_keeps_the_package_in_circulation_until_the_last_unit():
 def test_registered_sticker_is_introduced_only_by_its_holder():
     assert check(Operation.INTRODUCE, snap(State.REGISTERED, owner=OTHER), ME, on=TODAY) == Refusal.NOT_OWNER
     assert check(Operation.INTRODUCE, snap(State.REGISTERED), ME, on=TODAY) is None
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        ({}, None),
+        ({"state": State.NONE}, None),  # a cancelled introduction may come in again
+        ({"state": State.IN_CIRCULATION}, Refusal.ALREADY_INTRODUCED),
+        ({"state": State.WITHDRAWN}, Refusal.ALREADY_INTRODUCED),
+        ({"state": State.REGISTERED, "owner_id": OTHER}, Refusal.NOT_OWNER),
+        ({"state": State.REGISTERED, "owner_id": ME}, None),
+        ({"flags": rules.Flag.RECALLED}, Refusal.RECALLED),
+        ({"flags": rules.Flag.BLOCKED}, Refusal.BLOCKED),
+        ({"expiry": TODAY - timedelta(days=1)}, Refusal.EXPIRED),
+        ({"product_registered": False}, Refusal.PRODUCT_NOT_REGISTERED),
+        ({"batch": ""}, Refusal.BATCH_REQUIRED),
+        ({"expiry": None}, Refusal.EXPIRY_REQUIRED),
+        # the table's verdict comes first
+        ({"state": State.IN_CIRCULATION, "product_registered": False}, Refusal.ALREADY_INTRODUCED),
+    ],
+)
+def test_check_introduction(facts, expected):
+    given = {"product_registered": True, "batch": "B1", "expiry": TODAY + timedelta(days=400), **facts}
+    assert rules.check_introduction(ME, on=TODAY, **given) == expected
 
 
 @pytest.mark.parametrize("state", list(State))
