@@ -20,21 +20,22 @@ def _lookup_plan(keys: list[str]) -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_slice_of_keys_is_looked_up_through_the_key_index(importer, codes):
-    # 20,000 packages the planner has no fresh statistics for (as after a day of introductions)
-    # and a slice of 1 % of them (as a 1,250-code slice of a bulk request in 125,000 packages):
-    # with PostgreSQL's default random_page_cost (4, spinning disks) the slice is planned as a
-    # scan of the whole table; inside an operation's transaction, through the key index.
+    # 20,000 packages and a slice of 1 % of them (as a 1,250-code slice of a bulk request in
+    # 125,000 packages): inside an operation's transaction the slice goes through the key index.
+    # (With PostgreSQL's default random_page_cost of 4 the planner often reads the whole table
+    # instead, depending on how fresh its statistics are: 13.5 ms against 1.5 ms measured at
+    # 100,000 packages; what it picks then is not deterministic enough to assert here.)
     batch = codes(20_000)
     services.packages_introduce(actor=actor_for(importer), codes=batch)
     keys = [lean_key(c) for c in batch[5_000:5_200]]
+    cluster_setting = bulk.fetch("SHOW random_page_cost")[0][0]
     with transaction.atomic():
-        assert bulk.fetch("SHOW random_page_cost")[0][0] == "4"
-        default = _lookup_plan(keys)
         bulk.plan_for_keyed_lookups()
         ours = _lookup_plan(keys)
-    assert "Seq Scan" in default, default[:300]
     assert "Seq Scan" not in ours and "package_key_unique" in ours, ours[:300]
-    assert bulk.fetch("SHOW random_page_cost")[0][0] == "4"  # SET LOCAL: gone with the transaction
+    assert (
+        bulk.fetch("SHOW random_page_cost")[0][0] == cluster_setting
+    )  # SET LOCAL: gone with the transaction
 
 
 @pytest.mark.django_db(transaction=True)
@@ -50,7 +51,8 @@ def test_operations_run_with_the_setting_and_leave_it_behind(importer, pharmacy,
         return check(*args, **kwargs)
 
     batch = introduced(2)
+    cluster_setting = bulk.fetch("SHOW random_page_cost")[0][0]
     monkeypatch.setattr(rules, "check", spy)
     services.shipment_send(actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=batch)
     assert seen == ["1.1"]
-    assert bulk.fetch("SHOW random_page_cost")[0][0] == "4"
+    assert bulk.fetch("SHOW random_page_cost")[0][0] == cluster_setting
