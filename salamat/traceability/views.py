@@ -24,10 +24,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salamat.accounts.selectors import actor_for_request
+from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, NotFound, PermissionDenied
 from salamat.registry.models import Organization, OrganizationStatus, Product, Site
 from salamat.traceability import selectors, services
+from salamat.traceability.codes import parse_many
 from salamat.traceability.models import (
     AlertSeverity,
     AlertStatus,
@@ -144,6 +146,16 @@ class AggregateForm(forms.Form):
         label=gettext_lazy("Box or pallet code (SSCC)"), max_length=512, strip=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "data-scan-field": "1"}),
     )  # fmt: skip
+
+    def clean_container(self) -> str:
+        """A misread box code (or a package code in its place) is refused at the field, as a scanned code would be."""
+        raw = self.cleaned_data["container"]
+        parsed = parse_many([raw])[0]
+        if isinstance(parsed, CodeError):
+            raise forms.ValidationError(reason_text(parsed.code), code=parsed.code)
+        if parsed.kind is not CodeKind.SSCC:
+            raise forms.ValidationError(reason_text("not_a_container"), code="not_a_container")
+        return raw
 
 
 class NoExtraForm(forms.Form):
