@@ -424,6 +424,13 @@ def _scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
         )  # fmt: skip
     messages.success(request, str(scan_op.done) % {"count": answer.get("package_count", 0)})
     if scan_op.operation is Operation.ACCEPT:
+        if answer.get("missing_count") or answer.get("extra_count"):
+            messages.warning(
+                request,
+                _("Discrepancies reported to the regulator. Missing: %(missing)d (they stay with the "
+                  "sender); not in the shipment: %(extra)d.")
+                % {"missing": answer.get("missing_count", 0), "extra": answer.get("extra_count", 0)},
+            )  # fmt: skip
         return redirect("traceability:shipments")
     return redirect("traceability:scan", slug=scan_op.slug)
 
