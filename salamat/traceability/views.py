@@ -631,6 +631,8 @@ def stock(request):
     sites = list(Site.objects.filter(organization=org).order_by("name"))
     site = next((s for s in sites if str(s.external_id) == request.GET.get("site", "")), None)
     rows = selectors.stock_for_site(organization=org, site_id=site.pk if site else None)
+    # The page reads by product (its batches together, first to expire first); the selector is by expiry.
+    rows.sort(key=lambda r: (r["product"].trade_name.casefold(), r["product"].pk, r["expiry"], r["batch"]))
     return render(
         request,
         "traceability/stock.html",
