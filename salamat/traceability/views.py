@@ -24,10 +24,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salamat.accounts.selectors import actor_for_request
+from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, NotFound, PermissionDenied
 from salamat.registry.models import Organization, OrganizationStatus, Product, Site
 from salamat.traceability import selectors, services
+from salamat.traceability.codes import parse_many
 from salamat.traceability.models import (
     AlertSeverity,
     AlertStatus,
@@ -145,6 +147,16 @@ class AggregateForm(forms.Form):
         label=gettext_lazy("Box or pallet code (SSCC)"), max_length=512, strip=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "data-scan-field": "1"}),
     )  # fmt: skip
+
+    def clean_container(self) -> str:
+        """A misread box code (or a package code in its place) is refused at the field, as a scanned code would be."""
+        raw = self.cleaned_data["container"]
+        parsed = parse_many([raw])[0]
+        if isinstance(parsed, CodeError):
+            raise forms.ValidationError(reason_text(parsed.code), code=parsed.code)
+        if parsed.kind is not CodeKind.SSCC:
+            raise forms.ValidationError(reason_text("not_a_container"), code="not_a_container")
+        return raw
 
 
 class NoExtraForm(forms.Form):
@@ -413,6 +425,13 @@ def _scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
         )  # fmt: skip
     messages.success(request, str(scan_op.done) % {"count": answer.get("package_count", 0)})
     if scan_op.operation is Operation.ACCEPT:
+        if answer.get("missing_count") or answer.get("extra_count"):
+            messages.warning(
+                request,
+                _("Discrepancies reported to the regulator. Missing: %(missing)d (they stay with the "
+                  "sender); not in the shipment: %(extra)d.")
+                % {"missing": answer.get("missing_count", 0), "extra": answer.get("extra_count", 0)},
+            )  # fmt: skip
         return redirect("traceability:shipments")
     return redirect("traceability:scan", slug=scan_op.slug)
 
@@ -613,6 +632,8 @@ def stock(request):
     sites = list(Site.objects.filter(organization=org).order_by("name"))
     site = next((s for s in sites if str(s.external_id) == request.GET.get("site", "")), None)
     rows = selectors.stock_for_site(organization=org, site_id=site.pk if site else None)
+    # The page reads by product (its batches together, first to expire first); the selector is by expiry.
+    rows.sort(key=lambda r: (r["product"].trade_name.casefold(), r["product"].pk, r["expiry"], r["batch"]))
     return render(
         request,
         "traceability/stock.html",
