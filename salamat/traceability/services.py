@@ -1501,23 +1501,34 @@ def _discrepancy(kind: str, org_id: int, codes: list[str], shipment: Shipment) -
 
 
 def _received(codes: list[str], packages: list[PackageRow]) -> tuple[set[int], list[str]]:
-    """The shipment's package ids among the scanned codes, and the scanned codes that are not in it."""
+    """The shipment's package ids among the scanned codes, and the scanned codes that are not
+    in it: by their canonical key (as the missing ones are named), or as scanned when unreadable."""
     by_key = {p.key: p.id for p in packages}
     request = _parse(codes, containers=True)
     package_keys, container_keys = request.packages, request.containers
     extra = [e["code"] for e in request.errors]
     received = set()
-    for key, raw in package_keys.items():
+    for key in package_keys:
         if key in by_key:
             received.add(by_key[key])
         else:
-            extra.append(raw)
+            extra.append(key)
     if container_keys:
         boxes = _containers_by_keys(list(container_keys))
-        tree = {c.id for c in _container_tree([c.id for c in boxes])}
-        found = {c.key for c in boxes}
-        extra += [raw for key, raw in container_keys.items() if key not in found]
-        received |= {p.id for p in packages if p.container_id in tree}
+        scanned = {c.id: c.key for c in boxes}
+        parent_of = {c.id: c.parent_id for c in _container_tree(list(scanned))}
+        arrived: set[int] = set()  # scanned boxes holding (at any depth) a package of the shipment
+        for p in packages:
+            box = p.container_id
+            while box in parent_of:
+                if box in scanned:
+                    arrived.add(box)
+                    received.add(p.id)
+                box = parent_of[box]
+        extra += [key for key in container_keys if key not in scanned.values()]
+        extra += [
+            key for box_id, key in scanned.items() if box_id not in arrived
+        ]  # a box of another shipment
     return received, extra
 
 

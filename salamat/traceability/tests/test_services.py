@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from salamat.codes.fast import lean_key
 from salamat.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from salamat.traceability import services, stock
 from salamat.traceability.models import (
@@ -181,11 +182,13 @@ def test_accept_with_discrepancies_keeps_missing_with_sender_and_raises_alerts(
         actor=actor_for(pharmacy), shipment_id=sent["shipment_id"], codes=batch[:2] + [stranger]
     )
     assert answer["status"] == ShipmentStatus.ACCEPTED_WITH_DISCREPANCIES
-    assert (answer["missing_count"], answer["extra"]) == (1, [stranger])
+    # both named by their canonical key
+    assert (answer["missing"], answer["extra"]) == ([lean_key(batch[2])], [lean_key(stranger)])
     owners = dict(Package.objects.values_list("key", "owner_id"))
     assert sorted(owners.values()) == sorted([pharmacy.pk, pharmacy.pk, importer.pk])
     assert set(Package.objects.values_list("state", flat=True)) == {PackageState.IN_CIRCULATION}
-    assert sorted(Alert.objects.values_list("kind", flat=True)) == ["shipment_extra", "shipment_missing"]
+    alerts = dict(Alert.objects.values_list("kind", "codes"))
+    assert alerts == {"shipment_missing": [lean_key(batch[2])], "shipment_extra": [lean_key(stranger)]}
 
 
 def test_accepting_someone_elses_shipment_is_refused_and_alerted(
