@@ -8,16 +8,19 @@ codes travel as `request.POST.getlist("codes")`, never through a form field that
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -25,12 +28,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.actors import Actor
-from salamat.core.errors import DomainError, NotFound, PermissionDenied
+from salamat.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from salamat.registry.models import Organization, OrganizationStatus, Product, Site
 from salamat.traceability import selectors, services
 from salamat.traceability.models import (
+    OPERATION_CODE,
     AlertSeverity,
     AlertStatus,
+    OperationType,
     RecallKind,
     Shipment,
     ShipmentStatus,
@@ -715,19 +720,31 @@ def alerts(request):
         _require_regulator(actor)
     except DomainError as exc:
         return error_page(request, exc)
-    status = request.GET.get("status", AlertStatus.OPEN)
+    return _alerts_page(request, request.GET, next_url=request.get_full_path())
+
+
+def _alerts_page(
+    request, params: QueryDict, *, next_url: str, note_error: tuple[uuid.UUID, str] | None = None,
+    status_code: int = 200,
+):  # fmt: skip
+    status = params.get("status", AlertStatus.OPEN)
     status = status if status in AlertStatus.values else ""
-    kind = request.GET.get("kind", "")
-    severity = request.GET.get("severity", "")
+    kind = params.get("kind", "")
+    severity = params.get("severity", "")
     severity = severity if severity in AlertSeverity.values else ""
     qs = selectors.alerts_filtered(status=status, kind=kind, severity=severity)
     shown = list(qs[:200])
     for alert in shown:
         alert.label = alert_label(alert.kind)
+        alert.operation_label = operation_label(alert.operation)
+        alert.note_error = note_error[1] if note_error and alert.external_id == note_error[0] else ""
+    if note_error and not any(alert.note_error for alert in shown):
+        messages.error(request, note_error[1])
     return render(
         request,
         "traceability/alerts.html",
         {
+            "next_url": next_url,
             "alerts": shown,
             "count": qs.count(),
             "status": status,
@@ -737,6 +754,7 @@ def alerts(request):
             "severities": AlertSeverity.choices,
             "statuses": AlertStatus.choices,
         },
+        status=status_code,
     )
 
 
@@ -750,18 +768,36 @@ def alert_label(kind: str) -> str:
     return str(ALERT_KINDS[kind]) if kind in ALERT_KINDS else reason_text(kind)
 
 
+def operation_label(operation: str) -> str:
+    """An operation's name in the page's language ("sell" → "Sale"); unknown ones as they are."""
+    try:
+        return str(OperationType(OPERATION_CODE[Operation(operation)]).label)
+    except (ValueError, KeyError):
+        return operation
+
+
 @require_POST
 @login_required
 def alert_resolve(request, external_id):
+    """Resolves an alert with a note, back to the inbox as it was filtered; a missing note is
+    said under that alert's own form."""
     actor = actor_for_request(request)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = reverse("traceability:alerts")  # never a redirect off the site
     try:
         _require_regulator(actor)
         services.alert_resolve(actor=actor, alert_id=external_id, note=request.POST.get("note", ""))
+    except ValidationFailed as exc:
+        return _alerts_page(
+            request, QueryDict(urlsplit(next_url).query), next_url=next_url,
+            note_error=(external_id, exc.message), status_code=exc.status_code,
+        )  # fmt: skip
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The alert is resolved."))
-    return redirect(request.POST.get("next") or reverse("traceability:alerts"))
+    return redirect(next_url)
 
 
 class RecallForm(forms.Form):
