@@ -641,16 +641,44 @@ def history(request):
             request, PermissionDenied("no_organization", _("This needs an organisation to act for."))
         )
     code = request.GET.get("code", "")
-    context: dict[str, Any] = {"code": code}
+    context: dict[str, Any] = {"code": code, "for_regulator": selectors.is_regulator(actor)}
     status = 200
     if code:
         try:
             package, entries = selectors.package_history(actor=actor, code=code)
+            for entry in entries:
+                entry.event.transactions = transactions_shown(entry.event.biz_transactions)
             context.update(package=package, entries=entries, today=timezone.localdate())
         except DomainError as exc:
             context["error"] = reason_text(exc.code) if exc.code in REASONS else exc.message
             status = exc.status_code
     return render(request, "traceability/history.html", context, status=status)
+
+
+# The business transactions an event names (EPCIS bizTransactionList types), in the page's
+# language; a type from another system that is not listed here shows as it came.
+TRANSACTION_TYPES: dict[str, Any] = {
+    "inv": gettext_lazy("Invoice"),
+    "po": gettext_lazy("Purchase order"),
+    "desadv": gettext_lazy("Despatch advice"),
+    "receipt": gettext_lazy("Receipt"),
+    "sscc": gettext_lazy("Box or pallet code (SSCC)"),
+    "reason": gettext_lazy("Reason"),
+    "cancels": gettext_lazy("Cancels the operation"),
+    "export": gettext_lazy("Country of destination"),
+}
+
+
+def transactions_shown(biz_transactions: list) -> list[dict[str, str]]:
+    """An event's business transactions as (label, value, date) for the history page."""
+    shown = []
+    for t in biz_transactions:
+        value = (t.get("id") or t.get("country")) if isinstance(t, dict) else None
+        if value:
+            kind = str(t.get("type", ""))
+            label = TRANSACTION_TYPES.get(kind, kind)
+            shown.append({"label": str(label), "value": str(value), "date": str(t.get("date") or "")})
+    return shown
 
 
 CANCEL_REFUSALS = {
