@@ -8,16 +8,19 @@ codes travel as `request.POST.getlist("codes")`, never through a form field that
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -26,13 +29,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from salamat.accounts.selectors import actor_for_request
 from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
-from salamat.core.errors import DomainError, NotFound, PermissionDenied
+from salamat.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from salamat.registry.models import Organization, OrganizationStatus, Product, Site
 from salamat.traceability import selectors, services
 from salamat.traceability.codes import parse_many
 from salamat.traceability.models import (
+    OPERATION_CODE,
     AlertSeverity,
     AlertStatus,
+    OperationType,
     RecallKind,
     Shipment,
     ShipmentStatus,
@@ -657,16 +662,44 @@ def history(request):
             request, PermissionDenied("no_organization", _("This needs an organisation to act for."))
         )
     code = request.GET.get("code", "")
-    context: dict[str, Any] = {"code": code}
+    context: dict[str, Any] = {"code": code, "for_regulator": selectors.is_regulator(actor)}
     status = 200
     if code:
         try:
             package, entries = selectors.package_history(actor=actor, code=code)
+            for entry in entries:
+                entry.event.transactions = transactions_shown(entry.event.biz_transactions)
             context.update(package=package, entries=entries, today=timezone.localdate())
         except DomainError as exc:
             context["error"] = reason_text(exc.code) if exc.code in REASONS else exc.message
             status = exc.status_code
     return render(request, "traceability/history.html", context, status=status)
+
+
+# The business transactions an event names (EPCIS bizTransactionList types), in the page's
+# language; a type from another system that is not listed here shows as it came.
+TRANSACTION_TYPES: dict[str, Any] = {
+    "inv": gettext_lazy("Invoice"),
+    "po": gettext_lazy("Purchase order"),
+    "desadv": gettext_lazy("Despatch advice"),
+    "receipt": gettext_lazy("Receipt"),
+    "sscc": gettext_lazy("Box or pallet code (SSCC)"),
+    "reason": gettext_lazy("Reason"),
+    "cancels": gettext_lazy("Cancels the operation"),
+    "export": gettext_lazy("Country of destination"),
+}
+
+
+def transactions_shown(biz_transactions: list) -> list[dict[str, str]]:
+    """An event's business transactions as (label, value, date) for the history page."""
+    shown = []
+    for t in biz_transactions:
+        value = (t.get("id") or t.get("country")) if isinstance(t, dict) else None
+        if value:
+            kind = str(t.get("type", ""))
+            label = TRANSACTION_TYPES.get(kind, kind)
+            shown.append({"label": str(label), "value": str(value), "date": str(t.get("date") or "")})
+    return shown
 
 
 CANCEL_REFUSALS = {
@@ -736,19 +769,31 @@ def alerts(request):
         _require_regulator(actor)
     except DomainError as exc:
         return error_page(request, exc)
-    status = request.GET.get("status", AlertStatus.OPEN)
+    return _alerts_page(request, request.GET, next_url=request.get_full_path())
+
+
+def _alerts_page(
+    request, params: QueryDict, *, next_url: str, note_error: tuple[uuid.UUID, str] | None = None,
+    status_code: int = 200,
+):  # fmt: skip
+    status = params.get("status", AlertStatus.OPEN)
     status = status if status in AlertStatus.values else ""
-    kind = request.GET.get("kind", "")
-    severity = request.GET.get("severity", "")
+    kind = params.get("kind", "")
+    severity = params.get("severity", "")
     severity = severity if severity in AlertSeverity.values else ""
     qs = selectors.alerts_filtered(status=status, kind=kind, severity=severity)
     shown = list(qs[:200])
     for alert in shown:
         alert.label = alert_label(alert.kind)
+        alert.operation_label = operation_label(alert.operation)
+        alert.note_error = note_error[1] if note_error and alert.external_id == note_error[0] else ""
+    if note_error and not any(alert.note_error for alert in shown):
+        messages.error(request, note_error[1])
     return render(
         request,
         "traceability/alerts.html",
         {
+            "next_url": next_url,
             "alerts": shown,
             "count": qs.count(),
             "status": status,
@@ -758,6 +803,7 @@ def alerts(request):
             "severities": AlertSeverity.choices,
             "statuses": AlertStatus.choices,
         },
+        status=status_code,
     )
 
 
@@ -771,18 +817,36 @@ def alert_label(kind: str) -> str:
     return str(ALERT_KINDS[kind]) if kind in ALERT_KINDS else reason_text(kind)
 
 
+def operation_label(operation: str) -> str:
+    """An operation's name in the page's language ("sell" → "Sale"); unknown ones as they are."""
+    try:
+        return str(OperationType(OPERATION_CODE[Operation(operation)]).label)
+    except (ValueError, KeyError):
+        return operation
+
+
 @require_POST
 @login_required
 def alert_resolve(request, external_id):
+    """Resolves an alert with a note, back to the inbox as it was filtered; a missing note is
+    said under that alert's own form."""
     actor = actor_for_request(request)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        next_url = reverse("traceability:alerts")  # never a redirect off the site
     try:
         _require_regulator(actor)
         services.alert_resolve(actor=actor, alert_id=external_id, note=request.POST.get("note", ""))
+    except ValidationFailed as exc:
+        return _alerts_page(
+            request, QueryDict(urlsplit(next_url).query), next_url=next_url,
+            note_error=(external_id, exc.message), status_code=exc.status_code,
+        )  # fmt: skip
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("The alert is resolved."))
-    return redirect(request.POST.get("next") or reverse("traceability:alerts"))
+    return redirect(next_url)
 
 
 class RecallForm(forms.Form):

@@ -35,7 +35,9 @@ def log_in(page, live_server, user):
         [{"name": django_settings.SESSION_COOKIE_NAME, "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
           "url": live_server.url}]
     )  # fmt: skip
-    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": django_settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": live_server.url}]
+    )
     return page
 
 
