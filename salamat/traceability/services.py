@@ -624,7 +624,9 @@ def _event_time(value: datetime | None) -> datetime:
     """The client's event time, checked: not in the future beyond the skew, not too old."""
     now = timezone.now()
     if value is None:
-        return now
+        # No time from the client: now, in the platform's zone, so the event records the zone offset
+        # of where it happened (EPCIS eventTimeZoneOffset), not UTC's.
+        return timezone.localtime(now)
     if timezone.is_naive(value):
         raise _bad_event_time(_("The event time must carry a time zone offset."))
     conf = settings.SALAMAT

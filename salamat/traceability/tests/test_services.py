@@ -565,6 +565,19 @@ def test_only_the_regulator_recalls_and_resolves(pharmacy, regulator, product, a
 # --- idempotency and bulk ------------------------------------------------------------------------------
 
 
+def test_event_time_and_its_zone_offset(importer, codes):
+    from datetime import timezone as dt_timezone
+
+    # No time from the client: now, recorded with the platform's offset (Asia/Bishkek, +06:00).
+    first = services.packages_introduce(actor=actor_for(importer), codes=codes(1))
+    assert Event.objects.get(event_id=first["event_id"]).event_time_zone_offset == "+06:00"
+    # The client's own time keeps the client's offset.
+    at = (timezone.now() - timedelta(hours=1)).astimezone(dt_timezone(timedelta(hours=5)))
+    second = services.packages_introduce(actor=actor_for(importer), codes=codes(1, start=2), event_time=at)
+    event = Event.objects.get(event_id=second["event_id"])
+    assert (event.event_time_zone_offset, event.event_time) == ("+05:00", at)
+
+
 def test_idempotent_retry_returns_the_first_answer(pharmacy, at_pharmacy):
     batch = at_pharmacy(1)
     key = Idempotency("till-42-receipt-1", "hash-a")
