@@ -106,6 +106,7 @@ class IntroduceForm(forms.Form):
         queryset=Product.objects.order_by("trade_name"),
         required=False,
         to_field_name="external_id",
+        empty_label=gettext_lazy("The one the code names"),
     )
     batch = forms.CharField(label=gettext_lazy("Batch"), max_length=20, required=False)
     expiry = forms.DateField(
@@ -853,7 +854,7 @@ class RecallForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=RecallKind.choices)
     product = forms.ModelChoiceField(
         label=gettext_lazy("Product"), queryset=Product.objects.order_by("trade_name"), required=False,
-        to_field_name="external_id",
+        to_field_name="external_id", empty_label=gettext_lazy("None: the package codes below"),
     )  # fmt: skip
     batch = forms.CharField(label=gettext_lazy("Batch (empty: every batch)"), max_length=20, required=False)
     package_codes = forms.CharField(

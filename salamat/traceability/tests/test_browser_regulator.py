@@ -245,7 +245,7 @@ def test_recall_a_batch_through_the_form_then_lift_it(
     form.get_by_label("Reason").fill("Contamination found by the laboratory")
     assert_fits(page, width)
     shot(page, f"trace-recall-form-{width}")
-    form.get_by_role("button", name="Recall").click()
+    form.get_by_role("button", name="Recall or block").click()
     page.locator(".messages").wait_for()
 
     # then the recall is active and says how many packages it flagged: those of batch B1 only
