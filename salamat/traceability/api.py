@@ -188,6 +188,7 @@ def package_detail(request: HttpRequest, code: str):
     return {
         "package": selectors.package_out(package),
         "history": [selectors.history_entry_out(e) for e in history],
+        "recalls": selectors.package_recalls(package),
     }
 
 

@@ -145,9 +145,24 @@ class PackageOut(Schema):
     expired: bool
 
 
+class PackageRecallOut(Schema):
+    """A recall or block that covers the package (its product, batch, or the package itself)."""
+
+    id: UUID = Field(alias="external_id")
+    kind: str
+    reason: str
+    status: str
+    created_at: datetime
+    lifted_at: datetime | None
+    lift_reason: str
+
+
 class PackageHistoryOut(Schema):
     package: PackageOut
     history: list[HistoryEventOut]
+    recalls: list[PackageRecallOut] = Field(
+        description="Recalls and blocks, active or lifted, that cover the package, oldest first."
+    )
 
 
 class StockRowOut(Schema):

@@ -96,6 +96,15 @@ def package_history(*, actor: Actor, code: str) -> tuple[Package, list[HistoryEn
     return package, [HistoryEntry(event=e, prev_state=prev[e.pk]) for e in events]
 
 
+def package_recalls(package: Package) -> list[Recall]:
+    """The recalls and blocks, active or lifted, that cover this package (its product, its batch,
+    or the package itself by a list), oldest first: why it is or was flagged, and since when."""
+    candidates = Recall.objects.filter(
+        Q(product_id=package.product_id, batch__in=["", package.batch]) | Q(product__isnull=True)
+    ).order_by("created_at", "id")
+    return [r for r in candidates if r.product_id is not None or package.key in r.package_keys]
+
+
 def history_entry_out(entry: HistoryEntry) -> dict[str, Any]:
     e = entry.event
     state, reason = decode_prev(entry.prev_state)

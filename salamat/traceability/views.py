@@ -670,7 +670,10 @@ def history(request):
             package, entries = selectors.package_history(actor=actor, code=code)
             for entry in entries:
                 entry.event.transactions = transactions_shown(entry.event.biz_transactions)
-            context.update(package=package, entries=entries, today=timezone.localdate())
+            context.update(
+                package=package, entries=entries, recalls=selectors.package_recalls(package),
+                today=timezone.localdate(),
+            )  # fmt: skip
         except DomainError as exc:
             context["error"] = reason_text(exc.code) if exc.code in REASONS else exc.message
             status = exc.status_code

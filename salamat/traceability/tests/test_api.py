@@ -255,3 +255,26 @@ def test_a_cancelled_introduction_keeps_its_history(clients, codes, regulator, c
     assert body["package"]["state"] == "in_circulation"
     assert [e["operation"] for e in body["history"]] == ["introduce", "cancel", "introduce"]
     assert client.get("/api/v1/stats/coverage").json()["introduced"] == 1
+
+
+def test_package_history_lists_the_recalls_that_cover_it(clients, codes, regulator, client, product):
+    from salamat.traceability import services
+
+    batch = codes(2) + codes(1, start=10, batch="B2")
+    assert post(clients["importer"], "/packages/introduce", {"codes": batch}).status_code == 200
+    keys = list(Package.objects.order_by("id").values_list("key", flat=True))
+    recall = services.recall_create(
+        actor=regulator, product_id=product.external_id, batch="B1", reason="Lab test"
+    )
+    services.recall_lift(actor=regulator, recall_id=recall.external_id, reason="Retest passed")
+    block = services.recall_create(actor=regulator, kind="block", package_codes=batch[:1], reason="Case 7")
+    first = clients["importer"].get(f"/api/v1/packages/{keys[0]}").json()["recalls"]
+    assert [(r["id"], r["kind"], r["status"]) for r in first] == [
+        (str(recall.external_id), "recall", "lifted"), (str(block.external_id), "block", "active"),
+    ]  # fmt: skip
+    assert first[0]["lift_reason"] == "Retest passed" and "package_keys" not in first[1]
+    # the block names another package, the recall another batch
+    assert [r["kind"] for r in clients["importer"].get(f"/api/v1/packages/{keys[1]}").json()["recalls"]] == [
+        "recall"
+    ]
+    assert clients["importer"].get(f"/api/v1/packages/{keys[2]}").json()["recalls"] == []

@@ -190,6 +190,30 @@ def test_history_lists_every_event_of_a_sold_package(
     shot(page, f"trace-history-{width}")
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_history_shows_the_recalls_that_cover_the_package(
+    page_at, live_server, shot, make_user, ministry, regulator, importer, introduced, product, width
+):
+    # given a batch recalled then lifted, and the package itself blocked
+    code = introduced(2)[0]
+    recall = services.recall_create(
+        actor=regulator, product_id=product.external_id, batch="B1", reason="Lab test"
+    )
+    services.recall_lift(actor=regulator, recall_id=recall.external_id, reason="Lab retest passed")
+    services.recall_create(actor=regulator, kind="block", package_codes=[code], reason="Investigation 7")
+    page = logged_in_page(page_at, live_server, make_user("warehouse_operator", importer), width)
+    page.goto(f"/trace/history/?code={quote(code)}")
+
+    # then the importer sees why its package is flagged: the block, and the recall lifted before
+    notes = page.locator("[data-recalls] > li").all_inner_texts()
+    assert [n.split("\n")[0] for n in notes] == ["Recall Lifted", "Block Active"]
+    assert "Reason: Lab test" in notes[0] and "Lab retest passed" in notes[0]
+    assert "Reason: Investigation 7" in notes[1] and "Lifted" not in notes[1].split("\n", 1)[1]
+    assert "blocked" in page.locator(".facts").inner_text()
+    assert_fits(page, width)
+    shot(page, f"trace-history-recalls-{width}")
+
+
 @pytest.mark.parametrize(
     ("kind", "message"),
     [
