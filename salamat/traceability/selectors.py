@@ -344,6 +344,7 @@ class CodeCheck:
     product: str = ""
     batch: str = ""
     expiry: date | None = None
+    inside: int | None = None  # a scanned box or pallet: the packages in it, at any depth
 
     @property
     def ok(self) -> bool:
@@ -391,7 +392,9 @@ def code_check_for_operation(
         accepting = op in (rules.Operation.ACCEPT, rules.Operation.REJECT)
         if reason is None and accepting and shipment is not None and not _box_in_shipment(box.pk, shipment):
             reason = rules.Refusal.NOT_IN_SHIPMENT
-        return CodeCheck(raw, str(reason) if reason else None, key=parsed.key, kind="container")
+        if reason is not None:
+            return CodeCheck(raw, str(reason), key=parsed.key, kind="container")
+        return CodeCheck(raw, None, key=parsed.key, kind="container", inside=_packages_in_box(box.pk))
     if op is rules.Operation.DISAGGREGATE:
         return CodeCheck(raw, rules.Refusal.NOT_A_CONTAINER, key=parsed.key, kind="package")
     package = package_get(key=parsed.key)
@@ -435,6 +438,18 @@ def code_check_for_operation(
     if refusal is None and op is rules.Operation.AGGREGATE and package.container_id is not None:
         refusal = rules.Refusal.IN_CONTAINER
     return CodeCheck(raw, str(refusal) if refusal else None, **info)
+
+
+def _packages_in_box(box_id: int) -> int:
+    """How many packages a box or pallet holds, in it or in the boxes nested in it."""
+    from salamat.traceability.models import Container
+
+    boxes, frontier = {box_id}, [box_id]
+    while frontier:  # a level per query: pallets hold boxes, boxes hold packages
+        frontier = [b for b in Container.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
+                    if b not in boxes]  # fmt: skip
+        boxes.update(frontier)
+    return Package.objects.filter(container_id__in=boxes).count()
 
 
 def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:

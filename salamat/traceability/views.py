@@ -275,7 +275,7 @@ SCAN_OPERATIONS: dict[str, ScanOperation] = {
             gettext_lazy("Pack into a box or pallet"),
             gettext_lazy("Scan the box or pallet code first, then the packages and boxes that go inside."),
             gettext_lazy("Pack"),
-            gettext_lazy("Packages packed: %(count)d."),
+            gettext_lazy("Packages packed into %(container)s: %(count)d."),
             AggregateForm,
             "box",
         ),
@@ -429,7 +429,10 @@ def _scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
             request, scan_op, form=form, rows=rows, shipment=shipment, status=exc.status_code,
             refusal={"message": exc.message, "others": []},
         )  # fmt: skip
-    messages.success(request, str(scan_op.done) % {"count": answer.get("package_count", 0)})
+    # A box by its SSCC as printed under the barcode (the key without its "00/").
+    box = answer.get("container", "").removeprefix("00/")
+    done = {"count": answer.get("package_count", 0), "container": box}
+    messages.success(request, str(scan_op.done) % done)
     if scan_op.operation is Operation.ACCEPT:
         if answer.get("missing_count") or answer.get("extra_count"):
             messages.warning(

@@ -150,7 +150,7 @@ def test_pack_into_a_box_then_unpack_it(page_at, live_server, shot, make_user, i
     page.locator(".messages").wait_for()
 
     # then the box exists, owned by the importer, with the three packages inside
-    assert "Packages packed: 3." in page.locator(".messages").inner_text()
+    assert f"Packages packed into {box[2:]}: 3." in page.locator(".messages").inner_text()
     container = Container.objects.get()
     assert (container.key, container.owner_id, container.state) == (
         f"00/{box[2:]}",
@@ -171,7 +171,7 @@ def test_pack_into_a_box_then_unpack_it(page_at, live_server, shot, make_user, i
     scan(page, box)
     scan(page, batch[1])  # a package where a box is needed
     wait_checked(page, ok=1)
-    assert "box or pallet" in page.locator(".scan-row.ok").inner_text()
+    assert "box or pallet · 3 packages inside" in page.locator(".scan-row.ok").inner_text()
     assert (
         "A package code where a box or pallet (SSCC) is needed" in page.locator(".scan-row.bad").inner_text()
     )
