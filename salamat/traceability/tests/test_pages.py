@@ -441,6 +441,18 @@ def test_alert_inbox_filters_and_resolves(login, ministry, pharmacy, at_pharmacy
     assert alert.status == "resolved" and alert.resolution_note == "checked with the pharmacy"
 
 
+def test_alert_inbox_shows_three_codes_and_says_how_many_more(login, ministry, pharmacy, at_pharmacy, codes):
+    # five codes never introduced, refused in one sale: one alert naming all five
+    with pytest.raises(services.OperationRefused):
+        services.packages_sell(actor=actor_for(pharmacy), codes=codes(5, start=100))
+    alert = Alert.objects.get(kind="never_introduced")
+    assert alert.code_count == 5
+    html = _html(login(ministry, "regulator").get(reverse("traceability:alerts"), HTTP_ACCEPT_LANGUAGE="en"))
+    cell = html[html.index('class="codes-cell"') :].split("</td>")[0]
+    assert [c in cell for c in alert.codes] == [True, True, True, False, False]
+    assert "and 2 more" in cell
+
+
 def test_recall_create_and_lift(login, ministry, at_pharmacy, product):
     at_pharmacy(2)
     client = login(ministry, "regulator")
