@@ -16,12 +16,13 @@ from salamat.core.actors import Actor
 from salamat.core.errors import NotFound, ValidationFailed
 from salamat.registry.models import Organization, Product, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
-from salamat.traceability import rules
+from salamat.traceability import bulk, rules
 from salamat.traceability.codes import parse_many
 from salamat.traceability.models import (
     OPERATION_CODE,
     OPERATION_OF_CODE,
     Alert,
+    Container,
     Event,
     EventPackage,
     Package,
@@ -372,7 +373,6 @@ def code_check_for_operation(
     the services apply, without writing anything (no alert either: the submission raises those)."""
     from salamat.codes.model import CodeKind
     from salamat.traceability import rules
-    from salamat.traceability.models import Container
 
     op = rules.Operation(operation)
     org_id = actor.organization.pk if actor.organization is not None else 0
@@ -440,16 +440,20 @@ def code_check_for_operation(
     return CodeCheck(raw, str(refusal) if refusal else None, **info)
 
 
+def container_tree_sql(cond: str) -> str:
+    """`WITH RECURSIVE tree(id)`: the boxes matching `cond` and every box nested in them, at
+    any depth (pallets hold boxes, boxes hold packages); follow it with the statement."""
+    table = Container._meta.db_table
+    return (
+        f"WITH RECURSIVE tree(id) AS (SELECT id FROM {table} WHERE {cond} "  # noqa: S608 - names are ours
+        f"UNION SELECT c.id FROM {table} c JOIN tree ON c.parent_id = tree.id) "
+    )
+
+
 def _packages_in_box(box_id: int) -> int:
     """How many packages a box or pallet holds, in it or in the boxes nested in it."""
-    from salamat.traceability.models import Container
-
-    boxes, frontier = {box_id}, [box_id]
-    while frontier:  # a level per query: pallets hold boxes, boxes hold packages
-        frontier = [b for b in Container.objects.filter(parent_id__in=frontier).values_list("id", flat=True)
-                    if b not in boxes]  # fmt: skip
-        boxes.update(frontier)
-    return Package.objects.filter(container_id__in=boxes).count()
+    sql = f"SELECT COUNT(*) FROM {Package._meta.db_table} WHERE container_id IN (SELECT id FROM tree)"  # noqa: S608
+    return bulk.fetch(container_tree_sql("id = %s") + sql, [box_id])[0][0]
 
 
 def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:

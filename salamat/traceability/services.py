@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -67,7 +68,7 @@ from salamat.traceability.models import (
     ShipmentStatus,
 )
 from salamat.traceability.rules import Operation, Reason, Refusal, Snapshot, State
-from salamat.traceability.selectors import RecallFlags
+from salamat.traceability.selectors import RecallFlags, container_tree_sql
 from salamat.traceability.stock import StockChange, recount_products
 
 Op = Operation
@@ -123,8 +124,9 @@ EPCIS: dict[Operation, tuple[int, int, int, int]] = {
     Op.CANCEL: (EpcisEventType.OBJECT, EpcisAction.OBSERVE, BizStep.VOID_SHIPPING, Disposition.ACTIVE),
 }
 
-_EP_COLUMNS = ("event_id", "package_id", "prev_state", "prev_units", "prev_owner_id", "prev_site_id")
-_EP_TYPES = ("bigint", "bigint", "smallint", "integer", "bigint", "bigint")
+# The columns every (event, package) row carries; the others are sent only when filled.
+_EP_COLUMNS = ("event_id", "package_id", "prev_state")
+_EP_TYPES = ("bigint", "bigint", "smallint")
 
 
 # --- errors -------------------------------------------------------------------------
@@ -258,11 +260,8 @@ def _container_tree(root_ids: list[int]) -> list[ContainerRow]:
     if not root_ids:
         return []
     cond, params = bulk.in_list("id", root_ids)
-    sql = (
-        f"WITH RECURSIVE tree(id) AS (SELECT id FROM {CONTAINER_TABLE} WHERE {cond} "  # noqa: S608
-        f"UNION SELECT c.id FROM {CONTAINER_TABLE} c JOIN tree ON c.parent_id = tree.id) "
-        f"{_CONTAINER_SELECT} WHERE id IN (SELECT id FROM tree) ORDER BY id{bulk.for_update()}"
-    )
+    tail = f"{_CONTAINER_SELECT} WHERE id IN (SELECT id FROM tree) ORDER BY id{bulk.for_update()}"  # noqa: S608
+    sql = container_tree_sql(cond) + tail
     return [ContainerRow(*r) for r in bulk.fetch(sql, params)]
 
 
@@ -717,29 +716,27 @@ def _write_event_packages(
     """The (event, package) rows of an event: each package's state before it, plus its units,
     owner and site when the operation changes them. Only the columns that carry a value are
     sent (the others stay NULL), so most operations write three narrow columns."""
-    columns, types = list(_EP_COLUMNS[:3]), list(_EP_TYPES[:3])
-    if units:
-        columns.append("prev_units")
-        types.append("integer")
-    if owner_site:
-        columns += ["prev_owner_id", "prev_site_id"]
-        types += ["bigint", "bigint"]
+    optional = [
+        (column, pg_type, attr)
+        for wanted, column, pg_type, attr in (
+            (units, "prev_units", "integer", "remaining_units"),
+            (owner_site, "prev_owner_id", "bigint", "owner_id"),
+            (owner_site, "prev_site_id", "bigint", "site_id"),
+            (container, "prev_container_id", "bigint", "container_id"),  # packing and unpacking
+        )
+        if wanted
+    ]
+    columns = [*_EP_COLUMNS, *(c for c, _t, _f in optional)]
+    types = [*_EP_TYPES, *(t for _c, t, _f in optional)]
     # p.state * 8 + p.reason is rules.encode_prev, without building enums 50,000 times.
-    if units and owner_site:
-        rows = [
-            (event_id, p.id, p.state * 8 + p.reason, p.remaining_units, p.owner_id, p.site_id)
-            for p in packages
-        ]
-    elif owner_site:
-        rows = [(event_id, p.id, p.state * 8 + p.reason, p.owner_id, p.site_id) for p in packages]
-    elif units:
-        rows = [(event_id, p.id, p.state * 8 + p.reason, p.remaining_units) for p in packages]
-    else:
+    if not optional:  # most operations: three narrow columns
         rows = [(event_id, p.id, p.state * 8 + p.reason) for p in packages]
-    if container:  # packing and unpacking (small requests): the box each package was in
-        columns.append("prev_container_id")
-        types.append("bigint")
-        rows = [(*row, p.container_id) for row, p in zip(rows, packages, strict=True)]
+    else:
+        values = attrgetter(*(attr for _c, _t, attr in optional))
+        if len(optional) == 1:
+            rows = [(event_id, p.id, p.state * 8 + p.reason, values(p)) for p in packages]
+        else:
+            rows = [(event_id, p.id, p.state * 8 + p.reason, *values(p)) for p in packages]
     bulk.insert_rows(EVENT_PACKAGE_TABLE, columns, types, rows)
 
 
@@ -887,7 +884,7 @@ def packages_introduce(
         )  # fmt: skip
         prev_none = rules.encode_prev(State.NONE, Reason.NONE)
         bulk.insert_rows(
-            EVENT_PACKAGE_TABLE, _EP_COLUMNS[:3], _EP_TYPES[:3],
+            EVENT_PACKAGE_TABLE, _EP_COLUMNS, _EP_TYPES,
             [(event_pk, pid, prev_none) for pid in ids]
             + [(event_pk, r.id, r.state * 8 + r.reason) for r, *_rest in known_rows],
         )  # fmt: skip
@@ -1245,17 +1242,12 @@ def containers_disaggregate(
         # [id, parent, state] before and after, for the cancellation (see Event.containers_before).
         dissolved = int(ContainerState.DISSOLVED)
         before = [[c.id, c.parent_id, c.state, None, dissolved] for c in boxes]
-        if box_ids:
-            cond, params = bulk.in_list("parent_id", box_ids)
-            unpacked = set(box_ids)
-            before += [
-                [cid, parent_id, state, None, state]
-                for cid, parent_id, state in bulk.fetch(
-                    f"SELECT id, parent_id, state FROM {CONTAINER_TABLE} WHERE {cond} ORDER BY id{bulk.for_update()}",  # noqa: S608
-                    params,
-                )
-                if cid not in unpacked
-            ]
+        unpacked = set(box_ids)
+        before += [
+            [c.id, c.parent_id, c.state, None, c.state]
+            for c in _containers_by("parent_id", box_ids)
+            if c.id not in unpacked
+        ]
         event_uuid = uuid.uuid4()
         answer = _answer(Op.DISAGGREGATE, event_uuid, when, len(res.packages), containers=len(boxes))
         event = _new_event(
@@ -1518,6 +1510,7 @@ def _received(codes: list[str], packages: list[PackageRow]) -> tuple[set[int], l
     if container_keys:
         boxes = _containers_by_keys(list(container_keys))
         scanned = {c.id: c.key for c in boxes}
+        found = set(scanned.values())
         parent_of = {c.id: c.parent_id for c in _container_tree(list(scanned))}
         arrived: set[int] = set()  # scanned boxes holding (at any depth) a package of the shipment
         for p in packages:
@@ -1527,7 +1520,7 @@ def _received(codes: list[str], packages: list[PackageRow]) -> tuple[set[int], l
                     arrived.add(box)
                     received.add(p.id)
                 box = parent_of[box]
-        extra += [key for key in container_keys if key not in scanned.values()]
+        extra += [key for key in container_keys if key not in found]
         extra += [
             key for box_id, key in scanned.items() if box_id not in arrived
         ]  # a box of another shipment
@@ -1670,7 +1663,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
         )  # fmt: skip
         _write_event_packages(event.pk, packages, owner_site=True, units=True)
         now = timezone.now()
-        restore, never_introduced = [], []
+        restore, never_introduced, back_in_circulation = [], [], []
         stock = StockChange()
         stock.leave(packages)
         for p in packages:
@@ -1695,7 +1688,8 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
             )  # fmt: skip
             if state == State.IN_CIRCULATION:
                 owner_id, site_id = restore[-1][4], restore[-1][5]
-                stock.add([(owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags)])
+                back_in_circulation.append((owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags))
+        stock.add(back_in_circulation)
         bulk.update_rows(
             PACKAGE_TABLE,
             ("state", "withdraw_reason", "remaining_units", "owner_id", "site_id", "previous_owner_id",

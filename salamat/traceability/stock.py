@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date
+from operator import attrgetter
 
 from salamat.traceability import bulk
 from salamat.traceability.models import Package, StockBalance
@@ -26,6 +27,7 @@ _KEY_TYPES = ("bigint", "bigint", "bigint", "text", "date")
 _IN = int(State.IN_CIRCULATION)
 
 Group = tuple[int, int | None, int, str, date]  # owner, site, product, batch, expiry
+_group_of = attrgetter(*_KEYS)  # a package's group, as it is
 
 
 class StockChange:
@@ -40,17 +42,13 @@ class StockChange:
     def leave(self, rows: Iterable) -> None:
         """These packages (as they are before the change) stop counting where they are:
         those in circulation leave their holder's balance."""
-        self._count(
-            [p for p in rows if p.state == _IN],
-            -1,
-            lambda p: (p.owner_id, p.site_id, p.product_id, p.batch, p.expiry),
-        )
+        self._count([p for p in rows if p.state == _IN], -1, _group_of)
 
     def enter(self, rows: Iterable, *, owner_id: int | None = None, site_id: int | None = None) -> None:
         """These packages are in circulation after the change, with their holder (or the
         given new owner and site)."""
         if owner_id is None:
-            self._count(list(rows), 1, lambda p: (p.owner_id, p.site_id, p.product_id, p.batch, p.expiry))
+            self._count(list(rows), 1, _group_of)
         else:
             self._count(list(rows), 1, lambda p: (owner_id, site_id, p.product_id, p.batch, p.expiry))
 
@@ -90,12 +88,13 @@ def _sort_key(k: Group) -> tuple:
     return (k[0], k[1] or 0, k[2], k[3], k[4])
 
 
-_RECOUNT = (
-    f"INSERT INTO {TABLE} (owner_id, site_id, product_id, batch, expiry, packages, flagged) "  # noqa: S608
-    "SELECT owner_id, site_id, product_id, batch, expiry, COUNT(*), "
+# The balances as the packages give them (add a condition with AND, then _GROUP_BY).
+_COUNTED = (
+    "SELECT owner_id, site_id, product_id, batch, expiry, COUNT(*), "  # noqa: S608
     "SUM(CASE WHEN flags <> 0 THEN 1 ELSE 0 END) "
     f"FROM {PACKAGE_TABLE} WHERE state = {_IN} AND owner_id IS NOT NULL"
 )
+_RECOUNT = f"INSERT INTO {TABLE} (owner_id, site_id, product_id, batch, expiry, packages, flagged) {_COUNTED}"  # noqa: S608
 _GROUP_BY = " GROUP BY owner_id, site_id, product_id, batch, expiry"
 
 
@@ -126,14 +125,7 @@ def differences() -> list[tuple]:
             f"{_GROUP_BY} HAVING SUM(packages) <> 0 OR SUM(flagged) <> 0"
         )
     }
-    actual = {
-        r[:5]: (r[5], r[6])
-        for r in bulk.fetch(
-            "SELECT owner_id, site_id, product_id, batch, expiry, COUNT(*), "  # noqa: S608
-            f"SUM(CASE WHEN flags <> 0 THEN 1 ELSE 0 END) FROM {PACKAGE_TABLE} "
-            f"WHERE state = {_IN} AND owner_id IS NOT NULL{_GROUP_BY}"
-        )
-    }
+    actual = {r[:5]: (r[5], r[6]) for r in bulk.fetch(_COUNTED + _GROUP_BY)}
     return [
         (k, kept.get(k), actual.get(k))
         for k in sorted(kept.keys() | actual.keys(), key=str)
