@@ -457,10 +457,15 @@ def _packages_in_box(box_id: int) -> int:
 
 
 def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:
+    """Whether the box or pallet holds (at any depth, as the service reads it) a package the
+    shipment sent."""
     from salamat.traceability.models import EventPackage
 
-    in_box = Package.objects.filter(container_id=box_id).values("id")
-    return EventPackage.objects.filter(event_id=shipment.send_event_id, package_id__in=in_box).exists()
+    sql = (
+        f"SELECT 1 FROM {Package._meta.db_table} p JOIN {EventPackage._meta.db_table} ep "  # noqa: S608
+        "ON ep.package_id = p.id AND ep.event_id = %s WHERE p.container_id IN (SELECT id FROM tree) LIMIT 1"
+    )
+    return bool(bulk.fetch(container_tree_sql("id = %s") + sql, [box_id, shipment.send_event_id]))
 
 
 def _receiver_of_package(package: Package) -> int | None:

@@ -367,6 +367,23 @@ def test_receive_with_discrepancies(login, pharmacy, sent, codes):
     assert Alert.objects.filter(kind="shipment_missing").count() == 1
 
 
+def test_receive_check_of_a_pallet_of_boxes(login, importer, pharmacy, introduced):
+    # a pallet holding a box holding the packages: its packages sit in the inner box, not in it
+    batch = introduced(2)
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(1), codes=batch)
+    services.containers_aggregate(actor=actor_for(importer), container_code=sscc(2), codes=[sscc(1)])
+    sent = services.shipment_send(
+        actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=[sscc(2)]
+    )
+    check = login(pharmacy, "pharmacist").post(
+        reverse("traceability:shipment_check", args=[sent["shipment_id"]]), {"code": sscc(2)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    html = _html(check)
+    # as the service (which takes the pallet whole): in this shipment, two packages inside
+    assert 'data-ok="1"' in html and "2 packages inside" in html
+
+
 def test_another_participant_cannot_see_or_accept_the_shipment(login, other_pharmacy, sent):
     shipment, _batch = sent()
     client = login(other_pharmacy, "pharmacist")
