@@ -43,7 +43,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from salamat.codes.checkdigit import gs1_check_digit
+from salamat.epcis.vocab import (
+    CBV_PREFIXES,
+    DL_HOST,
+    EPC_LIST_FIELDS,
+    QUANTITY_LIST_FIELDS,
+    SENSOR_VALUE_PREFIXES,
+    with_check_digit,
+)
 
 CBV_VERSION = "CBV2.0"
 CBV_WEB = "https://ref.gs1.org/cbv/"
@@ -106,8 +113,8 @@ NOT_HASHED = (
 # CBV 2.0 writes no "sensorElementList" wrapper: the elements stand for themselves.
 _UNNAMED = frozenset({"sensorElementList"})
 
-_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
-_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+_EPC_LISTS = EPC_LIST_FIELDS
+_QUANTITY_LISTS = QUANTITY_LIST_FIELDS
 _PAIR_LISTS = {
     "bizTransactionList": "bizTransaction",
     "sourceList": "source",
@@ -115,19 +122,13 @@ _PAIR_LISTS = {
 }
 
 # Bare CBV / GS1 Web vocabulary names, by where they stand, and the URI prefix they expand to.
-_CBV_FIELDS = {"bizStep": CBV_WEB + "BizStep-", "disposition": CBV_WEB + "Disp-"}
+_CBV_FIELDS = {kind: CBV_PREFIXES[kind][1] for kind in ("bizStep", "disposition")}
 _PAIR_TYPES = {
-    "bizTransaction": CBV_WEB + "BTT-",
-    "source": CBV_WEB + "SDT-",
-    "destination": CBV_WEB + "SDT-",
+    "bizTransaction": CBV_PREFIXES["btt"][1],
+    "source": CBV_PREFIXES["sdt"][1],
+    "destination": CBV_PREFIXES["sdt"][1],
 }
-_URN_VOCABULARY = (
-    ("urn:epcglobal:cbv:bizstep:", CBV_WEB + "BizStep-"),
-    ("urn:epcglobal:cbv:disp:", CBV_WEB + "Disp-"),
-    ("urn:epcglobal:cbv:btt:", CBV_WEB + "BTT-"),
-    ("urn:epcglobal:cbv:sdt:", CBV_WEB + "SDT-"),
-    ("urn:epcglobal:cbv:er:", CBV_WEB + "ER-"),
-)
+_URN_VOCABULARY = tuple(CBV_PREFIXES.values())  # (URN prefix, Web prefix) of the same names
 
 
 @dataclass
@@ -176,7 +177,7 @@ def canonical_value(text: str) -> str:
 
 # --- EPC URNs and GS1 Digital Link URIs -> constrained canonical Digital Link ------------------
 
-_DL_HOST = "https://id.gs1.org"
+_DL_HOST = DL_HOST
 # A character of a GS1 AI-encodable serial in an EPC URI (plain or %-escaped), TDS 2.0 §6.3.
 _CH = r"(?:%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa]|[!')(*+,.0-9:;=A-Za-z_-])"
 _CPI_CH = r"(?:%2[3dfDF]|%3[0-9]|%4[1-9A-Fa-f]|%5[0-9Aa]|[0-9A-Z-])"
@@ -190,10 +191,6 @@ def _pct(text: str) -> str:
     return text
 
 
-def _check(body: str) -> str:
-    return body + str(gs1_check_digit(body))
-
-
 def _split(cp: str, rest: str, total: int) -> tuple[str, str]:
     """(reference digits, what follows) when company prefix + reference make `total` digits."""
     n = total - len(cp)
@@ -201,7 +198,7 @@ def _split(cp: str, rest: str, total: int) -> tuple[str, str]:
 
 
 def _gtin(cp: str, item: str) -> str:
-    return _check(item[:1] + cp + item[1:])
+    return with_check_digit(item[:1] + cp + item[1:])
 
 
 def _d(n: int) -> str:
@@ -228,28 +225,28 @@ def _urn_to_digital_link(uri: str) -> str | None:
             qualifier = "21" if scheme == "sgtin" else "235"
             return f"{_DL_HOST}/01/{_gtin(cp, item)}/{qualifier}/{_pct(serial)}"
         if scheme == "sscc" and re.fullmatch(_d(17 - len(cp)), rest):
-            return f"{_DL_HOST}/00/{_check(rest[0] + cp + rest[1:])}"
+            return f"{_DL_HOST}/00/{with_check_digit(rest[0] + cp + rest[1:])}"
         if scheme == "sgln" and re.fullmatch(_d(n12) + r"\." + _c(_CH, 1, 20), rest):
             loc, ext = rest.split(".", 1)
-            gln = _check(cp + loc)
+            gln = with_check_digit(cp + loc)
             return f"{_DL_HOST}/414/{gln}" + ("" if ext == "0" else f"/254/{_pct(ext)}")
         if scheme == "pgln" and re.fullmatch(_d(n12), rest):
-            return f"{_DL_HOST}/417/{_check(cp + rest)}"
+            return f"{_DL_HOST}/417/{with_check_digit(cp + rest)}"
         if scheme == "grai" and re.fullmatch(_d(n12) + r"\." + _c(_CH, 1, 16), rest):
             asset, serial = rest.split(".", 1)
-            return f"{_DL_HOST}/8003/{_check('0' + cp + asset)}{_pct(serial)}"
+            return f"{_DL_HOST}/8003/{with_check_digit('0' + cp + asset)}{_pct(serial)}"
         if scheme in ("giai", "ginc") and re.fullmatch(_c(_CH, 1, 30 - len(cp)), rest):
             return f"{_DL_HOST}/{'8004' if scheme == 'giai' else '401'}/{cp}{_pct(rest)}"
         if scheme in ("gsrn", "gsrnp") and re.fullmatch(_d(17 - len(cp)), rest):
-            return f"{_DL_HOST}/{'8018' if scheme == 'gsrn' else '8017'}/{_check(cp + rest)}"
+            return f"{_DL_HOST}/{'8018' if scheme == 'gsrn' else '8017'}/{with_check_digit(cp + rest)}"
         if scheme == "gsin" and re.fullmatch(_d(16 - len(cp)), rest):
-            return f"{_DL_HOST}/402/{_check(cp + rest)}"
+            return f"{_DL_HOST}/402/{with_check_digit(cp + rest)}"
         if scheme == "gdti" and re.fullmatch(_d(n12) + r"\." + _c(_CH, 0, 19), rest):
             doc, serial = rest.split(".", 1)
-            return f"{_DL_HOST}/253/{_check(cp + doc)}{_pct(serial)}"
+            return f"{_DL_HOST}/253/{with_check_digit(cp + doc)}{_pct(serial)}"
         if scheme == "sgcn" and re.fullmatch(_d(n12) + r"\.\d{1,12}", rest):
             coupon, serial = rest.split(".", 1)
-            return f"{_DL_HOST}/255/{_check(cp + coupon)}{serial}"
+            return f"{_DL_HOST}/255/{with_check_digit(cp + coupon)}{serial}"
         if scheme == "cpi" and re.fullmatch(_c(_CPI_CH, 1, 30 - len(cp)) + r"\.\d{1,12}", rest):
             ref, serial = rest.rsplit(".", 1)
             return f"{_DL_HOST}/8010/{_pct(cp + ref)}/8011/{serial}"
@@ -266,9 +263,9 @@ def _urn_to_digital_link(uri: str) -> str | None:
     if scheme in ("sgtin", "upui") and re.fullmatch(_d(n13) + r"\.\*", rest):
         return f"{_DL_HOST}/01/{_gtin(cp, rest[:-2])}"
     if scheme == "grai" and re.fullmatch(_d(n12) + r"\.\*", rest):
-        return f"{_DL_HOST}/8003/{_check('0' + cp + rest[:-2])}"
+        return f"{_DL_HOST}/8003/{with_check_digit('0' + cp + rest[:-2])}"
     if scheme in ("gdti", "sgcn") and re.fullmatch(_d(n12) + r"\.\*", rest):
-        return f"{_DL_HOST}/{'253' if scheme == 'gdti' else '255'}/{_check(cp + rest[:-2])}"
+        return f"{_DL_HOST}/{'253' if scheme == 'gdti' else '255'}/{with_check_digit(cp + rest[:-2])}"
     if scheme == "cpi" and re.fullmatch(_c(_CPI_CH, 1, 30 - len(cp)) + r"\.\*", rest):
         return f"{_DL_HOST}/8010/{_pct(cp + rest[:-2])}"
     if scheme == "itip" and re.fullmatch(_d(n13) + r"\.\d{2}\.\d{2}\.\*", rest):
@@ -393,10 +390,8 @@ class _Builder:
     def sensor_report(self, report: dict) -> _Node:
         children = []
         for k, v in report.items():
-            if k in ("type", "exception"):
-                children.append(_Node(k, self.vocabulary(v, GS1_VOC)))
-            elif k == "component":
-                children.append(_Node(k, self.vocabulary(v, CBV_WEB + "Comp-")))
+            if k in SENSOR_VALUE_PREFIXES:  # bare names expand to their Web vocabulary URI
+                children.append(_Node(k, self.vocabulary(v, SENSOR_VALUE_PREFIXES[k][-1])))
             elif k not in COMMENTS:
                 children.extend(self.generic(k, v))
         return _Node("sensorReport", "", children)

@@ -306,14 +306,6 @@ def _call(lookups: _Lookups, event: dict) -> _Call | None:
     return _Call(meaning, epcs, lambda codes: operation(codes=codes, **common))  # fmt: skip
 
 
-def event_apply(*, actor: Actor, event: dict) -> dict | None:
-    """Runs the traceability operation an event means, or None when it has none
-    (unknown identifiers, no meaning for its kind). Raises the service's `DomainError`."""
-    lookups = _Lookups(actor, _operands(event)[3])
-    call = _call(lookups, event)
-    return None if call is None else call.run(call.codes)
-
-
 # --- capture --------------------------------------------------------------------------------
 
 

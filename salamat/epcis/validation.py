@@ -46,9 +46,13 @@ def _is_date_time(value: object) -> bool:
 
 
 @cache
+def _json_schema() -> dict:
+    return json.loads((STANDARD_DIR / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
+
+
+@cache
 def json_validator() -> jsonschema.Draft7Validator:
-    schema = json.loads((STANDARD_DIR / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
-    return jsonschema.Draft7Validator(schema, format_checker=_FORMATS)
+    return jsonschema.Draft7Validator(_json_schema(), format_checker=_FORMATS)
 
 
 def _is_date_time_checked(value: str) -> bool:
@@ -61,9 +65,8 @@ def _is_date_time_checked(value: str) -> bool:
 @cache
 def fast_json_validator() -> jsonschema_rs.Draft7Validator:
     """The same schema and the same two format checks, compiled."""
-    schema = json.loads((STANDARD_DIR / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
     return jsonschema_rs.Draft7Validator(
-        schema, formats={"uri": _is_uri, "date-time": _is_date_time_checked}, validate_formats=True
+        _json_schema(), formats={"uri": _is_uri, "date-time": _is_date_time_checked}, validate_formats=True
     )
 
 

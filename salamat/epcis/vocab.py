@@ -46,19 +46,13 @@ def cbv_short(kind: str, value: str) -> str:
     return value
 
 
-def cbv_web_uri(kind: str, value: str) -> str:
-    """The Web vocabulary URI of a bare CBV name (any URI is returned as it is)."""
-    if ":" in value:
-        return (
-            CBV_PREFIXES[kind][1] + value[len(CBV_PREFIXES[kind][0]) :]
-            if value.startswith(CBV_PREFIXES[kind][0])
-            else value
-        )
-    return CBV_PREFIXES[kind][1] + value
-
-
-def sensor_type_short(value: str) -> str:
-    return sensor_value_short("type", value)
+def cbv_urn(kind: str, text: str) -> str:
+    """A CBV value as the XML binding writes it (the inverse of `cbv_short`): the URN of a bare
+    name or of its Web URI; any other URI as it is."""
+    urn, web = CBV_PREFIXES[kind]
+    if text.startswith(web):
+        return urn + text[len(web) :]
+    return text if ":" in text or not text else urn + text
 
 
 def sensor_value_short(member: str, value: str) -> str:
@@ -74,7 +68,7 @@ def sensor_value_short(member: str, value: str) -> str:
 _URN = re.compile(r"^urn:epc:(id|idpat|class):([a-z0-9-]+):(.+)$")
 
 
-def _with_check(body: str) -> str:
+def with_check_digit(body: str) -> str:
     return body + str(gs1_check_digit(body))
 
 
@@ -88,32 +82,32 @@ def urn_to_digital_link(value: str) -> str | None:
     try:
         if kind == "id" and scheme == "sgtin" and len(parts) >= 3:
             company, item, serial = parts[0], parts[1], ".".join(parts[2:])
-            gtin = _with_check(item[0] + company + item[1:])
+            gtin = with_check_digit(item[0] + company + item[1:])
             return f"{DL_HOST}/01/{gtin}/21/{quote(unquote(serial), safe='')}"
         if kind == "id" and scheme == "sscc" and len(parts) == 2:
             company, ref = parts
-            return f"{DL_HOST}/00/{_with_check(ref[0] + company + ref[1:])}"
+            return f"{DL_HOST}/00/{with_check_digit(ref[0] + company + ref[1:])}"
         if kind == "id" and scheme == "sgln" and len(parts) >= 3:
-            gln = _with_check(parts[0] + parts[1])
+            gln = with_check_digit(parts[0] + parts[1])
             ext = ".".join(parts[2:])
             return f"{DL_HOST}/414/{gln}" + (f"/254/{quote(unquote(ext), safe='')}" if ext != "0" else "")
         if kind == "id" and scheme == "pgln" and len(parts) == 2:
-            return f"{DL_HOST}/417/{_with_check(parts[0] + parts[1])}"
+            return f"{DL_HOST}/417/{with_check_digit(parts[0] + parts[1])}"
         if kind == "id" and scheme == "giai" and len(parts) >= 2:
             return f"{DL_HOST}/8004/{parts[0]}{quote(unquote('.'.join(parts[1:])), safe='')}"
         if kind == "id" and scheme == "grai" and len(parts) >= 3:
-            grai = _with_check("0" + parts[0] + parts[1])
+            grai = with_check_digit("0" + parts[0] + parts[1])
             return f"{DL_HOST}/8003/{grai}{quote(unquote('.'.join(parts[2:])), safe='')}"
         if kind == "id" and scheme == "gsrn" and len(parts) == 2:
-            return f"{DL_HOST}/8018/{_with_check(parts[0] + parts[1])}"
+            return f"{DL_HOST}/8018/{with_check_digit(parts[0] + parts[1])}"
         if kind == "id" and scheme == "gdti" and len(parts) >= 3:
-            return f"{DL_HOST}/253/{_with_check(parts[0] + parts[1])}{'.'.join(parts[2:])}"
+            return f"{DL_HOST}/253/{with_check_digit(parts[0] + parts[1])}{'.'.join(parts[2:])}"
         if kind == "class" and scheme == "lgtin" and len(parts) >= 3:
             company, item, lot = parts[0], parts[1], ".".join(parts[2:])
-            gtin = _with_check(item[0] + company + item[1:])
+            gtin = with_check_digit(item[0] + company + item[1:])
             return f"{DL_HOST}/01/{gtin}/10/{quote(unquote(lot), safe='')}"
         if kind == "idpat" and scheme == "sgtin" and len(parts) == 3 and parts[2] == "*":
-            return f"{DL_HOST}/01/{_with_check(parts[1][0] + parts[0] + parts[1][1:])}"
+            return f"{DL_HOST}/01/{with_check_digit(parts[1][0] + parts[0] + parts[1][1:])}"
     except (IndexError, ValueError):
         return None
     return None

@@ -288,7 +288,8 @@ EVENT_ORDER: dict[str, tuple[str, ...]] = {
     "AssociationEvent": ("parentID", "childEPCs", "childQuantityList", "action", "bizStep", "disposition",
                          "readPoint", "bizLocation", "bizTransactionList", *_TAIL),
 }  # fmt: skip
-_SENSOR_VOCABULARY = {"type": "gs1:", "exception": "gs1:", "component": "cbv:Comp-"}
+# Sensor report members written bare in JSON-LD, and the prefix their XML form carries.
+_SENSOR_VOCABULARY = {member: prefixes[0] for member, prefixes in vocab.SENSOR_VALUE_PREFIXES.items()}
 
 
 class NotRepresentable(ValueError):
@@ -302,12 +303,7 @@ def _lexical(value: Any) -> str:
 
 
 def _cbv_urn(kind: str, value: Any) -> str:
-    """A CBV value as the XML binding writes it: the URN of a bare name or of its Web URI."""
-    text = _lexical(value)
-    urn, web = vocab.CBV_PREFIXES[kind]
-    if text.startswith(web):
-        return urn + text[len(web) :]
-    return text if ":" in text or not text else urn + text
+    return vocab.cbv_urn(kind, _lexical(value))
 
 
 class _Writer:
