@@ -103,7 +103,10 @@ def package_recalls(package: Package) -> list[Recall]:
     candidates = Recall.objects.filter(
         Q(product_id=package.product_id, batch__in=["", package.batch]) | Q(product__isnull=True)
     ).order_by("created_at", "id")
-    return [r for r in candidates if r.product_id is not None or package.key in r.package_keys]
+    return [
+        r for r in candidates
+        if recall_covers(r, product_id=package.product_id, batch=package.batch, key=package.key)
+    ]  # fmt: skip
 
 
 def history_entry_out(entry: HistoryEntry) -> dict[str, Any]:
@@ -325,13 +328,21 @@ class RecallFlags:
 
     def __call__(self, product: Product | None, batch: str | None, key: str) -> int:
         out = 0
+        listed = key if key in self.keys else None  # the set first: lists may hold 50,000 keys
+        product_id = product.pk if product is not None else None
         for r in self.recalls:
-            by_product = r.product_id is not None and product is not None and r.product_id == product.pk
-            if (by_product and (not r.batch or r.batch == batch)) or (
-                key in self.keys and key in r.package_keys
-            ):
+            if recall_covers(r, product_id=product_id, batch=batch, key=listed):
                 out |= rules.Flag.RECALLED if r.kind == RecallKind.RECALL else rules.Flag.BLOCKED
         return out
+
+
+def recall_covers(recall: Recall, *, product_id: int | None, batch: str | None, key: str | None) -> bool:
+    """Whether a recall or block covers a package: by its product (every batch, or its own), or
+    by the recall's list of packages (`key` None: not on any list)."""
+    by_product = recall.product_id is not None and recall.product_id == product_id
+    if by_product and (not recall.batch or recall.batch == batch):
+        return True
+    return key is not None and key in recall.package_keys
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -45,6 +44,7 @@ from salamat.traceability.models import (
 from salamat.traceability.rules import Operation
 from salamat.web.decorators import login_required
 from salamat.web.errors import error_page
+from salamat.web.redirects import safe_next
 
 MAX_CODES_PER_PAGE = 5000  # a page submission; bigger batches go through the API or a file import
 
@@ -520,17 +520,13 @@ def _require_operation_role(actor: Actor, operation: Operation) -> None:
         )
 
 
-def _require_receiver(actor: Actor) -> None:
-    _require_operation_role(actor, Operation.ACCEPT)
-
-
 @never_cache
 @login_required
 def shipments(request):
     """The shipment inbox: incoming shipments to accept or reject, outgoing ones with their status."""
     actor = actor_for_request(request)
     try:
-        _require_receiver(actor)
+        _require_operation_role(actor, Operation.ACCEPT)
     except DomainError as exc:
         return error_page(request, exc)
     org = actor.organization
@@ -555,7 +551,7 @@ def shipment_accept(request, external_id):
     """Accepts a whole shipment as it was sent."""
     actor = actor_for_request(request)
     try:
-        _require_receiver(actor)
+        _require_operation_role(actor, Operation.ACCEPT)
         shipment = _incoming_shipment(actor, external_id)
         answer = services.shipment_accept(actor=actor, shipment_id=shipment.external_id)
     except DomainError as exc:
@@ -575,7 +571,7 @@ def shipment_reject(request, external_id):
     """Rejects a whole shipment: its packages go back to the sender."""
     actor = actor_for_request(request)
     try:
-        _require_receiver(actor)
+        _require_operation_role(actor, Operation.ACCEPT)
         shipment = _incoming_shipment(actor, external_id)
         services.shipment_reject(
             actor=actor, shipment_id=shipment.external_id, reason=request.POST.get("reason", "")[:200]
@@ -597,7 +593,7 @@ def shipment_receive(request, external_id):
     """Acceptance with discrepancies: scan what arrived."""
     actor = actor_for_request(request)
     try:
-        _require_receiver(actor)
+        _require_operation_role(actor, Operation.ACCEPT)
         shipment = _incoming_shipment(actor, external_id)
         if shipment.status != ShipmentStatus.SENT:
             raise NotFound("shipment_not_pending", _("This shipment is no longer waiting for acceptance."))
@@ -612,7 +608,7 @@ def shipment_check(request, external_id):
     """htmx: is this scanned code part of the shipment being received?"""
     actor = actor_for_request(request)
     try:
-        _require_receiver(actor)
+        _require_operation_role(actor, Operation.ACCEPT)
         shipment = _incoming_shipment(actor, external_id)
     except DomainError:
         return HttpResponse(status=403)
@@ -838,9 +834,7 @@ def alert_resolve(request, external_id):
     """Resolves an alert with a note, back to the inbox as it was filtered; a missing note is
     said under that alert's own form."""
     actor = actor_for_request(request)
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        next_url = reverse("traceability:alerts")  # never a redirect off the site
+    next_url = safe_next(request, reverse("traceability:alerts"))
     try:
         _require_regulator(actor)
         services.alert_resolve(actor=actor, alert_id=external_id, note=request.POST.get("note", ""))

@@ -8,13 +8,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salamat.accounts.selectors import SESSION_ORG_KEY, organizations_of
 from salamat.web.decorators import login_required
 from salamat.web.forms import LoginForm, OrganizationSwitchForm
+from salamat.web.redirects import safe_next
 
 
 class LoginView(auth_views.LoginView):
@@ -57,13 +57,6 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-def _safe_next(request, fallback: str = "/") -> str:
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, {request.get_host()}, require_https=request.is_secure()):
-        return candidate
-    return fallback
-
-
 @require_POST
 @login_required
 def organization_switch(request):
@@ -75,9 +68,9 @@ def organization_switch(request):
         chosen = next((o for o in organizations_of(request.user) if o.external_id == wanted), None)
     if chosen is None:
         messages.error(request, _("You are not a member of that organisation."))
-        return redirect(_safe_next(request))
+        return redirect(safe_next(request))
     request.session[SESSION_ORG_KEY] = str(chosen.external_id)
     if hasattr(request, "actor"):
         del request.actor
     messages.success(request, _("You now act for %(organization)s.") % {"organization": chosen})
-    return redirect(_safe_next(request))
+    return redirect(safe_next(request))
