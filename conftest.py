@@ -160,21 +160,31 @@ def browser() -> Iterator:
         browser.close()
 
 
+def _new_page(
+    browser, live_server, width: int, *, height: int | None = None, locale: str = "ru-RU", **options
+):
+    """A page in a fresh context of `browser` at that viewport width (a phone's height below
+    600 px) against the live server; `options` go to the context (permissions…)."""
+    ctx = browser.new_context(
+        viewport={"width": width, "height": height or (740 if width < 600 else 900)},
+        locale=locale,
+        base_url=live_server.url,
+        device_scale_factor=1,
+        **options,
+    )
+    page = ctx.new_page()
+    page.set_default_timeout(15000)
+    return page
+
+
 @pytest.fixture
 def page_at(browser, live_server) -> Iterator[Callable]:
     """`page = page_at(360)` opens a fresh context at that viewport width against the live server."""
     contexts = []
 
     def _open(width: int = 1280, height: int | None = None, locale: str = "ru-RU"):
-        ctx = browser.new_context(
-            viewport={"width": width, "height": height or (740 if width < 600 else 900)},
-            locale=locale,
-            base_url=live_server.url,
-            device_scale_factor=1,
-        )
-        contexts.append(ctx)
-        page = ctx.new_page()
-        page.set_default_timeout(15000)
+        page = _new_page(browser, live_server, width, height=height, locale=locale)
+        contexts.append(page.context)
         return page
 
     yield _open
@@ -202,17 +212,9 @@ def camera_page_at(browser, live_server, tmp_path) -> Iterator[Callable]:
                   f"--use-file-for-fake-video-capture={video}"],
         )  # fmt: skip
         browsers.append(camera_browser)
-        ctx = camera_browser.new_context(
-            viewport={"width": width, "height": 740 if width < 600 else 900},
-            locale=locale,
-            base_url=live_server.url,
-            device_scale_factor=1,
-            permissions=["camera"],
-        )
+        page = _new_page(camera_browser, live_server, width, locale=locale, permissions=["camera"])
         if init_script:
-            ctx.add_init_script(init_script)
-        page = ctx.new_page()
-        page.set_default_timeout(15000)
+            page.add_init_script(init_script)
         return page
 
     yield _open

@@ -174,9 +174,7 @@ def test_camera_reads_a_gs1_datamatrix_without_barcode_detector(
     page.get_by_role("button", name="Close the camera").click()
     page.get_by_role("button", name="Record the sale").click()
     page.locator(".messages").wait_for()
-    assert (
-        "Packages sold: 1." in page.locator(".messages").inner_text()
-    )  # ("1 packages": the message has no plural form yet)
+    assert "Packages sold: 1." in page.locator(".messages").inner_text()
     assert Package.objects.get().state == PackageState.WITHDRAWN
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from salamat.codes.checkdigit import gs1_check_digit
+from salamat.codes.fast import lean_key
 from salamat.traceability import services
 from salamat.traceability.models import (
     Alert,
@@ -24,18 +25,12 @@ from salamat.traceability.models import (
     StockBalance,
 )
 from salamat.traceability.tests.conftest import GS, actor_for, element_string, sscc
-from salamat.traceability.tests.test_browser import assert_fits, logged_in_page, scan
+from salamat.traceability.tests.test_browser import WIDTHS, assert_fits, logged_in_page, scan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WIDTHS = [1280, 360]
 
-
-def key_of(code: str) -> str:
-    """The canonical key of an element string made by `element_string`."""
-    gtin = code[2:16]
-    serial = code.split(GS + "21", 1)[1]
-    return f"01/{gtin}/21/{serial}"
+key_of = lean_key  # the canonical key of an element string
 
 
 def wait_checked(page, ok: int) -> None:

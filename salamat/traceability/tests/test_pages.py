@@ -119,9 +119,6 @@ def test_check_accepts_a_legal_code_and_keeps_gs(login, pharmacy, at_pharmacy, p
 
 
 def test_check_after_a_cancelled_introduction(login, importer, codes):
-    from salamat.traceability import services
-    from salamat.traceability.tests.conftest import actor_for
-
     code = codes(1, batch="OLD")[0]
     intro = services.packages_introduce(actor=actor_for(importer), codes=[code])
     services.operation_cancel(actor=actor_for(importer), event_id=intro["event_id"])

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from salamat.codes import parse
 from salamat.codes.fast import lean_key
 from salamat.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from salamat.traceability import services, stock
@@ -435,7 +436,7 @@ def test_cancel_a_shipment_and_an_acceptance(importer, pharmacy, introduced):
 
 
 def _box_key(n: int) -> str:
-    return f"00/{sscc(n)[2:]}"
+    return parse(sscc(n)).key
 
 
 def test_cancel_a_packing_puts_packages_and_boxes_back(importer, introduced):

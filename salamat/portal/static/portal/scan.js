@@ -1,5 +1,5 @@
 // Camera scanning for /check through salamat/barcode.js (the browser's BarcodeDetector where it
-// reads DataMatrix, else the vendored @zxing/library, fetched only when the citizen taps "Scan").
+// reads DataMatrix, else the vendored zxing-wasm, fetched only when the citizen taps "Scan").
 // The first code read is checked like a typed one. Without JavaScript, or without a camera, the
 // page still works: type the code or send a photo.
 (function () {
