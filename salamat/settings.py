@@ -226,23 +226,10 @@ LOGGING = {
 }
 
 # --- Platform rules (configurable) -------------------------------------------
-SALAMAT = {
-    # API tokens expire after this many days unless re-issued (0 = never).
-    "API_TOKEN_TTL_DAYS": int(os.environ.get("API_TOKEN_TTL_DAYS", "365")),
-    # Traceability: a participant may cancel its own operation within this many days.
-    "CANCEL_WINDOW_DAYS": int(os.environ.get("CANCEL_WINDOW_DAYS", "10")),
-    # Event times from scanners: at most this far in the future (clock skew) ...
-    "EVENT_TIME_SKEW_SECONDS": int(os.environ.get("EVENT_TIME_SKEW_SECONDS", "300")),
-    # ... and at most this many days in the past (scanners upload late).
-    "EVENT_TIME_MAX_AGE_DAYS": int(os.environ.get("EVENT_TIME_MAX_AGE_DAYS", "30")),
-    # Stock expiring within this many days is flagged "expiring soon".
-    "EXPIRING_SOON_DAYS": int(os.environ.get("EXPIRING_SOON_DAYS", "90")),
-    # Citizen check: requests per client address per window on public pages and the public API.
-    "PUBLIC_RATE_LIMIT": int(os.environ.get("PUBLIC_RATE_LIMIT", "120")),
-    "PUBLIC_RATE_WINDOW_SECONDS": int(os.environ.get("PUBLIC_RATE_WINDOW_SECONDS", "60")),
-    # Citizen checks are logged in batches of this many rows per worker (1: at once).
-    "CHECK_LOG_BATCH": int(os.environ.get("CHECK_LOG_BATCH", "200" if PRODUCTION else "1")),
-}
+from salamat.core.conf import from_environment as _platform_settings  # noqa: E402
+
+# Every default is defined once, in salamat/core/conf.py; read them with core.conf.setting(name).
+SALAMAT = _platform_settings(CHECK_LOG_BATCH=200 if PRODUCTION else 1)
 
 # --- ESI: login through the national single sign-on (OpenID Connect) ------------
 # The platform is a relying party of ESI (salamat/accounts/oidc.py): authorization code

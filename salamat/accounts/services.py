@@ -6,7 +6,6 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from salamat.accounts.models import ApiClient, Membership, Role, User
 from salamat.accounts.roles import ALLOWED_ROLES
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
+from salamat.core.conf import setting
 from salamat.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from salamat.core.identifiers import validate_pin
 from salamat.registry.models import Organization, OrganizationStatus
@@ -108,7 +108,7 @@ def api_client_issue(
     name = (name or "").strip()
     if not name:
         raise field_error("name", "required", _("Give the API client a name."))
-    ttl = settings.SALAMAT["API_TOKEN_TTL_DAYS"] if ttl_days is None else ttl_days
+    ttl = setting("API_TOKEN_TTL_DAYS") if ttl_days is None else ttl_days
     for _attempt in range(5):
         prefix = secrets.token_hex(6)
         token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"

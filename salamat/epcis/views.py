@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from salamat.core.actors import Actor
+from salamat.core.conf import setting
 from salamat.core.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
 from salamat.core.middleware import error_response
 from salamat.epcis import selectors, services, validation, vocab, xmlconv
@@ -30,11 +31,11 @@ COLLECTION_PARAM = {"bizSteps": "EQ_bizStep", "bizLocations": "EQ_bizLocation", 
 
 
 def capture_limit() -> int:
-    return int(settings.SALAMAT.get("EPCIS_CAPTURE_LIMIT", 10_000))
+    return int(setting("EPCIS_CAPTURE_LIMIT"))
 
 
 def capture_file_size_limit() -> int:
-    return int(settings.SALAMAT.get("EPCIS_CAPTURE_FILE_SIZE_LIMIT", settings.DATA_UPLOAD_MAX_MEMORY_SIZE))
+    return int(setting("EPCIS_CAPTURE_FILE_SIZE_LIMIT") or settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
 def _with_headers(response: HttpResponse) -> HttpResponse:

@@ -18,6 +18,7 @@ from salamat.accounts.models import Membership, Role, User
 from salamat.accounts.services import api_client_issue, membership_grant
 from salamat.core.actors import SYSTEM, Actor
 from salamat.core.audit import audit_record, diff
+from salamat.core.conf import setting
 from salamat.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed, field_error
 from salamat.core.identifiers import validate_pin, validate_tax_id
 from salamat.onboarding import checks, files, states
@@ -91,7 +92,7 @@ def current_phase() -> int:
     row = OnboardingSettings.objects.order_by("pk").first()
     if row is not None:
         return int(row.phase)
-    return int(settings.SALAMAT.get("ONBOARDING_PHASE", OnboardingPhase.MANUAL))
+    return int(setting("ONBOARDING_PHASE"))
 
 
 @transaction.atomic

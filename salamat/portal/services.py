@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from salamat.core.actors import SYSTEM
 from salamat.core.audit import audit_record
+from salamat.core.conf import setting
 from salamat.core.errors import ValidationFailed, field_error
 from salamat.core.ratelimit import fixed_window_hit
 from salamat.portal import uploads
@@ -36,8 +37,8 @@ _buffer: list[tuple] = []
 _oldest = 0.0
 
 
-def _conf(name: str, default: int) -> int:
-    return int(getattr(settings, "SALAMAT", {}).get(name, default))
+def _conf(name: str) -> int:
+    return int(setting(name))
 
 
 def check_log(*, key: str, raw: str, verdict: str, channel: str, region: str = "") -> None:
@@ -50,8 +51,8 @@ def check_log(*, key: str, raw: str, verdict: str, channel: str, region: str = "
         if not _buffer:
             _oldest = time.monotonic()
         _buffer.append(entry)
-        due = len(_buffer) >= _conf("CHECK_LOG_BATCH", 200) or time.monotonic() - _oldest > _conf(
-            "CHECK_LOG_MAX_AGE_SECONDS", 5
+        due = len(_buffer) >= _conf("CHECK_LOG_BATCH") or time.monotonic() - _oldest > _conf(
+            "CHECK_LOG_MAX_AGE_SECONDS"
         )
     if due:
         check_log_flush()
@@ -95,8 +96,8 @@ def rate_limit_hit(*, ip: str | None, bucket: str = "public") -> int:
     return fixed_window_hit(
         bucket=bucket,
         ip=ip,
-        limit=_conf("PUBLIC_RATE_LIMIT", 120),
-        window=_conf("PUBLIC_RATE_WINDOW_SECONDS", 60),
+        limit=_conf("PUBLIC_RATE_LIMIT"),
+        window=_conf("PUBLIC_RATE_WINDOW_SECONDS"),
     )
 
 

@@ -100,7 +100,7 @@ class OpenForm(forms.Form):
         label=_("Ambulance/emergency record (to start before today)"), required=False, max_length=64
     )
 
-    def __init__(self, *args, max_days: int = 5, **kwargs):
+    def __init__(self, *args, max_days: int, **kwargs):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["start"].initial = today

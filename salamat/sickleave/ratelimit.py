@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.http import HttpRequest
 
+from salamat.core.conf import setting
 from salamat.core.middleware import client_ip
 from salamat.core.ratelimit import fixed_window_hit
 
 # (requests, seconds): at most this many verifications per address in each window.
-DEFAULT_VERIFY_RATE = (20, 60)
 
 
 @dataclass(frozen=True)
@@ -24,8 +23,8 @@ class Verdict:
 
 
 def verify_rate() -> tuple[int, int]:
-    rate = getattr(settings, "SALAMAT", {}).get("SICK_LEAVE_VERIFY_RATE")
-    return tuple(rate) if rate else DEFAULT_VERIFY_RATE  # type: ignore[return-value]
+    limit, window = setting("SICK_LEAVE_VERIFY_RATE")
+    return int(limit), int(window)
 
 
 def verification_allowed(request: HttpRequest) -> Verdict:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from salamat.accounts.models import Membership, Role, User
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
+from salamat.core.conf import setting
 from salamat.core.errors import Conflict, PermissionDenied, field_error
 from salamat.core.identifiers import parse_pin, validate_tax_id
 from salamat.registry.models import Organization, OrganizationType
@@ -44,7 +44,7 @@ from salamat.tunduk.adapters import Person, population_registry
 
 def current_rules() -> rules.SickLeaveRules:
     """The rules table with the overrides of ``settings.SALAMAT["SICK_LEAVE_RULES"]``."""
-    return rules.rules_from_settings(getattr(settings, "SALAMAT", {}).get("SICK_LEAVE_RULES"))
+    return rules.rules_from_settings(setting("SICK_LEAVE_RULES"))
 
 
 def _today() -> date:

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.codes.model import CodeError
 from salamat.core.actors import Actor
+from salamat.core.conf import setting
 from salamat.core.errors import NotFound, ValidationFailed
 from salamat.registry.models import Organization, Product, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
@@ -537,7 +537,7 @@ def stock_for_site(
     """An organisation's stock in circulation by product, batch and expiry, at one site or all,
     of one product or all (read from the stock balances)."""
     today = timezone.localdate()
-    soon = today + timedelta(days=settings.SALAMAT.get("EXPIRING_SOON_DAYS", 90))
+    soon = today + timedelta(days=setting("EXPIRING_SOON_DAYS"))
     qs = StockBalance.objects.filter(owner=organization)
     if site_id is not None:
         qs = qs.filter(site_id=site_id)
@@ -604,7 +604,7 @@ def operations_recent(*, organization: Organization, limit: int = 100) -> list[R
     """The organisation's operations within the cancellation window, newest first (one indexed
     range of `event_org_time_idx`), each with whether it may be cancelled as a whole; the
     per-package check (`changed_since`) happens when the cancellation is asked for."""
-    window = settings.SALAMAT.get("CANCEL_WINDOW_DAYS", 10)
+    window = setting("CANCEL_WINDOW_DAYS")
     now = timezone.now()
     events = (
         Event.objects.filter(organization=organization, record_time__gte=now - timedelta(days=window))

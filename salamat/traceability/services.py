@@ -21,7 +21,6 @@ from datetime import date, datetime, timedelta
 from operator import attrgetter
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -32,6 +31,7 @@ from salamat.codes.fast import lean_key
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
+from salamat.core.conf import setting
 from salamat.core.errors import (
     Conflict,
     DomainError,
@@ -628,10 +628,9 @@ def _event_time(value: datetime | None) -> datetime:
         return timezone.localtime(now)
     if timezone.is_naive(value):
         raise _bad_event_time(_("The event time must carry a time zone offset."))
-    conf = settings.SALAMAT
-    if value > now + timedelta(seconds=conf.get("EVENT_TIME_SKEW_SECONDS", 300)):
+    if value > now + timedelta(seconds=setting("EVENT_TIME_SKEW_SECONDS")):
         raise _bad_event_time(_("The event time is in the future."))
-    if value < now - timedelta(days=conf.get("EVENT_TIME_MAX_AGE_DAYS", 30)):
+    if value < now - timedelta(days=setting("EVENT_TIME_MAX_AGE_DAYS")):
         raise _bad_event_time(_("The event time is too far in the past to be recorded."))
     return value
 
@@ -1630,7 +1629,7 @@ def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempote
             actor_org=org.pk,
             already_cancelled=original.cancelled_by_id is not None,
             age_days=age,
-            window_days=settings.SALAMAT.get("CANCEL_WINDOW_DAYS", 10),
+            window_days=setting("CANCEL_WINDOW_DAYS"),
         )
         if refusal is not None:
             raise Conflict(

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from salamat.accounts.selectors import actor_for_request
 from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
+from salamat.core.conf import setting
 from salamat.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from salamat.registry.models import Organization, OrganizationStatus, Product, Site
 from salamat.traceability import selectors, services
@@ -647,7 +647,7 @@ def stock(request):
             "sites": sites,
             "site": site,
             "total": sum(r["packages"] for r in rows),
-            "soon_days": settings.SALAMAT.get("EXPIRING_SOON_DAYS", 90),
+            "soon_days": setting("EXPIRING_SOON_DAYS"),
         },
     )
 
@@ -727,7 +727,7 @@ def operations(request):
         "traceability/operations.html",
         {
             "operations": selectors.operations_recent(organization=actor.organization),
-            "window_days": settings.SALAMAT.get("CANCEL_WINDOW_DAYS", 10),
+            "window_days": setting("CANCEL_WINDOW_DAYS"),
             "refusal_labels": CANCEL_REFUSALS,
         },
     )

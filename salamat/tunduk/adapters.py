@@ -21,6 +21,8 @@ from typing import Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from salamat.core.conf import setting
+
 # --- what the registries answer (plain values, never model instances) ---------------
 
 
@@ -221,7 +223,7 @@ class XRoadPopulationRegistry:
 
 
 def _backend() -> str:
-    return getattr(settings, "SALAMAT", {}).get("TUNDUK_BACKEND", "local")
+    return setting("TUNDUK_BACKEND")
 
 
 def population_registry() -> PopulationRegistry:

@@ -1,0 +1,80 @@
+"""The platform's configurable rules: every default defined once, read through one accessor.
+
+``settings.SALAMAT`` holds what the environment (or a test) sets; :func:`setting` falls back to
+:data:`DEFAULTS` for anything it does not name, so no caller writes a default of its own.
+This module imports nothing from Django at import time: ``settings.py`` reads the defaults too.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# name -> default. A comment on each says what it rules.
+DEFAULTS: dict[str, Any] = {
+    # API tokens expire after this many days unless re-issued (0 = never).
+    "API_TOKEN_TTL_DAYS": 365,
+    # Traceability: a participant may cancel its own operation within this many days.
+    "CANCEL_WINDOW_DAYS": 10,
+    # Event times from scanners: at most this far in the future (clock skew) ...
+    "EVENT_TIME_SKEW_SECONDS": 300,
+    # ... and at most this many days in the past (scanners upload late).
+    "EVENT_TIME_MAX_AGE_DAYS": 30,
+    # Stock expiring within this many days is flagged "expiring soon".
+    "EXPIRING_SOON_DAYS": 90,
+    # Citizen check: requests per client address per window on public pages and the public API.
+    "PUBLIC_RATE_LIMIT": 120,
+    "PUBLIC_RATE_WINDOW_SECONDS": 60,
+    # Citizen checks are logged in batches of this many rows per worker (1: at once).
+    "CHECK_LOG_BATCH": 1,
+    # ... and a partial batch is written once its oldest row is this many seconds old.
+    "CHECK_LOG_MAX_AGE_SECONDS": 5,
+    # Employer verification of a sick leave: (requests, window in seconds) per client address.
+    "SICK_LEAVE_VERIFY_RATE": (20, 60),
+    # Overrides of the sick-leave rules table (field name -> value); the defaults live in
+    # sickleave/rules.py's Rules dataclass, the one place the published local rules are written.
+    "SICK_LEAVE_RULES": None,
+    # Clinic onboarding: 1 = a reviewer decides, 2 = automated checks and a signature.
+    "ONBOARDING_PHASE": 1,
+    # EPCIS capture: at most this many events in one document.
+    "EPCIS_CAPTURE_LIMIT": 10_000,
+    # EPCIS capture: the largest document accepted, in bytes (None: DATA_UPLOAD_MAX_MEMORY_SIZE).
+    "EPCIS_CAPTURE_FILE_SIZE_LIMIT": None,
+    # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
+    "TUNDUK_BACKEND": "local",
+}
+
+# Settings the environment may set, as integers (the rest are set in settings modules only).
+_FROM_ENVIRONMENT_INT = (
+    "API_TOKEN_TTL_DAYS",
+    "CANCEL_WINDOW_DAYS",
+    "EVENT_TIME_SKEW_SECONDS",
+    "EVENT_TIME_MAX_AGE_DAYS",
+    "EXPIRING_SOON_DAYS",
+    "PUBLIC_RATE_LIMIT",
+    "PUBLIC_RATE_WINDOW_SECONDS",
+    "CHECK_LOG_BATCH",
+    "ONBOARDING_PHASE",
+    "EPCIS_CAPTURE_LIMIT",
+)
+
+
+def from_environment(environ: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
+    """``settings.SALAMAT`` as the environment sets it; `overrides` replace the defaults."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {**DEFAULTS, **overrides}
+    for name in _FROM_ENVIRONMENT_INT:
+        if environ.get(name):
+            values[name] = int(environ[name])
+    if environ.get("TUNDUK_BACKEND"):
+        values["TUNDUK_BACKEND"] = environ["TUNDUK_BACKEND"]
+    return values
+
+
+def setting(name: str) -> Any:
+    """The value of platform setting `name`: ``settings.SALAMAT`` first, then its one default."""
+    from django.conf import settings  # settings.py imports this module: read Django's lazily
+
+    if name not in DEFAULTS:
+        raise KeyError(f"unknown platform setting {name!r}: add it to salamat.core.conf.DEFAULTS")
+    return getattr(settings, "SALAMAT", {}).get(name, DEFAULTS[name])
