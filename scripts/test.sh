@@ -7,6 +7,9 @@ BIN=.venv/bin
 export SALAMAT_MODE=test
 start=$(date +%s)
 
+echo "== system packages"
+bash scripts/system-deps.sh
+
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
@@ -17,12 +20,7 @@ $BIN/python manage.py makemigrations --check --dry-run
 echo "== translation catalogues compile"
 $BIN/python manage.py compilemessages --ignore ".venv" --ignore "var" >/dev/null
 
-if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null 2>&1; then
-    export SALAMAT_BROWSER_TESTS=1
-else
-    echo "test.sh: chromium not installed; browser tests will FAIL (install Debian's chromium)" >&2
-    export SALAMAT_BROWSER_TESTS=1
-fi
+export SALAMAT_BROWSER_TESTS=1
 
 echo "== test suite on PostgreSQL"
 scripts/with-postgres.sh $BIN/pytest -q -p no:randomly "$@"

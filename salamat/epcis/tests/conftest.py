@@ -22,14 +22,15 @@ from salamat.traceability.tests.conftest import (  # noqa: F401  (fixtures share
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-CONFORMANCE = REPO_ROOT.parent / "shared" / "conformance" / "epcis"
+# The GS1 example documents, kept in the repository as test data (README.md there: source, licence).
+CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 
 
 @pytest.fixture
 def conformance() -> Path:
     if not CONFORMANCE.is_dir():
         pytest.fail(
-            f"GS1 conformance material not found at {CONFORMANCE} (CI clones shared/ beside the repo)"
+            f"GS1 example documents not found at {CONFORMANCE}"
         )
     return CONFORMANCE
 

@@ -1,4 +1,4 @@
-"""Every GS1 example document (../shared/conformance/epcis) is captured, and every event in it
+"""Every GS1 example document (tests/conformance, from GS1's repository) is captured, and every event in it
 comes back from GET /epcis/events with the same content."""
 
 from __future__ import annotations
