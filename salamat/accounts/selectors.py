@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.accounts.models import ApiClient, Membership, User
+from salamat.accounts.roles import roles_for_organization_type
 from salamat.accounts.services import TOKEN_PREFIX, hash_token
 from salamat.core.actors import Actor
 from salamat.core.errors import AuthenticationFailed, PermissionDenied
@@ -95,8 +96,6 @@ def api_client_authenticate(token: str) -> ApiClient:
 
 def actor_for_api_client(client: ApiClient) -> Actor:
     # An API client acts for its organisation with every role the organisation's type implies.
-    from salamat.accounts.roles import roles_for_organization_type
-
     return Actor(
         api_client=client,
         organization=client.organization,

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
-from salamat.web.nav import AUTHENTICATED, SECTION_ACCOUNT, SECTION_WORK, NavItem, register
+from salamat.core.nav import AUTHENTICATED, SECTION_ACCOUNT, SECTION_WORK, NavItem, register
 
 
 def may_apply(actor: Actor) -> bool:

@@ -16,10 +16,10 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from salamat.accounts.models import Role
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record, diff
 from salamat.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error
+from salamat.core.roles import Role
 from salamat.registry import validation as v
 from salamat.registry.models import (
     Organization,

@@ -1,4 +1,4 @@
-"""Sick leave's entries in the navigation registry (see `salamat.web.nav`)."""
+"""Sick leave's entries in the navigation registry (see `salamat.core.nav`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
-from salamat.web.nav import AUTHENTICATED, PUBLIC, SECTION_PUBLIC, SECTION_WORK, NavItem, register
+from salamat.core.nav import AUTHENTICATED, PUBLIC, SECTION_PUBLIC, SECTION_WORK, NavItem, register
 
 
 def _medical(actor: Actor) -> bool:

@@ -21,6 +21,7 @@ from salamat.accounts.selectors import actor_for_request
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, NotFound
 from salamat.core.identifiers import parse_pin
+from salamat.core.pages import login_required
 from salamat.sickleave import presenters, selectors, services
 from salamat.sickleave.forms import (
     AnnulForm,
@@ -38,7 +39,6 @@ from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
 from salamat.sickleave.ratelimit import verification_allowed
 from salamat.sickleave.signing import signatures_of
 from salamat.tunduk.adapters import population_registry
-from salamat.web.decorators import login_required
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:

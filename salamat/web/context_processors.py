@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import get_language_info
 
-from salamat.web.nav import nav_items_for
+from salamat.core.nav import nav_items_for
 from salamat.web.selectors import role_labels
 
 # Short labels of the language switcher, each in its own language.
