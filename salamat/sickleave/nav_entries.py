@@ -7,10 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
 from salamat.core.nav import AUTHENTICATED, PUBLIC, SECTION_PUBLIC, SECTION_WORK, NavItem, register
+from salamat.registry.models import OrganizationType
 
 
 def _medical(actor: Actor) -> bool:
-    from salamat.registry.models import OrganizationType
 
     return actor.organization is not None and actor.organization.org_type == OrganizationType.MEDICAL
 

@@ -36,6 +36,7 @@ from salamat.sickleave.forms import (
 )
 from salamat.sickleave.icd import icd10_suggest
 from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
+from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.ratelimit import verification_allowed
 from salamat.sickleave.signing import signatures_of
 from salamat.tunduk.adapters import population_registry
@@ -320,7 +321,6 @@ def sick_leave_detail(request: HttpRequest, external_id) -> HttpResponse:
 @login_required
 def sick_leave_pdf(request: HttpRequest, external_id) -> HttpResponse:
     """The printout (no diagnosis), for whoever may read the certificate."""
-    from salamat.sickleave.pdf import printable_from, render_pdf
 
     _actor, leave = _readable(request, external_id)
     response = HttpResponse(render_pdf(printable_from(leave)), content_type="application/pdf")
