@@ -30,6 +30,30 @@ def memberships_of(user: User) -> QuerySet[Membership]:
     )
 
 
+def membership_active(
+    *,
+    user: User,
+    role: str | None = None,
+    organization: Organization | None = None,
+    organization_tax_id: str | None = None,
+) -> Membership | None:
+    """`user`'s active membership (with `role`, in `organization` or the one with that tax ID),
+    if they hold one: how other modules ask who holds which role without reading the table."""
+    memberships = Membership.objects.filter(user=user, is_active=True)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    if organization is not None:
+        memberships = memberships.filter(organization=organization)
+    if organization_tax_id is not None:
+        memberships = memberships.filter(organization__tax_id=organization_tax_id)
+    return memberships.order_by("pk").first()
+
+
+def user_with_pin(pin: str) -> User | None:
+    """The account of the person with this PIN, if they have one."""
+    return User.objects.filter(pin=pin).first()
+
+
 def organizations_of(user: User) -> list[Organization]:
     seen: dict[int, Organization] = {}
     for membership in memberships_of(user):

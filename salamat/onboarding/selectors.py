@@ -6,7 +6,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.accounts.models import Membership, Role, User
+from salamat.accounts.models import Role, User
+from salamat.accounts.selectors import membership_active
 from salamat.core.conf import setting
 from salamat.core.errors import NotFound, PermissionDenied
 from salamat.onboarding import states
@@ -55,7 +56,7 @@ def missing_document_kinds(application: Application) -> list[str]:
 def is_reviewer(user: User | None) -> bool:
     if user is None or not user.is_authenticated:
         return False
-    return Membership.objects.filter(user=user, role=Role.MINISTRY_REVIEWER, is_active=True).exists()
+    return membership_active(user=user, role=Role.MINISTRY_REVIEWER) is not None
 
 
 def has_conflict_of_interest(
@@ -67,7 +68,7 @@ def has_conflict_of_interest(
         return True
     if any(str(org.get("tax_id", "")).strip() == application.tax_id for org in esi_organizations or []):
         return True
-    if Membership.objects.filter(user=user, organization__tax_id=application.tax_id, is_active=True).exists():
+    if membership_active(user=user, organization_tax_id=application.tax_id) is not None:
         return True
     return bool(
         user.pin

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.accounts.models import Membership, Role, User
+from salamat.accounts.selectors import membership_active, user_with_pin
 from salamat.accounts.services import membership_grant
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
@@ -35,9 +36,7 @@ class StaffInvitation:
 
 def _require_org_admin(actor: Actor, organization: Organization) -> User:
     user = require_person(actor)
-    if not Membership.objects.filter(
-        user=user, organization=organization, role=Role.ORG_ADMIN, is_active=True
-    ).exists():
+    if membership_active(user=user, organization=organization, role=Role.ORG_ADMIN) is None:
         raise PermissionDenied(
             "not_organization_admin", _("Only an administrator of this organisation may do this.")
         )
@@ -56,7 +55,7 @@ def staff_invite(*, actor: Actor, organization: Organization, pin: str, role: st
         )
     if organization.status != OrganizationStatus.ACTIVE:
         raise PermissionDenied("organization_not_active", _("The organisation is not active."))
-    user = User.objects.filter(pin=pin).first()
+    user = user_with_pin(pin)
     if user is not None:
         membership = membership_grant(actor=actor, user=user, organization=organization, role=role)
         return StaffInvitation(pin=pin, role=role, membership=membership, pending=None)
