@@ -30,7 +30,7 @@ urlpatterns = [
 
 # --- ESI: login through the national single sign-on, and the stand-in provider
 if settings.ESI_ENABLED:
-    urlpatterns += [path("oidc/", include("salamat.accounts.esi_urls"))]
+    urlpatterns += [path("oidc/", include("salamat.accounts.urls"))]
 if settings.DEV_MODE:
     urlpatterns += [
         path("devidp/", include("salamat.devidp.oauth_urls")),

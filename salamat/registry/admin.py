@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from salamat.core.actors import Actor
+from salamat.core.actors import Actor, actor_for_user
 from salamat.core.errors import DomainError, ValidationFailed
 from salamat.registry import services
 from salamat.registry import validation as v
@@ -33,8 +33,6 @@ from salamat.registry.models import (
 
 
 def actor_of(request) -> Actor:
-    from salamat.accounts.selectors import actor_for_user
-
     return actor_for_user(request.user)
 
 

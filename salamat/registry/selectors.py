@@ -89,3 +89,12 @@ def organization_visible_in_full(*, actor: Actor, organization: Organization) ->
     if actor.user is not None and actor.user.is_superuser:
         return True
     return actor.organization is not None and actor.organization.pk == organization.pk
+
+
+def product_tracking_lists(*, product: Product) -> list[TrackingList]:
+    """The tracking lists that cover `product`, earliest start first."""
+    return list(
+        TrackingList.objects.filter(Q(covers_all_products=True) | Q(entries__product=product))
+        .distinct()
+        .order_by("mandatory_from", "code")
+    )

@@ -1,13 +1,6 @@
-"""Refusals shown as pages: one template, the status code of the domain error."""
+"""`error_page` moved to `salamat.core.pages`; re-exported here only for the apps that still import
+it from the layout (TODO lead: remove once traceability, stickers and dashboard import from core)."""
 
-from __future__ import annotations
+from salamat.core.pages import error_page
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-
-from salamat.core.errors import DomainError
-
-
-def error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    """The page for a refused request, with the error's status and its translated message."""
-    return render(request, "web/error.html", {"error": exc}, status=exc.status_code)
+__all__ = ["error_page"]

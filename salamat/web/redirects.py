@@ -1,14 +1,6 @@
-"""Where a form may send the person back to: only an address on this site."""
+"""`safe_next` moved to `salamat.core.pages`; re-exported here only for the apps that still import
+it from the layout (TODO lead: remove once traceability, stickers and dashboard import from core)."""
 
-from __future__ import annotations
+from salamat.core.pages import safe_next
 
-from django.utils.http import url_has_allowed_host_and_scheme
-
-
-def safe_next(request, fallback: str = "/") -> str:
-    """The request's `next` (form field, else query) when it stays on this site, else `fallback`:
-    never a redirect to another website."""
-    candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(candidate, {request.get_host()}, require_https=request.is_secure()):
-        return candidate
-    return fallback
+__all__ = ["safe_next"]

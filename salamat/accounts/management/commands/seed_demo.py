@@ -5,6 +5,8 @@ import time
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 
+from salamat.accounts.demo import seed_demo
+
 
 class Command(BaseCommand):
     help = (
@@ -16,8 +18,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEV_MODE:
             raise CommandError("seed_demo is for development mode only; it refuses to run in production.")
-        from salamat.registry.demo import seed_demo
-
         started = time.monotonic()
         created = seed_demo()
         elapsed = time.monotonic() - started

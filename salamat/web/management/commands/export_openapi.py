@@ -5,15 +5,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import BaseCommand
+from django.utils import translation
+
+from salamat.api import api
 
 OPENAPI_PATH = Path(settings.BASE_DIR) / "docs" / "openapi.json"
 
 
 def generated_openapi() -> str:
-    from django.utils import translation
-
-    from salamat.api import api
-
     # The committed document is the English one, whatever the operator's locale.
     with translation.override("en"):
         schema = api.get_openapi_schema(path_prefix="/api/v1/")

@@ -4,10 +4,10 @@
 from django.urls import path
 from mozilla_django_oidc.views import OIDCLogoutView
 
-from salamat.accounts import esi_views
+from salamat.accounts import views
 
 urlpatterns = [
-    path("authenticate/", esi_views.EsiLoginView.as_view(), name="esi_login"),
-    path("callback/", esi_views.EsiCallbackView.as_view(), name="esi_callback"),
+    path("authenticate/", views.EsiLoginView.as_view(), name="esi_login"),
+    path("callback/", views.EsiCallbackView.as_view(), name="esi_callback"),
     path("logout/", OIDCLogoutView.as_view(), name="esi_logout"),
 ]

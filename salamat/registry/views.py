@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from salamat.accounts.selectors import actor_for_request
+from salamat.core.actors import actor_for_request
 from salamat.registry import selectors
+from salamat.registry.forms import OrganizationSearchForm, ProductSearchForm
 from salamat.registry.models import Organization
-from salamat.web.forms import OrganizationSearchForm, ProductSearchForm
-from salamat.web.selectors import product_tracking_lists
+from salamat.registry.selectors import product_tracking_lists
 
 PAGE_SIZE = 20
 
@@ -37,9 +37,7 @@ def product_list(request):
         products = selectors.product_search(q=form.cleaned_data["q"], atc=form.cleaned_data["atc"])
         page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page}
-    template = (
-        "web/registry/_product_results.html" if _is_htmx_search(request) else "web/registry/products.html"
-    )
+    template = "registry/_product_results.html" if _is_htmx_search(request) else "registry/products.html"
     return render(request, template, context)
 
 
@@ -52,7 +50,7 @@ def product_detail(request, external_id):
     since = selectors.tracking_mandatory_since(product=product)
     return render(
         request,
-        "web/registry/product_detail.html",
+        "registry/product_detail.html",
         {
             "product": product,
             "gtins": [g.gtin for g in product.gtins.all()],
@@ -78,9 +76,7 @@ def organization_list(request):
         page = Paginator(organizations, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page}
     template = (
-        "web/registry/_organization_results.html"
-        if _is_htmx_search(request)
-        else "web/registry/organizations.html"
+        "registry/_organization_results.html" if _is_htmx_search(request) else "registry/organizations.html"
     )
     return render(request, template, context)
 
@@ -98,7 +94,7 @@ def organization_detail(request, external_id):
         raise Http404
     return render(
         request,
-        "web/registry/organization_detail.html",
+        "registry/organization_detail.html",
         {
             "organization": organization,
             "full": full,

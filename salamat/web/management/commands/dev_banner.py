@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 
+from salamat.accounts.demo import demo_logins
+from salamat.core.demo import DEMO_PASSWORD
+
 
 class Command(BaseCommand):
     help = "Development only: print the URLs and demo logins."
@@ -24,8 +27,6 @@ class Command(BaseCommand):
         out(f"  API docs:      {base}/api/docs")
         out(f"  Admin:         {base}/admin/")
         out(f"  Health:        {base}/healthz")
-        from salamat.core.demo import DEMO_PASSWORD, demo_logins
-
         out("")
         out(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, description in demo_logins():

@@ -5,6 +5,9 @@ import shutil
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError, call_command
 
+from salamat.onboarding.demo import offer_sample_ensure
+from salamat.registry.models import Organization
+
 
 class Command(BaseCommand):
     help = "Development only: migrate, compile translations and load the demo data once."
@@ -16,8 +19,6 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if shutil.which("msgfmt"):
             call_command("compilemessages", verbosity=0, ignore_patterns=[".venv", "var", "node_modules"])
-        from salamat.registry.models import Organization
-
         if not Organization.objects.exists():
             self.stdout.write("Loading the demo data (once)…")
             call_command("seed_demo")
@@ -25,8 +26,6 @@ class Command(BaseCommand):
         # the stand-in registries' rows for the clinics they represent.
         call_command("devidp_setup", verbosity=0)
         # Clinic onboarding: a public offer in force, so a clinic can apply at once.
-        from salamat.onboarding.demo import offer_sample_ensure
-
         offer_sample_ensure()
         # Demo sick leaves (idempotent), once the demo doctor and commission chair exist.
         call_command("seed_sickleave")

@@ -27,7 +27,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from mozilla_django_oidc.views import OIDCAuthenticationRequestView
 
-from salamat.accounts.esi_signals import esi_logged_in
 from salamat.accounts.oidc import (
     SESSION_ID_TOKEN,
     SESSION_ISSUER,
@@ -36,6 +35,7 @@ from salamat.accounts.oidc import (
     EsiUnavailable,
     esi_provider,
 )
+from salamat.accounts.signals import esi_logged_in
 from salamat.core.errors import DomainError
 
 log = logging.getLogger(__name__)
