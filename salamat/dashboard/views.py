@@ -20,7 +20,7 @@ from salamat.core.errors import DomainError, PermissionDenied
 from salamat.epcis.selectors import epcis_not_applied_count
 from salamat.registry.models import Product, Region, TrackingList
 from salamat.traceability import selectors
-from salamat.traceability.views import alert_label
+from salamat.traceability.labels import alert_label
 from salamat.web.decorators import login_required
 from salamat.web.errors import error_page
 
