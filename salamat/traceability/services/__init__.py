@@ -10,6 +10,8 @@
     shipments.py    shipment_send, shipment_accept, shipment_reject
     cancel.py       operation_cancel
     regulator.py    recall_create, recall_lift, alert_resolve
+    registered.py   packages_register, packages_lock_states, packages_unregister (the packages
+                    of issued stickers, before they are introduced)
 
 This module is the public surface: callers import from `salamat.traceability.services`,
 never from the files above, so the files can be rearranged without touching them.
@@ -28,6 +30,11 @@ from salamat.traceability.services.engine import (
 )
 from salamat.traceability.services.idempotency import Idempotency, idempotent_call, request_hash
 from salamat.traceability.services.introduce import packages_introduce
+from salamat.traceability.services.registered import (
+    packages_lock_states,
+    packages_register,
+    packages_unregister,
+)
 from salamat.traceability.services.regulator import alert_resolve, recall_create, recall_lift
 from salamat.traceability.services.shipments import shipment_accept, shipment_reject, shipment_send
 from salamat.traceability.services.withdraw import (
@@ -57,8 +64,11 @@ __all__ = [
     "packages_dispense",
     "packages_export",
     "packages_introduce",
+    "packages_lock_states",
+    "packages_register",
     "packages_return",
     "packages_sell",
+    "packages_unregister",
     "packages_write_off",
     "recall_create",
     "recall_lift",
