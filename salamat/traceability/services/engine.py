@@ -54,7 +54,7 @@ from salamat.traceability.models import (
 )
 from salamat.traceability.rules import Operation, Refusal, Snapshot
 from salamat.traceability.selectors import container_tree_sql
-from salamat.traceability.services.idempotency import Idempotency, _idempotent_replay
+from salamat.traceability.services.idempotency import Idempotency, _idempotent_replay, idempotency_claim
 
 Op = Operation
 PACKAGE_TABLE = Package._meta.db_table
@@ -516,6 +516,12 @@ def _run(
         for attempt in range(2):
             try:
                 with paused_gc(), transaction.atomic():
+                    if idempotency is not None:
+                        # A retry of a request still running waits here for its answer, before
+                        # locking any package the first one holds (see `idempotency`).
+                        replay = idempotency_claim(org.pk, idempotency)
+                        if replay is not None:
+                            return replay
                     bulk.plan_for_keyed_lookups()
                     return body()
             except (IntegrityError, OperationalError) as exc:

@@ -1,4 +1,11 @@
-"""Idempotency-Key: a retry of a write gets the stored answer, never a second write."""
+"""Idempotency-Key: a retry of a write gets the stored answer, never a second write.
+
+A retry may arrive while the first request is still running (a client that timed out and
+resent, five times at once). Each write therefore claims its key inside its transaction before
+it touches anything else: the requests with one key run one after the other, and every one
+after the first finds the first one's stored answer instead of racing it for the same rows
+(which it would lose with `already_sold` and a false fraud alert).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from salamat.core.actors import Actor
@@ -40,6 +47,9 @@ def idempotent_call(*, actor: Actor, idempotency: Idempotency | None, run: Calla
     if replay is not None:
         return replay
     with transaction.atomic():
+        replay = idempotency_claim(org.pk, idempotency)
+        if replay is not None:
+            return replay
         answer = run()
         IdempotencyRecord.objects.create(
             organization=org, key=idempotency.key, request_hash=idempotency.request_hash, response=answer
@@ -58,3 +68,22 @@ def _idempotent_replay(org_id: int, idem: Idempotency) -> dict | None:
             details={"idempotency_key": idem.key},
         )
     return {**record.response, "replayed": True}
+
+
+def idempotency_claim(org_id: int, idem: Idempotency) -> dict | None:
+    """Inside a write's transaction, before it locks anything: waits until no other request
+    with this key is running, then answers that request's stored answer if it committed one
+    (None: go ahead; the write stores its own answer before it commits)."""
+    _lock_key(org_id, idem.key)
+    return _idempotent_replay(org_id, idem)
+
+
+def _lock_key(org_id: int, key: str) -> None:
+    """A PostgreSQL advisory lock on (organisation, key), held until the transaction ends. The
+    lock id is a stable hash (the same in every worker process); two keys sharing one only wait
+    for each other. SQLite runs one write transaction at a time: nothing to do."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"idempotency:{org_id}:{key}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
