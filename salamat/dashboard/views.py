@@ -17,13 +17,12 @@ from django.views.decorators.cache import never_cache
 
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.errors import DomainError, PermissionDenied
+from salamat.core.pages import error_page, login_required
 from salamat.epcis.selectors import epcis_not_applied_count
 from salamat.registry.models import Region
 from salamat.registry.selectors import product_choices, tracking_list_choices
 from salamat.traceability import selectors
 from salamat.traceability.labels import alert_label
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
 
 DEFAULT_DAYS = 30
 

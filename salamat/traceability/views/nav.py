@@ -11,7 +11,7 @@ from salamat.traceability.views.scan import SCAN_OPERATIONS, may_scan
 
 def register_nav_entries() -> None:
     """The traceability pages on the home page and in the header, for the roles that use them."""
-    from salamat.web.nav import NavItem, register
+    from salamat.core.nav import NavItem, register
 
     scan_items = [
         NavItem(

@@ -11,12 +11,11 @@ from django.views.decorators.http import require_POST
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.conf import setting
 from salamat.core.errors import DomainError
+from salamat.core.pages import error_page, login_required
 from salamat.traceability import selectors, services
 from salamat.traceability.labels import CANCEL_REFUSALS, reason_text
 from salamat.traceability.rules import Operation
 from salamat.traceability.views.access import require_operation_role
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
 
 
 @never_cache

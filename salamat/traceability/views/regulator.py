@@ -17,14 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.errors import DomainError, ValidationFailed
+from salamat.core.pages import error_page, login_required, safe_next
 from salamat.registry.models import Product
 from salamat.traceability import selectors, services
 from salamat.traceability.labels import alert_label, operation_label, reason_text
 from salamat.traceability.models import AlertSeverity, AlertStatus, RecallKind
 from salamat.traceability.views.access import require_regulator
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
-from salamat.web.redirects import safe_next
 
 
 @never_cache

@@ -24,13 +24,12 @@ from salamat.accounts.selectors import actor_for_request
 from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, PermissionDenied
+from salamat.core.pages import error_page, login_required
 from salamat.registry.models import Organization, OrganizationStatus, Product
 from salamat.traceability import selectors, services
 from salamat.traceability.codes import parse_many
 from salamat.traceability.labels import reason_text
 from salamat.traceability.rules import Operation
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
 
 MAX_CODES_PER_PAGE = 5000  # a page submission; bigger batches go through the API or a file import
 

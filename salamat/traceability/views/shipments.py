@@ -12,13 +12,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, NotFound
+from salamat.core.pages import error_page, login_required
 from salamat.traceability import selectors, services
 from salamat.traceability.models import Shipment, ShipmentStatus
 from salamat.traceability.rules import Operation
 from salamat.traceability.views.access import require_operation_role
 from salamat.traceability.views.scan import ACCEPT, check_response, scan_flow
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
 
 
 def _incoming_shipment(actor: Actor, external_id) -> Shipment:

@@ -12,12 +12,11 @@ from django.views.decorators.cache import never_cache
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.conf import setting
 from salamat.core.errors import DomainError, PermissionDenied
+from salamat.core.pages import error_page, login_required
 from salamat.registry.models import Site
 from salamat.traceability import selectors, services
 from salamat.traceability.labels import REASONS, reason_text, transactions_shown
 from salamat.traceability.rules import Operation
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
 
 
 @never_cache
