@@ -11,11 +11,11 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.codes.model import CodeError
+from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
 from salamat.core.errors import NotFound, ValidationFailed
-from salamat.registry.models import Organization, Product, Site, TrackingList
+from salamat.registry.models import Organization, Product, ProductGtin, Site, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
 from salamat.traceability import bulk, rules
 from salamat.traceability.codes import parse_many
@@ -32,6 +32,7 @@ from salamat.traceability.models import (
     RecallKind,
     RecallStatus,
     Shipment,
+    ShipmentStatus,
     StockBalance,
 )
 from salamat.traceability.rules import Reason, State, decode_prev
@@ -383,8 +384,6 @@ def code_check_for_operation(
 ) -> CodeCheck:
     """Whether one scanned code may take part in `operation` for the actor, by the same pure rules
     the services apply, without writing anything (no alert either: the submission raises those)."""
-    from salamat.codes.model import CodeKind
-    from salamat.traceability import rules
 
     op = rules.Operation(operation)
     org_id = actor.organization.pk if actor.organization is not None else 0
@@ -426,8 +425,6 @@ def code_check_for_operation(
     addressed_to = None
     if op in (rules.Operation.ACCEPT, rules.Operation.REJECT):
         if shipment is not None:
-            from salamat.traceability.models import EventPackage
-
             # A shipment's packages are its send event's (event, package) rows.
             if not EventPackage.objects.filter(
                 event_id=shipment.send_event_id, package_id=package.pk
@@ -471,7 +468,6 @@ def _packages_in_box(box_id: int) -> int:
 def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:
     """Whether the box or pallet holds (at any depth, as the service reads it) a package the
     shipment sent."""
-    from salamat.traceability.models import EventPackage
 
     sql = (
         f"SELECT 1 FROM {Package._meta.db_table} p JOIN {EventPackage._meta.db_table} ep "  # noqa: S608
@@ -481,7 +477,6 @@ def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:
 
 
 def _receiver_of_package(package: Package) -> int | None:
-    from salamat.traceability.models import EventPackage, ShipmentStatus
 
     send_events = EventPackage.objects.filter(package_id=package.pk).values("event_id")
     return (
@@ -505,8 +500,6 @@ def _introduce_check(
 ):
     """The verdict the introduction service would give this code (`rules.check_introduction`);
     `product` is the one chosen on the form, for codes that do not name theirs."""
-    from salamat.codes.model import CodeKind
-    from salamat.registry.models import ProductGtin
 
     sticker = package is not None and package.state == PackageState.REGISTERED
     if sticker:

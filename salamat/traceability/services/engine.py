@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 
 from salamat.codes.fast import lean_key
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
+from salamat.core import context
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
 from salamat.core.conf import setting
@@ -547,8 +548,6 @@ def _is_deadlock(exc: OperationalError) -> bool:
 
 
 def _request_id() -> str:
-    from salamat.core import context
-
     return context.current().request_id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 
+from salamat.core.nav import NavItem, register
 from salamat.traceability import services
 from salamat.traceability.rules import Operation
 from salamat.traceability.views.scan import SCAN_OPERATIONS, may_scan
@@ -11,8 +12,6 @@ from salamat.traceability.views.scan import SCAN_OPERATIONS, may_scan
 
 def register_nav_entries() -> None:
     """The traceability pages on the home page and in the header, for the roles that use them."""
-    from salamat.core.nav import NavItem, register
-
     scan_items = [
         NavItem(
             roles=set(op.roles),
