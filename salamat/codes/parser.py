@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from salamat.codes import fast, reference
 from salamat.codes.checkdigit import has_valid_check_digit
+from salamat.codes.envelope import EnvelopeError, parse_envelope
 from salamat.codes.epc import parse_epc_urn
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.codes.normalise import (
@@ -17,7 +18,6 @@ from salamat.codes.normalise import (
     normalise_separators,
     split_symbology,
 )
-from salamat.codes.envelope import EnvelopeError, parse_envelope
 from salamat.codes.schemes import EMPTY, SchemeSet, SchemeSpec, active
 from salamat.codes.sticker import sticker_check_ok, sticker_serial_normalise
 from salamat.core.gcpause import paused_gc
@@ -150,13 +150,17 @@ def _envelope(s: str, raw: str, schemes: SchemeSet, use_fast: bool) -> ParsedCod
     try:
         fmt, fields = parse_envelope(s)
     except EnvelopeError as exc:
-        raise _error("bad_envelope", _("The code is not a well-formed ISO/IEC 15434 envelope."), raw, reason=str(exc)) from None
+        raise _error(
+            "bad_envelope", _("The code is not a well-formed ISO/IEC 15434 envelope."), raw, reason=str(exc)
+        ) from None
     if fmt == "05":
         return _gs1_string(GS.join(value for _di, value in fields), raw, use_fast)
     values: dict[str, str] = {}
     for di, value in fields:
         if values.setdefault(di, value) != value:
-            raise _error("unknown_format", _("The code holds two different values for one element."), raw, di=di)
+            raise _error(
+                "unknown_format", _("The code holds two different values for one element."), raw, di=di
+            )
     found = schemes.by_envelope(values, raw) if schemes else None
     if found is None:
         raise _error("unknown_format", _("No labelling scheme in the registry reads this envelope."), raw)

@@ -210,7 +210,12 @@ def slow_trial(spec: SchemeSpec, seconds: float = TRIAL_SECONDS) -> bool:
     payload = json.dumps({"pattern": spec.pattern, "inputs": list(_adversarial(spec))})
     try:
         done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-            [sys.executable, "-c", _TRIAL], input=payload, capture_output=True, text=True, timeout=seconds, check=False
+            [sys.executable, "-c", _TRIAL],
+            input=payload,
+            capture_output=True,
+            text=True,
+            timeout=seconds,
+            check=False,
         )
     except subprocess.TimeoutExpired:
         return True

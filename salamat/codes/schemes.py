@@ -132,16 +132,22 @@ class SchemeSpec:
         if self.expiry_format not in EXPIRY_FORMATS:
             raise SchemeDefinitionError("bad_expiry_format", f"expiry format must be one of {EXPIRY_FORMATS}")
         if self.prefix is not None and self.prefix != "" and not _SAFE.fullmatch(self.prefix):
-            raise SchemeDefinitionError("bad_prefix", "the prefix must be printable characters without spaces")
+            raise SchemeDefinitionError(
+                "bad_prefix", "the prefix must be printable characters without spaces"
+            )
         if self.kind == "pattern":
             parts, regex, width = self._compile_pattern()
         else:
             parts, regex, width = self._compile_envelope()
         for part, algorithm in self.checks.items():
             if algorithm not in ALGORITHMS:
-                raise SchemeDefinitionError("bad_check_algorithm", f"unknown check-digit algorithm {algorithm!r}")
+                raise SchemeDefinitionError(
+                    "bad_check_algorithm", f"unknown check-digit algorithm {algorithm!r}"
+                )
             if part not in parts and part != "gtin":
-                raise SchemeDefinitionError("bad_check_part", f"the check on {part!r} guards no part of the code")
+                raise SchemeDefinitionError(
+                    "bad_check_part", f"the check on {part!r} guards no part of the code"
+                )
         object.__setattr__(self, "regex", regex)
         object.__setattr__(self, "parts", frozenset(parts))
         object.__setattr__(self, "width", width)
@@ -150,7 +156,9 @@ class SchemeSpec:
         try:
             python = re.compile(self.pattern)
         except re.error as exc:
-            raise SchemeDefinitionError("bad_pattern", f"the pattern is not a regular expression: {exc}") from None
+            raise SchemeDefinitionError(
+                "bad_pattern", f"the pattern is not a regular expression: {exc}"
+            ) from None
         groups = set(python.groupindex)
         if "serial" not in groups:
             raise SchemeDefinitionError(
@@ -204,7 +212,9 @@ class SchemeSpec:
         """The ParsedCode of a code of this scheme from its parts, every check done."""
         serial = groups.get("serial") or ""
         if not serial:
-            raise CodeError("missing_serial", _("The code has no serial number."), raw=raw, details={"scheme": self.name})
+            raise CodeError(
+                "missing_serial", _("The code has no serial number."), raw=raw, details={"scheme": self.name}
+            )
         if len(serial) > MAX_PART or not _SAFE.fullmatch(serial):
             raise CodeError(
                 "bad_serial",
@@ -245,7 +255,9 @@ class SchemeSpec:
                 if ref is None:
                     raise CodeError(
                         "product_not_mapped",
-                        _("The product code %(product)s of scheme %(scheme)s is mapped to no registered product.")
+                        _(
+                            "The product code %(product)s of scheme %(scheme)s is mapped to no registered product."
+                        )
                         % {"product": product, "scheme": self.name},
                         raw=raw,
                         details={"scheme": self.name, "product": product},

@@ -1,0 +1,20 @@
+"""The regulator's entry for the labelling-scheme pages."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+def register_entries() -> None:
+    from salamat.web.nav import NavItem, register
+
+    register(
+        NavItem(
+            roles={"regulator"},
+            url_name="labelling:list",
+            label=_("Labelling schemes"),
+            description=_("Code standards other than GS1 the platform reads; try a code; map product codes."),
+            icon="dot",
+            order=40,
+        )
+    )
