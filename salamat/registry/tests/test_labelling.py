@@ -1,0 +1,172 @@
+"""Labelling schemes through the services and the API: refusals leave the database unchanged;
+a scheme registered through the API is used at once by introduce, ship, sell, the public check
+and EPCIS."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from salamat.codes import CodeError, parse
+from salamat.codes.checkdigit import ALGORITHMS
+from salamat.codes.shipped import CN_DRUG, IFA
+from salamat.core.models import AuditLog
+from salamat.registry.labelling import services
+from salamat.registry.models import LabellingScheme, SchemeProductCode
+
+ACME = {
+    "code": "acme",
+    "name_ru": "ACME",
+    "kind": "pattern",
+    "prefix": "AC*",
+    "pattern": r"(?P<product>[0-9]{5})-(?P<serial>[A-Z0-9]{4,12})",
+    "checks": {"product": "luhn"},
+}
+
+
+def product_code(body: str = "1234") -> str:
+    return body + ALGORITHMS["luhn"].compute(body)
+
+
+def tables() -> dict:
+    return {
+        "schemes": list(LabellingScheme.objects.order_by("pk").values()),
+        "maps": list(SchemeProductCode.objects.order_by("pk").values()),
+        "audit": AuditLog.objects.count(),
+    }
+
+
+def test_shipped_rows_equal_the_shipped_definitions(db):
+    for shipped in (IFA, CN_DRUG):
+        row = LabellingScheme.objects.values(*shipped).get(code=shipped["code"])
+        assert row == shipped
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"pattern": r"(?P<product>[0-9]{5})-([A-Z0-9]{4,12})"}, "pattern_without_serial"),
+        ({"pattern": r"(?P<serial>([A-Z]+)+)"}, "slow_pattern"),
+        ({"prefix": "", "checks": {}, "pattern": r"(?P<serial>[0-9A-Za-z]{1,20})"}, "collides_with_gs1"),
+        ({"prefix": "", "pattern": r"(?P<product>8[0-9]{6})(?P<serial>[0-9]{13})"}, "collides_with_scheme"),
+        ({"checks": {"product": "crc32"}}, "bad_check_algorithm"),
+    ],
+)
+def test_bad_schemes_are_refused_and_nothing_is_stored(regulator, changes, error):
+    before = tables()
+    with pytest.raises(Exception) as caught:
+        services.scheme_create(actor=regulator, **{**ACME, **changes})
+    assert caught.value.code == error
+    if error.startswith("collides"):
+        assert caught.value.details["example"]
+    assert tables() == before
+
+
+def test_only_the_regulator(pharmacy_admin, db):
+    before = tables()
+    with pytest.raises(Exception) as caught:
+        services.scheme_create(actor=pharmacy_admin, **ACME)
+    assert caught.value.code == "role_required"
+    assert tables() == before
+
+
+def test_create_is_audited_and_read_at_once_then_retired(regulator, make_product):
+    scheme = services.scheme_create(actor=regulator, **ACME)
+    assert AuditLog.objects.filter(
+        action="labelling_scheme.create", object_id=str(scheme.external_id)
+    ).exists()
+    with pytest.raises(CodeError) as caught:
+        parse(f"AC*{product_code()}-SER1")
+    assert caught.value.code == "product_not_mapped"
+    product = make_product()
+    result = services.scheme_products_import(
+        actor=regulator,
+        scheme=scheme,
+        text=f"code,registration_number\n{product_code()},{product.registration_number}\n",
+    )
+    assert (result.added, result.updated) == (1, 0)
+    found = parse(f"AC*{product_code()}-SER1")
+    assert (found.key, found.gtin) == (f"acme:{product_code()}/SER1", product.gtins.first().gtin)
+    services.scheme_retire(actor=regulator, scheme=scheme)
+    with pytest.raises(CodeError):
+        parse(f"AC*{product_code()}-SER1")
+
+
+def test_bad_mapping_files_change_nothing(regulator, make_product):
+    scheme = services.scheme_create(actor=regulator, **ACME)
+    before = tables()
+    for text, error in [
+        ("wrong,header\n1,2\n", "bad_csv_header"),
+        (f"code,registration_number\n{product_code()},NO-SUCH\n", "bad_csv_rows"),
+        ("code,registration_number\n12345,X\n", "bad_csv_rows"),  # wrong Luhn digit
+    ]:
+        with pytest.raises(Exception) as caught:
+            services.scheme_products_import(actor=regulator, scheme=scheme, text=text)
+        assert caught.value.code == error
+    assert tables() == before
+
+
+# --- the whole journey through HTTP ------------------------------------------------------------
+
+
+def post(client, path, body):
+    return client.post(path, data=json.dumps(body), content_type="application/json")
+
+
+def test_a_scheme_registered_through_the_api_is_used_on_every_path(
+    api, make_token, make_org, make_user, make_product, ministry
+):
+    from salamat.epcis.tests.conftest import capture, job_of
+
+    regulator = api(make_token(ministry))
+    importer, pharmacy = make_org("importer"), make_org("pharmacy")
+    imp, pha = api(make_token(importer)), api(make_token(pharmacy))
+    product = make_product(units=1)
+    # when the regulator registers the scheme and maps a product code
+    created = post(regulator, "/api/v1/labelling-schemes", ACME)
+    assert created.status_code == 201, created.content
+    assert post(imp, "/api/v1/labelling-schemes", {**ACME, "code": "acme2"}).json()["code"] == "role_required"
+    mapped = post(
+        regulator, "/api/v1/labelling-schemes/acme/products",
+        {"csv": f"code,registration_number\n{product_code()},{product.registration_number}\n"},
+    )  # fmt: skip
+    assert mapped.json() == {"added": 1, "updated": 0}
+    tried = post(regulator, "/api/v1/labelling-schemes/acme/try", {"code": f"AC*{product_code()}-PACK0001"})
+    assert tried.json()["key"] == f"acme:{product_code()}/PACK0001" and tried.json()["product_id"] == str(
+        product.external_id
+    )
+    codes = [f"AC*{product_code()}-PACK{i:04d}" for i in range(1, 4)]
+    # then the packages go the whole way
+    introduced = post(
+        imp, "/api/v1/packages/introduce", {"codes": codes, "batch": "B1", "expiry": "2030-12-31"}
+    )
+    assert introduced.status_code == 200, introduced.content
+    sent = post(imp, "/api/v1/shipments", {"codes": codes, "receiver": str(pharmacy.external_id)})
+    assert sent.status_code == 201, sent.content
+    assert post(pha, f"/api/v1/shipments/{sent.json()['shipment_id']}/accept", {}).status_code == 200
+    assert (
+        post(pha, "/api/v1/packages/sell", {"codes": [f"acme:{product_code()}/PACK0001"]}).status_code == 200
+    )
+    sold = api().get("/api/public/check", {"code": codes[0]}).json()
+    assert sold["verdict"] == "already_sold", sold
+    genuine = (
+        api().get("/api/public/check", {"code": f"https://any.host/id/acme/{product_code()}/PACK0002"}).json()
+    )
+    assert genuine["verdict"] == "genuine" and genuine["product"]["trade_name"] == product.trade_name
+    history = pha.get(f"/api/v1/packages/acme:{product_code()}/PACK0002")
+    assert history.status_code == 200, history.content
+    # and EPCIS: an observation about it, in the scheme's URI, comes back unchanged
+    uri = f"https://salamat.example.kg/id/acme/{product_code()}/PACK0002"
+    event = {
+        "type": "ObjectEvent", "eventTime": "2026-01-01T10:00:00.000+06:00", "eventTimeZoneOffset": "+06:00",
+        "epcList": [uri], "action": "OBSERVE", "bizStep": "inspecting", "eventID": "ni:///sha-256;acme-1?ver=CBV2.0",
+    }  # fmt: skip
+    document = {
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], "type": "EPCISDocument",
+        "schemaVersion": "2.0", "creationDate": "2026-01-01T00:00:00Z", "epcisBody": {"eventList": [event]},
+    }  # fmt: skip
+    assert job_of(pha, capture(pha, document))["success"]
+    events = pha.get("/epcis/events?EQ_bizStep=inspecting").json()
+    found = [e for e in events["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+    assert [e["epcList"] for e in found] == [[uri]]
