@@ -111,7 +111,7 @@ def _parse(raw: str, schemes: SchemeSet, sticker_host: str | None, use_fast: boo
     if bare[:3] == "[)>":
         return _envelope(bare, raw, schemes, use_fast)
     if schemes:
-        found = schemes.by_prefix(bare, raw)
+        found = schemes.by_prefix(bare, raw) if schemes.prefix_lengths else None
         if found is None and schemes.validated:
             found = _scheme_forms(bare, raw, schemes)
         if found is not None:
@@ -138,7 +138,9 @@ def _parse(raw: str, schemes: SchemeSet, sticker_host: str | None, use_fast: boo
 def _scheme_forms(s: str, raw: str, schemes: SchemeSet) -> ParsedCode | None:
     """A scheme's key, URI or shape-only pattern, or None."""
     if ":" in s[:42]:
-        found = schemes.by_key(s, raw) or schemes.by_uri(s, raw)
+        found = schemes.by_key(s, raw)
+        if found is None and "/id/" in s:
+            found = schemes.by_uri(s, raw)
         if found is not None:
             return found
     return schemes.by_shape(s, raw)

@@ -224,6 +224,9 @@ class SchemeSpec:
             )
         for part, algorithm in self.checks.items():
             value = groups.get(part)
+            # A mapped product code was checked when the mapping was uploaded.
+            if part == "product" and self.products and value in self.products:
+                continue
             if value and not ALGORITHMS[algorithm].is_valid(value):
                 raise CodeError(
                     "bad_check_digit",
@@ -346,6 +349,8 @@ class SchemeSet:
                 self.prefixed.setdefault(spec.prefix, []).append(spec)
             else:
                 self.shapes.append(spec)
+        self.shape_min = min((s.width[0] for s in self.shapes), default=1)
+        self.shape_max = max((s.width[1] for s in self.shapes), default=0)
         self.prefix_lengths = tuple(sorted({len(p) for p in self.prefixed}, reverse=True))
 
     def __bool__(self) -> bool:
@@ -367,6 +372,8 @@ class SchemeSet:
     def by_shape(self, s: str, raw: str):
         """The ParsedCode of a shape-only scheme that reads `s`, or None."""
         n = len(s)
+        if n < self.shape_min or n > self.shape_max:
+            return None
         for spec in self.shapes:
             low, high = spec.width
             if low <= n <= high:

@@ -168,5 +168,5 @@ def test_a_scheme_registered_through_the_api_is_used_on_every_path(
     }  # fmt: skip
     assert job_of(pha, capture(pha, document))["success"]
     events = pha.get("/epcis/events?EQ_bizStep=inspecting").json()
-    found = [e for e in events["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+    found = list(events["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
     assert [e["epcList"] for e in found] == [[uri]]
