@@ -161,7 +161,8 @@ def main(argv: list[str]) -> int:
 
     # The shipped schemes, as the registry provides them in production (validated, mapped).
     per_scheme = {row["code"]: scheme_codes(row["code"], args.codes) for row in SHIPPED}
-    set_provider(lambda schemes=_shipped_set({k: v[1] for k, v in per_scheme.items()}): schemes)
+    shipped = _shipped_set({k: v[1] for k, v in per_scheme.items()})
+    set_provider(lambda: shipped)
     fast_items = dominant(args.codes)
     mixed = mix(args.codes)
     _parse_each(fast_items[:2000])  # warm caches
