@@ -73,7 +73,7 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
                     append(found)
                     continue
             try:
-                append(_parse(raw, schemes, sticker_host, True))
+                append(_parse(raw, schemes, sticker_host, True, lean is not None))
             except CodeError as exc:
                 append(exc)
             except Exception:  # noqa: BLE001 - one unreadable code must not sink a 50,000-code request
@@ -95,7 +95,9 @@ def _unknown(raw: str) -> CodeError:
     return _error("unknown_format", _("This is not a package code we can read."), raw)
 
 
-def _parse(raw: str, schemes: SchemeSet, sticker_host: str | None, use_fast: bool) -> ParsedCode:
+def _parse(
+    raw: str, schemes: SchemeSet, sticker_host: str | None, use_fast: bool, lean_tried: bool = False
+) -> ParsedCode:
     if not isinstance(raw, str):
         raise _unknown(repr(raw)[:200])
     if len(raw) > MAX_LENGTH:
@@ -105,23 +107,29 @@ def _parse(raw: str, schemes: SchemeSet, sticker_host: str | None, use_fast: boo
     s = raw.strip()
     if not s:
         raise _error("empty", _("The code is empty."), raw)
+    if use_fast and not lean_tried and (schemes.validated or not schemes.specs):
+        # The dominant DataMatrix forms first: no validated scheme may claim them.
+        found = fast.lean(raw)
+        if found is not None:
+            return found
     bare = s
     if s[0] == "]":
         bare = split_symbology(s)[1].strip() or s
     if bare[:3] == "[)>":
         return _envelope(bare, raw, schemes, use_fast)
-    if schemes:
-        found = schemes.by_prefix(bare, raw) if schemes.prefix_lengths else None
-        if found is None and schemes.validated:
-            found = _scheme_forms(bare, raw, schemes)
+    if schemes.specs:
+        if schemes.validated:
+            found = schemes.claim(bare, raw)
+        else:
+            found = schemes.by_prefix(bare, raw) if schemes.prefix_lengths else None
         if found is not None:
             return found
     try:
         return _standard(s, raw, sticker_host, use_fast)
     except CodeError as exc:
         # A registered scheme may claim what no standard reads (or misreads).
-        if schemes and not schemes.validated:
-            found = _scheme_forms(bare, raw, schemes)
+        if schemes.specs and not schemes.validated:
+            found = schemes.forms(bare, raw)
             if found is not None:
                 return found
         retyped = from_russian_layout(s)
@@ -133,17 +141,6 @@ def _parse(raw: str, schemes: SchemeSet, sticker_host: str | None, use_fast: boo
             else:
                 return replace(found, source=found.source + "+ru_layout")
         raise exc from None
-
-
-def _scheme_forms(s: str, raw: str, schemes: SchemeSet) -> ParsedCode | None:
-    """A scheme's key, URI or shape-only pattern, or None."""
-    if ":" in s[:42]:
-        found = schemes.by_key(s, raw)
-        if found is None and "/id/" in s:
-            found = schemes.by_uri(s, raw)
-        if found is not None:
-            return found
-    return schemes.by_shape(s, raw)
 
 
 def _envelope(s: str, raw: str, schemes: SchemeSet, use_fast: bool) -> ParsedCode:

@@ -359,6 +359,28 @@ class SchemeSet:
     def __iter__(self):
         return iter(self.specs)
 
+    def claim(self, s: str, raw: str):
+        """What a validated set reads before the standard parser: a prefixed code, a key, a URI,
+        or a shape-only code; None (quickly) for anything else."""
+        if self.prefix_lengths:
+            found = self.by_prefix(s, raw)
+            if found is not None:
+                return found
+        return self.forms(s, raw)
+
+    def forms(self, s: str, raw: str):
+        """A scheme's key, URI or shape-only code, or None."""
+        if ":" in s[:42]:
+            found = self.by_key(s, raw)
+            if found is None and "/id/" in s:
+                found = self.by_uri(s, raw)
+            if found is not None:
+                return found
+        n = len(s)
+        if n < self.shape_min or n > self.shape_max:
+            return None
+        return self.by_shape(s, raw)
+
     def by_prefix(self, s: str, raw: str):
         """The ParsedCode of a prefixed scheme that reads `s`, or None."""
         prefixed = self.prefixed
