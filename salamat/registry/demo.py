@@ -641,6 +641,9 @@ def seed_demo() -> dict[str, int]:
     orgs = _seed_organizations(created)
     _seed_products(created, orgs)
     _seed_people(created, orgs)
+    from salamat.registry.labelling.demo import seed_scheme_codes
+
+    seed_scheme_codes()  # a few demo products get IFA and Chinese product codes to try
     return created
 
 

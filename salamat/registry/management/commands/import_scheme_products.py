@@ -7,7 +7,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from salamat.core.actors import Actor
 from salamat.core.errors import DomainError
 from salamat.registry.labelling import services
 
