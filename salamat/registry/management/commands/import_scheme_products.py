@@ -22,7 +22,7 @@ class Command(BaseCommand):
         try:
             text = Path(file).read_text(encoding="utf-8-sig")
             result = services.scheme_products_import(
-                actor=Actor(roles=frozenset({"regulator"})),
+                actor=SYSTEM,
                 scheme=services.scheme_get(code=scheme),
                 text=text,
             )
