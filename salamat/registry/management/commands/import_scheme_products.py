@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from salamat.core.actors import SYSTEM
 from salamat.core.errors import DomainError
 from salamat.registry.labelling import services
 
