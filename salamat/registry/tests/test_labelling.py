@@ -170,3 +170,65 @@ def test_a_scheme_registered_through_the_api_is_used_on_every_path(
     events = pha.get("/epcis/events?EQ_bizStep=inspecting").json()
     found = list(events["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
     assert [e["epcList"] for e in found] == [[uri]]
+
+
+# --- reload without restart, operators' commands, demo ------------------------------------------
+
+
+def test_another_process_sees_a_change_within_the_reload_interval(regulator, settings, monkeypatch):
+    """A second provider stands for another server process: it is not told of the change and
+    finds it at its next version check, SCHEME_RELOAD_SECONDS after its last one."""
+    from salamat.registry.labelling import provider as provider_module
+
+    clock = [1000.0]
+    monkeypatch.setattr(provider_module.time, "monotonic", lambda: clock[0])
+    settings.SALAMAT = {**settings.SALAMAT, "SCHEME_RELOAD_SECONDS": 2}
+    other = provider_module.Provider()
+    assert "acme" not in other().by_name
+    services.scheme_create(actor=regulator, **ACME)
+    clock[0] += 1.0
+    assert "acme" not in other().by_name  # within the interval: the cached set, no query
+    clock[0] += 1.5
+    assert "acme" in other().by_name  # checked again: reloaded
+    services.scheme_retire(actor=regulator, scheme=LabellingScheme.objects.get(code="acme"))
+    clock[0] += 2.5
+    assert "acme" not in other().by_name
+
+
+def test_parse_code_command(db, capsys):
+    from django.core.management import call_command
+
+    from salamat.codes.envelope import render_envelope
+
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "parse_code",
+            "--json",
+            "0104601234567893215ABC",
+            render_envelope([("9N", "110375286415"), ("S", "X1")]),
+        )
+    assert exited.value.code == 1  # one code was refused
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0] == {
+        "code": "0104601234567893215ABC", "key": "01/04601234567893/21/5ABC", "scheme": "gs1",
+        "product": "04601234567893", "serial": "5ABC", "batch": None, "expiry": None,
+    }  # fmt: skip
+    assert lines[1]["error"] == "bad_check_digit" and lines[1]["message"]
+
+
+def test_import_command_and_demo_codes(db, tmp_path, make_product, capsys):
+    from django.core.management import call_command
+
+    from salamat.registry.demo import seed_demo
+    from salamat.registry.labelling.demo import DEMO_CODES
+
+    seed_demo()
+    scheme, code, _index = DEMO_CODES[0]
+    found = parse(f"{scheme}:{code}/DEMO0001")
+    assert found.extra["product_id"] and found.gtin
+    product = make_product()
+    path = tmp_path / "map.csv"
+    path.write_text(f"code,gtin\n8765432,{product.gtins.first().gtin}\n", encoding="utf-8")
+    call_command("import_scheme_products", "cn-drug", str(path))
+    assert "1 added" in capsys.readouterr().out
+    assert parse("87654321234567890000").gtin == product.gtins.first().gtin
