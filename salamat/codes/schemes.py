@@ -468,6 +468,15 @@ def uri_to_key(s: str) -> tuple[str, str] | None:
     return None
 
 
+def scheme_uri_key(value: str) -> str | None:
+    """The key a scheme URI on any host stands for (``https://h/id/acme/123/S1`` ->
+    ``acme:123/S1``), or None: the host-independent form to match EPCIS identifiers on."""
+    found = uri_to_key(value)
+    if found is None or not NAME.fullmatch(found[0]) or found[0] in _RESERVED:
+        return None
+    return f"{found[0]}:{found[1]}"
+
+
 # --- the provider -----------------------------------------------------------------------------
 
 _provider: Callable[[], SchemeSet] | None = None

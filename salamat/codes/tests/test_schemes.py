@@ -166,6 +166,15 @@ def test_a_scheme_defined_in_a_test_gives_one_key_per_pack(body, serial, batch):
     assert [r.key for r in parse_many(forms, schemes=schemes)] == [f"acme:{product}/{serial}"] * len(forms)
 
 
+def test_scheme_uri_key_is_host_independent():
+    from salamat.codes.schemes import scheme_uri_key
+
+    assert scheme_uri_key("https://a.kg/id/acme/12344/S1") == scheme_uri_key("http://b.cn/x/id/acme/12344/S1")
+    assert scheme_uri_key("https://a.kg/id/acme/12344/S1") == "acme:12344/S1"
+    assert scheme_uri_key("https://id.gs1.org/01/04601234567893/21/S") is None
+    assert scheme_uri_key("urn:epc:id:sgtin:4601234.056789.S") is None
+
+
 def test_uri_round_trips_any_serial():
     key = "acme:12344/A B/%?#"
     uri = scheme_uri(key, "https://h.kg/")

@@ -170,6 +170,17 @@ def test_a_scheme_registered_through_the_api_is_used_on_every_path(
     events = pha.get("/epcis/events?EQ_bizStep=inspecting").json()
     found = list(events["epcisBody"]["queryResults"]["resultsBody"]["eventList"])
     assert [e["epcList"] for e in found] == [[uri]]
+    from urllib.parse import quote
+
+    # (the same pack's URI on another host matches once epcis.vocab.canonical_id maps scheme URIs
+    # through salamat.codes.schemes.scheme_uri_key, a change for the EPCIS module)
+    for form in (uri,):
+        matched = pha.get(
+            "/epcis/events?MATCH_epc=" + quote(form, safe=""), HTTP_GS1_EPC_FORMAT="Always_EPC_URN"
+        )
+        assert matched.status_code == 200, matched.content
+        listed = matched.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        assert [e["epcList"] for e in listed] == [[uri]], form
 
 
 # --- reload without restart, operators' commands, demo ------------------------------------------
@@ -232,3 +243,41 @@ def test_import_command_and_demo_codes(db, tmp_path, make_product, capsys):
     call_command("import_scheme_products", "cn-drug", str(path))
     assert "1 added" in capsys.readouterr().out
     assert parse("87654321234567890000").gtin == product.gtins.first().gtin
+
+
+def test_citizen_check_page_and_photo_read_an_ifa_pack(regulator, make_org, make_product, client):
+    import io
+    from datetime import date
+
+    import zxingcpp
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from salamat.codes.envelope import render_envelope
+    from salamat.traceability import services as trace
+    from salamat.traceability.tests.conftest import actor_for
+
+    product = make_product()
+    services.scheme_products_import(
+        actor=regulator, scheme=LabellingScheme.objects.get(code="ifa"),
+        text=f"code,registration_number\n110375286414,{product.registration_number}\n",
+    )  # fmt: skip
+    importer = make_org("importer")
+    code = render_envelope([("9N", "110375286414"), ("1T", "L0T1"), ("D", "301100"), ("S", "PHOTO0001")])
+    trace.packages_introduce(actor=actor_for(importer), codes=[code])
+    # the page, typed with stand-ins for the control characters
+    typed = code.replace("\x1e", "<RS>").replace("\x1d", "<GS>").replace("\x04", "<EOT>")
+    page = client.get("/check", {"code": typed})
+    assert page.status_code == 200 and b'data-verdict="genuine"' in page.content
+    # a photo of the DataMatrix (zxing renders the controls as control pictures)
+    from PIL import Image
+
+    symbol = zxingcpp.create_barcode(code, zxingcpp.BarcodeFormat.DataMatrix)
+    image = Image.fromarray(symbol.to_image(scale=8, add_quiet_zones=True)).convert("RGB")
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    photo = SimpleUploadedFile("pack.png", png.getvalue(), content_type="image/png")
+    got = client.post("/check", {"photo": photo})
+    assert got.status_code == 200 and b'data-verdict="genuine"' in got.content, got.content[:400]
+    from salamat.traceability.models import Package
+
+    assert Package.objects.get(key="ifa:110375286414/PHOTO0001").expiry == date(2030, 11, 30)
