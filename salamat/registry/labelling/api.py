@@ -24,7 +24,7 @@ router = Router(tags=["Labelling schemes"], auth=API_AUTH)
 
 def _regulator(request: HttpRequest):
     actor = actor_of(request)
-    services._require_regulator(actor)
+    services.require_regulator(actor)
     return actor
 
 

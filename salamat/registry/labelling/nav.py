@@ -14,7 +14,7 @@ def register_entries() -> None:
             url_name="labelling:list",
             label=_("Labelling schemes"),
             description=_("Code standards other than GS1 the platform reads; try a code; map product codes."),
-            icon="dot",
+            icon="cog",
             order=40,
         )
     )

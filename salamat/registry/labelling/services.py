@@ -35,7 +35,7 @@ EDITABLE = (
 MAX_CSV_ROWS = 100_000
 
 
-def _require_regulator(actor: Actor) -> None:
+def require_regulator(actor: Actor) -> None:
     """The regulator (or a superuser, or the system: operators' commands and the demo seed)."""
     if actor.is_system:
         return
@@ -109,7 +109,7 @@ def scheme_create(*, actor: Actor, code: str, name_ru: str, name_ky: str = "", n
                   prefix: str = "", pattern: str = "", fields: dict | None = None, checks: dict | None = None,
                   expiry_format: str = "YYMMDD", description: str = "") -> LabellingScheme:  # fmt: skip
     """Adds a labelling scheme, active at once (in every process within seconds)."""
-    _require_regulator(actor)
+    require_regulator(actor)
     if LabellingScheme.objects.filter(code=code).exists():
         raise Conflict("scheme_code_taken", _("A scheme with this code already exists."))
     scheme = LabellingScheme(
@@ -127,7 +127,7 @@ def scheme_create(*, actor: Actor, code: str, name_ru: str, name_ky: str = "", n
 @transaction.atomic
 def scheme_update(*, actor: Actor, scheme: LabellingScheme, **changes: Any) -> LabellingScheme:
     """Changes a scheme's definition or names; re-validated as a new one would be."""
-    _require_regulator(actor)
+    require_regulator(actor)
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise ValidationFailed(
@@ -156,7 +156,7 @@ def scheme_update(*, actor: Actor, scheme: LabellingScheme, **changes: Any) -> L
 @transaction.atomic
 def scheme_retire(*, actor: Actor, scheme: LabellingScheme) -> LabellingScheme:
     """Stops reading a scheme's codes (packages already tracked keep their keys)."""
-    _require_regulator(actor)
+    require_regulator(actor)
     scheme = LabellingScheme.objects.select_for_update().get(pk=scheme.pk)
     if not scheme.is_active:
         raise Conflict("scheme_retired", _("This scheme is already retired."))
@@ -173,7 +173,7 @@ def scheme_retire(*, actor: Actor, scheme: LabellingScheme) -> LabellingScheme:
 @transaction.atomic
 def scheme_reactivate(*, actor: Actor, scheme: LabellingScheme) -> LabellingScheme:
     """Reads a retired scheme's codes again (validated against the schemes active now)."""
-    _require_regulator(actor)
+    require_regulator(actor)
     scheme = LabellingScheme.objects.select_for_update().get(pk=scheme.pk)
     if scheme.is_active:
         raise Conflict("scheme_active", _("This scheme is active."))
@@ -198,7 +198,7 @@ class MappingResult:
 def scheme_products_import(*, actor: Actor, scheme: LabellingScheme, text: str) -> MappingResult:
     """Maps the scheme's product codes to registry products from CSV (`code,registration_number`
     or `code,gtin`, header first). All or nothing: any bad row refuses the whole file."""
-    _require_regulator(actor)
+    require_regulator(actor)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     if not rows or [c.strip().lower() for c in rows[0][:2]] not in (
         ["code", "registration_number"], ["code", "gtin"],

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salamat.accounts.selectors import actor_for_request
-from salamat.core.errors import DomainError, PermissionDenied
+from salamat.core.errors import DomainError
 from salamat.registry.labelling import services
 from salamat.registry.labelling.selectors import parsed_out, scheme_list
 from salamat.registry.models import LabellingScheme, SchemeKind
@@ -75,7 +75,7 @@ class MappingForm(forms.Form):
 
 def _regulator(request: HttpRequest):
     actor = actor_for_request(request)
-    services._require_regulator(actor)
+    services.require_regulator(actor)
     return actor
 
 
@@ -83,7 +83,7 @@ def _guarded(view):
     def wrapper(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
-        except PermissionDenied as exc:
+        except DomainError as exc:  # not the regulator, no such scheme
             return error_page(request, exc)
 
     wrapper.__name__ = view.__name__
