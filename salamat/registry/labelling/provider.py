@@ -88,6 +88,7 @@ class Provider:
         self._set: SchemeSet = EMPTY
         self._version = None
         self._checked = float("-inf")
+        self._interval = 0.0
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
@@ -96,10 +97,11 @@ class Provider:
 
     def __call__(self) -> SchemeSet:
         now = time.monotonic()
-        if now - self._checked < setting("SCHEME_RELOAD_SECONDS"):
+        if now - self._checked < self._interval:
             return self._set
         with self._lock:
-            if now - self._checked < setting("SCHEME_RELOAD_SECONDS"):
+            self._interval = setting("SCHEME_RELOAD_SECONDS")
+            if now - self._checked < self._interval:
                 return self._set
             try:
                 # A savepoint: a failed read must not break the caller's transaction.
