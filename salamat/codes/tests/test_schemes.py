@@ -263,3 +263,38 @@ def test_collisions_name_an_example():
     assert sc.collision(spec_of(CN_DRUG), SchemeSet([spec_of(IFA)])) is None
     assert sc.collision(spec_of(IFA), SchemeSet([spec_of(CN_DRUG)])) is None
     assert sc.collision(ACME, SchemeSet([spec_of(IFA), spec_of(CN_DRUG)])) is None
+
+
+DIGITS = string.digits
+
+
+@settings(max_examples=80)
+@given(
+    a=st.tuples(st.text(DIGITS, min_size=6, max_size=6), st.text(DIGITS, min_size=9, max_size=9)),
+    b=st.tuples(st.text(DIGITS, min_size=6, max_size=6), st.text(DIGITS, min_size=9, max_size=9)),
+    tails=st.tuples(st.text(DIGITS, min_size=4, max_size=4), st.text(DIGITS, min_size=4, max_size=4)),
+)
+def test_china_different_packs_different_keys(a, b, tails):
+    schemes = SchemeSet([spec_of(IFA), spec_of(CN_DRUG)], validated=True)
+    ka = parse("8" + a[0] + a[1] + tails[0], schemes=schemes).key
+    kb = parse("8" + b[0] + b[1] + tails[1], schemes=schemes).key
+    # the four further digits are data, not identity
+    assert (ka == kb) == (a == b)
+
+
+@settings(max_examples=80)
+@given(
+    a=st.tuples(
+        st.text(DIGITS, min_size=4, max_size=4), st.text(string.ascii_uppercase, min_size=4, max_size=12)
+    ),
+    b=st.tuples(
+        st.text(DIGITS, min_size=4, max_size=4), st.text(string.ascii_uppercase, min_size=4, max_size=12)
+    ),
+)
+def test_test_scheme_different_packs_different_keys(a, b):
+    schemes = SchemeSet([ACME], validated=True)
+
+    def key(body, serial):
+        return parse(f"AC*{body}{ALGORITHMS['luhn'].compute(body)}-{serial}", schemes=schemes).key
+
+    assert (key(*a) == key(*b)) == (a == b)
