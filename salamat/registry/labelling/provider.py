@@ -65,13 +65,13 @@ def _version():
     return (v["n"], v["s"], v["t"])
 
 
-def load() -> SchemeSet:
+def load(*, with_products: bool = True) -> SchemeSet:
     """The active schemes compiled, with their product maps (a row that no longer compiles is
     left out and logged: the services refuse such rows, so only a hand edit makes one)."""
     from salamat.registry.models import LabellingScheme
 
     rows = list(LabellingScheme.objects.filter(is_active=True).order_by("code"))
-    refs = product_refs([r.pk for r in rows])
+    refs = product_refs([r.pk for r in rows]) if with_products else {}
     specs = []
     for row in rows:
         try:

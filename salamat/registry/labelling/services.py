@@ -62,7 +62,7 @@ def _validate(scheme: LabellingScheme) -> None:
             "slow_pattern",
             _("The pattern takes too long on long input (catastrophic backtracking); simplify it."),
         )
-    others = SchemeSet(s for s in load() if s.name != scheme.code)
+    others = SchemeSet(s for s in load(with_products=False) if s.name != scheme.code)
     clash = scheme_check.collision(spec, others)
     if clash is not None:
         other, example = clash
