@@ -281,3 +281,33 @@ def test_citizen_check_page_and_photo_read_an_ifa_pack(regulator, make_org, make
     from salamat.traceability.models import Package
 
     assert Package.objects.get(key="ifa:110375286414/PHOTO0001").expiry == date(2030, 11, 30)
+
+
+def test_update_through_the_api_is_validated_and_versioned(api, make_token, ministry):
+    regulator = api(make_token(ministry))
+    assert post(regulator, "/api/v1/labelling-schemes", ACME).status_code == 201
+    before = tables()
+    refused = regulator.patch(
+        "/api/v1/labelling-schemes/acme",
+        data=json.dumps({"prefix": "", "checks": {}, "pattern": r"(?P<serial>[0-9]{18,20})"}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 422 and refused.json()["code"] == "collides_with_gs1", refused.content
+    assert tables() == before
+    changed = regulator.patch(
+        "/api/v1/labelling-schemes/acme",
+        data=json.dumps({"name_en": "ACME Pharma"}),
+        content_type="application/json",
+    )
+    assert (
+        changed.status_code == 200
+        and changed.json()["version"] == 2
+        and changed.json()["name_en"] == "ACME Pharma"
+    )
+    listed = regulator.get("/api/v1/labelling-schemes").json()
+    assert {s["code"] for s in listed} >= {"acme", "ifa", "cn-drug"}
+    retired = post(regulator, "/api/v1/labelling-schemes/acme/retire", {})
+    assert retired.json()["is_active"] is False
+    again = post(regulator, "/api/v1/labelling-schemes/acme/retire", {})
+    assert again.status_code == 409 and again.json()["code"] == "scheme_retired"
+    assert regulator.get("/api/v1/labelling-schemes/nope").json()["code"] == "scheme_not_found"
