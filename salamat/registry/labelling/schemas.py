@@ -74,7 +74,8 @@ class SchemeOut(Schema):
 
     @staticmethod
     def resolve_product_codes(obj) -> int:
-        return obj.product_codes.count()
+        n = getattr(obj, "n_codes", None)
+        return obj.product_codes.count() if n is None else n
 
 
 class TryIn(Schema):

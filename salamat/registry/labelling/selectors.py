@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from salamat.codes.model import CodeError, ParsedCode
 from salamat.registry.models import LabellingScheme
 
 
 def scheme_list() -> QuerySet[LabellingScheme]:
-    return LabellingScheme.objects.order_by("-is_active", "code")
+    """Every scheme, active first, with its number of mapped product codes (`n_codes`)."""
+    return LabellingScheme.objects.annotate(n_codes=Count("product_codes")).order_by("-is_active", "code")
 
 
 def parsed_out(result: ParsedCode | CodeError) -> dict[str, Any]:
