@@ -34,9 +34,8 @@ def test_regulator_adds_a_scheme_tries_a_code_and_a_pharmacy_scans_it(
     # given the regulator on the add page
     page = log_in(page_at(1280, locale="en-US"), live_server, regulator)
     page.goto("/registry/labelling-schemes/")
-    assert (
-        page.locator("[data-scheme=ifa]").count() == 1 and page.locator("[data-scheme=cn-drug]").count() == 1
-    )
+    # (the shipped rows may be gone: a transactional test flushes what the data migration wrote)
+    assert page.locator("[data-schemes]").count() == 1
     page.get_by_role("link", name="Add a scheme").click()
     # when it fills the definition in
     page.fill("#id_code", "acme")
@@ -48,6 +47,10 @@ def test_regulator_adds_a_scheme_tries_a_code_and_a_pharmacy_scans_it(
     page.get_by_role("button", name="Save").click()
     # then the scheme's page shows it, and the try box reads a code of it
     page.wait_for_url("**/registry/labelling-schemes/acme/")
+    page.goto("/registry/labelling-schemes/")
+    assert page.locator("[data-scheme=acme]").count() == 1
+    shot(page, "labelling-list-1280")
+    page.goto("/registry/labelling-schemes/acme/")
     assert LabellingScheme.objects.get(code="acme").is_active
     page.fill("#try-code", f"AC*{PRODUCT_CODE}-PACK0001")
     page.get_by_role("button", name="Try").click()
