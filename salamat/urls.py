@@ -24,6 +24,7 @@ urlpatterns = [
     path("dashboard/", include("salamat.dashboard.urls")),
     path("api/public/", public_api.urls),
     path("stickers/", include("salamat.stickers.urls")),
+    path("registry/labelling-schemes/", include("salamat.registry.labelling.urls")),
     path("", include("salamat.portal.urls")),
     path("", include("salamat.web.urls")),
 ]

@@ -14,6 +14,7 @@ from salamat.accounts.models import Membership, User
 from salamat.core.actors import SYSTEM
 from salamat.core.demo import DEMO_PASSWORD
 from salamat.registry.demo import seed_registry
+from salamat.registry.labelling.demo import seed_scheme_codes
 from salamat.registry.models import Organization
 
 # --- people --------------------------------------------------------------------------------
@@ -108,6 +109,7 @@ def seed_demo() -> dict[str, int]:
         "memberships": 0,
     }
     orgs = seed_registry(created)
+    seed_scheme_codes()  # a few demo products get IFA and Chinese product codes to try
     _seed_people(created, orgs)
     return created
 

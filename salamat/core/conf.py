@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "EPCIS_CAPTURE_FILE_SIZE_LIMIT": None,
     # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
     "TUNDUK_BACKEND": "local",
+    # Labelling schemes: each server process re-checks the registry's schemes at most this
+    # often (seconds), so a scheme added or changed takes effect everywhere within that time.
+    "SCHEME_RELOAD_SECONDS": 2,
 }
 
 # Settings the environment may set, as integers (the rest are set in settings modules only).
