@@ -7,6 +7,7 @@
 1. the patient themself (a logged-in person whose PIN is the patient's);
 2. a doctor of a medical organisation that is treating the patient — an open encounter there,
    or one recorded there within ``RECORD_TREATING_MONTHS`` — and that organisation's API client;
+   (and the clinic that registered a temporary patient);
 3. for finding a patient (purpose ``identify``: Patient search, $match, Patient read) any
    doctor or API client of an active medical organisation — demographics only;
 4. the regulator never reads one person's record (aggregates only); everyone else is refused.
@@ -54,6 +55,7 @@ class Reason:
 
     SELF = "self"
     TREATING_CLINIC = "treating_clinic"
+    REGISTERING_CLINIC = "registering_clinic"
     IDENTIFICATION = "identification"
     NOT_AUTHENTICATED = "not_authenticated"
     REGULATOR_AGGREGATE_ONLY = "regulator_aggregate_only"
@@ -104,7 +106,7 @@ def access_decide(
     if actor.user is None and actor.api_client is None:
         return AccessDecision(False, Reason.NOT_AUTHENTICATED, purpose)
     if actor.user is not None and actor.user.pin and actor.user.pin == patient.pin:
-        return AccessDecision(True, Reason.SELF, purpose)
+        return AccessDecision(True, Reason.SELF, Purpose.SELF)
     org = actor.organization
     if org is not None and org.org_type == OrganizationType.MINISTRY and actor.has_role(Role.REGULATOR):
         return AccessDecision(False, Reason.REGULATOR_AGGREGATE_ONLY, purpose)
@@ -112,6 +114,9 @@ def access_decide(
         return AccessDecision(False, Reason.NOT_CLINICAL_STAFF, purpose)
     if purpose == Purpose.IDENTIFY:
         return AccessDecision(True, Reason.IDENTIFICATION, purpose, scope=frozenset({"Patient"}))
+    if patient.registered_by_id is not None and patient.registered_by_id == org.pk:
+        # The clinic that asked for a temporary identifier treats the person it registered.
+        return AccessDecision(True, Reason.REGISTERING_CLINIC, purpose)
     if is_treating(organization=org, patient=_current(patient)):
         return AccessDecision(True, Reason.TREATING_CLINIC, purpose)
     return AccessDecision(False, Reason.NOT_TREATING, purpose)
