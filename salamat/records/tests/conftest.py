@@ -65,6 +65,12 @@ def snapshot() -> tuple[int, int, int]:
     return Patient.objects.count(), Resource.objects.count(), ResourceVersion.objects.count()
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Documents are written under a throwaway directory."""
+    settings.MEDIA_ROOT = tmp_path / "private"
+
+
 @pytest.fixture
 def people(db):
     return {p.given_name: p for p in seed_tunduk()}
