@@ -309,7 +309,6 @@ def _search(request: HttpRequest, resource_type: str) -> HttpResponse:
                 "entry": [],
             }
         )
-    _decide_patient(actor, patient, interaction="search", types=[resource_type])
     query = selectors.SearchQuery(resource_type=resource_type, patient=patient, count=_count(params))
     query.effective = [selectors.date_filter("effective", v) for v in params.get("date", [])]
     query.last_updated = [selectors.date_filter("last_updated", v) for v in params.get("_lastUpdated", [])]
@@ -320,6 +319,7 @@ def _search(request: HttpRequest, resource_type: str) -> HttpResponse:
     query.categories = [c.rpartition("|")[2] for c in _split(params.get("category", []))]
     if params.get("_cursor"):
         query.after = selectors.decode_cursor(params["_cursor"][-1])
+    _decide_patient(actor, patient, interaction="search", types=[resource_type])  # after the parameters parse
     rows, following = selectors.resources_search(query)
     base = base_url(request)
     entries: list[dict[str, Any]] = [

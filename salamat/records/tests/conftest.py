@@ -12,8 +12,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from salamat.accounts.selectors import actor_for_user
 from salamat.records.models import Patient, RecordAccess, Resource, ResourceVersion
 from salamat.sickleave.fhir import ICD10, SID_PIN
+from salamat.sickleave.services import sick_leave_open
 from salamat.tunduk.seed import seed_tunduk
 
 FHIR = "application/fhir+json"
@@ -315,4 +317,19 @@ def access_rows(patient) -> list[tuple[str, str, str]]:
         RecordAccess.objects.filter(patient=patient)
         .order_by("id")
         .values_list("interaction", "decision", "reason")
+    )
+
+
+@pytest.fixture
+def open_sick_leave(doctor_a, clinic_a, person, today):
+    """A sick leave clinic A's doctor opened for the person (through the sick-leave module)."""
+    return sick_leave_open(
+        actor=actor_for_user(doctor_a, clinic_a),
+        patient_pin=person.pin,
+        employer_name="Demo Textile Works LLC",
+        employer_tax_id="02101201910001",
+        reason="illness",
+        diagnosis_code="J06.9",
+        start=today,
+        end=today + timedelta(days=4),
     )

@@ -8,7 +8,16 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from salamat.records.models import Patient, Resource
-from salamat.records.tests.conftest import allergy, code_of, condition, encounter, issue_of, medication_request, observation, snapshot
+from salamat.records.tests.conftest import (
+    allergy,
+    code_of,
+    condition,
+    encounter,
+    issue_of,
+    medication_request,
+    observation,
+    snapshot,
+)
 from salamat.sickleave.fhir import SID_PIN
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +26,19 @@ pytestmark = pytest.mark.django_db
 def visit_bundle(pin: str, *, visit_id: str = "V-100", icd: str = "J06.9") -> dict:
     """A visit as a clinic's software sends it: the patient by PIN, the encounter, a diagnosis,
     an allergy, a prescription and a result, cross-referenced by urn:uuid — the encounter last."""
-    patient, enc = "urn:uuid:7d1c2a10-0000-4000-8000-000000000001", "urn:uuid:7d1c2a10-0000-4000-8000-000000000002"
+    patient, enc = (
+        "urn:uuid:7d1c2a10-0000-4000-8000-000000000001",
+        "urn:uuid:7d1c2a10-0000-4000-8000-000000000002",
+    )
     ident = {"system": "urn:clinic-a:record-id", "value": visit_id}
 
     def item(url, resource, suffix):
         resource = {**resource, "identifier": [{**ident, "value": f"{visit_id}-{suffix}"}]}
-        return {"fullUrl": url, "resource": resource, "request": {"method": "POST", "url": resource["resourceType"]}}
+        return {
+            "fullUrl": url,
+            "resource": resource,
+            "request": {"method": "POST", "url": resource["resourceType"]},
+        }
 
     return {
         "resourceType": "Bundle",
@@ -33,10 +49,26 @@ def visit_bundle(pin: str, *, visit_id: str = "V-100", icd: str = "J06.9") -> di
                 "resource": {"resourceType": "Patient", "identifier": [{"system": SID_PIN, "value": pin}]},
                 "request": {"method": "POST", "url": "Patient", "ifNoneExist": f"identifier={SID_PIN}|{pin}"},
             },
-            item("urn:uuid:7d1c2a10-0000-4000-8000-000000000003", condition(patient, code=icd, encounter={"reference": enc}), "dx"),
-            item("urn:uuid:7d1c2a10-0000-4000-8000-000000000004", allergy(patient, encounter={"reference": enc}), "al"),
-            item("urn:uuid:7d1c2a10-0000-4000-8000-000000000005", medication_request(patient, encounter={"reference": enc}), "rx"),
-            item("urn:uuid:7d1c2a10-0000-4000-8000-000000000006", observation(patient, encounter={"reference": enc}), "lab"),
+            item(
+                "urn:uuid:7d1c2a10-0000-4000-8000-000000000003",
+                condition(patient, code=icd, encounter={"reference": enc}),
+                "dx",
+            ),
+            item(
+                "urn:uuid:7d1c2a10-0000-4000-8000-000000000004",
+                allergy(patient, encounter={"reference": enc}),
+                "al",
+            ),
+            item(
+                "urn:uuid:7d1c2a10-0000-4000-8000-000000000005",
+                medication_request(patient, encounter={"reference": enc}),
+                "rx",
+            ),
+            item(
+                "urn:uuid:7d1c2a10-0000-4000-8000-000000000006",
+                observation(patient, encounter={"reference": enc}),
+                "lab",
+            ),
             item(enc, encounter(patient), "enc"),
         ],
     }
@@ -66,7 +98,9 @@ def test_a_retried_bundle_stores_nothing_twice_and_answers_the_same_ids(fhir_a, 
     second = fhir_a.post("", visit_bundle(person.pin))
     assert second.status_code == 200
     assert snapshot() == before
-    assert [e["response"]["location"] for e in second.json()["entry"]] == [e["response"]["location"] for e in first["entry"]]
+    assert [e["response"]["location"] for e in second.json()["entry"]] == [
+        e["response"]["location"] for e in first["entry"]
+    ]
     assert [e["response"]["status"] for e in second.json()["entry"]] == ["200 OK"] * 6
 
 
@@ -94,7 +128,9 @@ def test_a_changed_resource_under_a_used_identifier_is_a_conflict(fhir_a, person
 
 def test_a_reference_to_no_entry_is_refused(fhir_a, person):
     bundle = visit_bundle(person.pin)
-    bundle["entry"][1]["resource"]["encounter"] = {"reference": "urn:uuid:00000000-0000-4000-8000-0000000000ff"}
+    bundle["entry"][1]["resource"]["encounter"] = {
+        "reference": "urn:uuid:00000000-0000-4000-8000-0000000000ff"
+    }
     before = snapshot()
     response = fhir_a.post("", bundle)
     assert (response.status_code, code_of(response)) == (422, "unknown_reference")
@@ -106,8 +142,18 @@ def test_a_reference_to_no_entry_is_refused(fhir_a, person):
     ("mutate", "status", "code", "expression"),
     [
         (lambda b: b.update(type="batch"), 422, "bundle_type_not_supported", ["Bundle.type"]),
-        (lambda b: b["entry"][2]["request"].update(method="DELETE"), 422, "method_not_supported", ["Bundle.entry[2].request.method"]),
-        (lambda b: b["entry"][3]["resource"].update(resourceType="Account"), 422, "not_supported", ["Bundle.entry[3].resource.resourceType"]),
+        (
+            lambda b: b["entry"][2]["request"].update(method="DELETE"),
+            422,
+            "method_not_supported",
+            ["Bundle.entry[2].request.method"],
+        ),
+        (
+            lambda b: b["entry"][3]["resource"].update(resourceType="Account"),
+            422,
+            "not_supported",
+            ["Bundle.entry[3].resource.resourceType"],
+        ),
     ],
 )
 def test_bundle_shape_refusals(fhir_a, person, mutate, status, code, expression):

@@ -47,12 +47,17 @@ def test_entered_in_error_is_an_update_and_stays_readable(fhir_a, stored, doctor
     assert current["verificationStatus"]["coding"][0]["code"] == "entered-in-error"
     assert "clinicalStatus" not in current
     assert Resource.objects.get(pk=row.pk).status == "entered-in-error"
-    assert fhir_a.get(f"Condition/{stored['id']}/_history/1").json()["clinicalStatus"]["coding"][0]["code"] == "active"
+    assert (
+        fhir_a.get(f"Condition/{stored['id']}/_history/1").json()["clinicalStatus"]["coding"][0]["code"]
+        == "active"
+    )
 
 
 def test_stale_if_match_is_refused(fhir_a, stored):
     before = snapshot()
-    response = fhir_a.put(f"Condition/{stored['id']}", {**stored, "note": [{"text": "x"}]}, HTTP_IF_MATCH='W/"7"')
+    response = fhir_a.put(
+        f"Condition/{stored['id']}", {**stored, "note": [{"text": "x"}]}, HTTP_IF_MATCH='W/"7"'
+    )
     assert (response.status_code, code_of(response)) == (412, "version_conflict")
     assert snapshot() == before
 

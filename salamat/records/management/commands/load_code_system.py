@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?", help="the CSV file (UTF-8)")
         parser.add_argument("--system", required=True, choices=sorted(KNOWN_SYSTEMS))
-        parser.add_argument("--version", default="", help="the list's version, e.g. 2019")
+        parser.add_argument("--list-version", default="", help="the list's version, e.g. 2019")
         parser.add_argument(
             "--deactivate-missing", action="store_true", help="withdraw codes absent from the file"
         )
@@ -53,7 +53,7 @@ class Command(BaseCommand):
             actor=SYSTEM,
             slug=options["system"],
             rows=rows,
-            version=options["version"],
+            version=options["list_version"],
             deactivate_missing=options["deactivate_missing"],
             merge_titles=merge,
         )
