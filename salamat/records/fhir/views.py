@@ -731,3 +731,14 @@ def patient_link(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
     target = services.patient_link(actor=actor, temporary=temporary, pin=ident["value"])
     return fhir_response(patient_json(target))
+
+
+@fhir_endpoint(("GET", "POST", "PUT", "DELETE", "PATCH"))
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /fhir/: an OperationOutcome, not a web page."""
+    raise refuse(
+        "not_found",
+        _("There is nothing at this address (see /fhir/metadata)."),
+        status=404,
+        issue="not-found",
+    )
