@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -138,6 +139,17 @@ def fhir_endpoint(methods: tuple[str, ...]) -> Callable:
                 return view(request, *args, **kwargs)
             except DomainError as exc:
                 return error_response(exc, resource_type=kwargs.get("resource_type"))
+            except IntegrityError:
+                # Two submissions of the same business identifier at once: one won; resending
+                # this one answers what the winner stored.
+                return fhir_response(
+                    outcome(
+                        code="concurrent_submission",
+                        message=_("The same resource was being stored at the same moment; send it again."),
+                        issue="transient",
+                    ),
+                    status=409,
+                )
 
         return wrapper
 

@@ -807,12 +807,31 @@ def find_by_identifier(
     *, organization: Organization, resource_type: str, system: str, value: str
 ) -> Resource | None:
     """The clinic's resource of this type with this business identifier, if any."""
-    return Resource.objects.filter(
+    if not value:
+        return None
+    # The explicit `identifier_value <> ''` lets the planner use the partial unique index.
+    qs = Resource.objects.filter(
         organization=organization,
         resource_type=resource_type,
         identifier_system=system,
         identifier_value=value,
-    ).first()
+    ).exclude(identifier_value="")
+    return next(iter(qs[:1]), None)
+
+
+def pending_references(node: Any, pending: set[str]) -> bool:
+    """True when `node` references a bundle entry not stored yet (the entry must wait)."""
+    if not pending:
+        return False
+    if isinstance(node, dict):
+        return any(
+            (key == "reference" and value in pending)
+            or (key != "contained" and pending_references(value, pending))
+            for key, value in node.items()
+        )
+    if isinstance(node, list):
+        return any(pending_references(item, pending) for item in node)
+    return False
 
 
 def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -20,9 +20,9 @@ from salamat.core.conf import setting
 from salamat.core.errors import DomainError
 from salamat.records.errors import at_entry, refuse
 from salamat.records.models import Patient, Resource
-from salamat.records.services.engine import PendingReference, WriteContext, check_type
+from salamat.records.services.engine import PendingReference, WriteContext, check_type, pending_references
 from salamat.records.services.registration import patient_submit
-from salamat.records.services.write import resource_create, resource_update
+from salamat.records.services.write import create_in_transaction, update_in_transaction
 
 _ORDER = {"Patient": 0, "Encounter": 1}
 
@@ -145,6 +145,8 @@ def _entry(index: int, item: Any) -> _Entry:
 
 
 def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
+    if pending_references(entry.resource, ctx.pending):
+        raise PendingReference(entry.full_url)
     resource_type = entry.resource.get("resourceType")
     if resource_type == "Patient":
         patient, created = patient_submit(ctx=ctx, data=entry.resource)
@@ -171,7 +173,7 @@ def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
                 issue="invalid",
                 outside_resource=True,
             )
-        result = resource_update(
+        result = update_in_transaction(
             ctx=ctx,
             resource_type=resource_type,
             resource_id=resource_id,
@@ -179,7 +181,7 @@ def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
             if_match=entry.if_match or None,
         )
     else:
-        result = resource_create(ctx=ctx, data=entry.resource, if_none_exist=entry.if_none_exist)
+        result = create_in_transaction(ctx=ctx, data=entry.resource, if_none_exist=entry.if_none_exist)
     return EntryResult(entry.index, result.created, result.resource)
 
 

@@ -24,6 +24,8 @@ def _codes() -> set[str]:
                 for kw in node.keywords:
                     if kw.arg == "code" and isinstance(kw.value, ast.IfExp):
                         codes |= {kw.value.body.value, kw.value.orelse.value}
+                    elif kw.arg == "code" and isinstance(kw.value, ast.Constant):
+                        codes.add(kw.value.value)
     return codes
 
 
