@@ -77,6 +77,21 @@ def _meta(ctx: WriteContext, version: int, when, recorded_by) -> dict[str, Any]:
     return {"versionId": str(version), "lastUpdated": when.isoformat(), "extension": extensions}
 
 
+def _version(
+    ctx: WriteContext, resource: Resource, prepared: Prepared, version: int, now, body
+) -> ResourceVersion:
+    return ResourceVersion(
+        resource=resource,
+        version_id=version,
+        status=prepared.status,
+        organization=ctx.organization,
+        recorded_by=prepared.recorded_by,
+        api_client=ctx.actor.api_client,
+        last_updated=now,
+        body=body,
+    )
+
+
 def _store(
     ctx: WriteContext, prepared: Prepared, *, resource_id: uuid.UUID, existing: Resource | None
 ) -> Resource:
@@ -120,22 +135,19 @@ def _store(
             organization=ctx.organization,
             **fields,
         )
+        if ctx.batch is not None:
+            # A bundle: inserted with the others (`Batch.flush`), audited in the bundle's row.
+            resource.created_at = now
+            ctx.batch.add(resource, _version(ctx, resource, prepared, version, now, body))
+            ctx.resources[resource.reference] = resource
+            return resource
         resource.save()
     else:
         resource = existing
         for name, value in fields.items():
             setattr(resource, name, value)
         resource.save()
-    ResourceVersion.objects.create(
-        resource=resource,
-        version_id=version,
-        status=prepared.status,
-        organization=ctx.organization,
-        recorded_by=prepared.recorded_by,
-        api_client=ctx.actor.api_client,
-        last_updated=now,
-        body=body,
-    )
+    _version(ctx, resource, prepared, version, now, body).save()
     audit_record(
         actor=ctx.actor,
         action="record.resource_create" if existing is None else "record.resource_update",
@@ -176,7 +188,11 @@ def create_in_transaction(*, ctx: WriteContext, data: dict[str, Any], if_none_ex
     if if_none_exist:
         system, value = _identifier_query(if_none_exist)
         found = find_by_identifier(
-            organization=ctx.organization, resource_type=resource_type, system=system, value=value
+            organization=ctx.organization,
+            resource_type=resource_type,
+            system=system,
+            value=value,
+            batch=ctx.batch,
         )
         if found is not None:
             ctx.resources[found.reference] = found
@@ -189,6 +205,7 @@ def create_in_transaction(*, ctx: WriteContext, data: dict[str, Any], if_none_ex
             resource_type=resource_type,
             system=prepared.identifier_system,
             value=prepared.identifier_value,
+            batch=ctx.batch,
         )
         if found is not None:
             if same_content(found.body, prepared.body):
