@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "salamat.epcis",
     "salamat.tunduk",
     "salamat.sickleave",
+    "salamat.records",
     "salamat.web",
     "salamat.signatures",
     "salamat.onboarding",

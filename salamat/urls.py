@@ -14,7 +14,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("epcis/", include("salamat.epcis.urls")),
-    path("fhir/", include("salamat.sickleave.fhir_urls")),
+    path("fhir/", include("salamat.records.fhir.urls")),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

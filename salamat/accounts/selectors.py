@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.db.models import QuerySet
@@ -34,6 +35,7 @@ def membership_active(
     *,
     user: User,
     role: str | None = None,
+    roles: Iterable[str] | None = None,
     organization: Organization | None = None,
     organization_tax_id: str | None = None,
 ) -> Membership | None:
@@ -42,6 +44,8 @@ def membership_active(
     memberships = Membership.objects.filter(user=user, is_active=True)
     if role is not None:
         memberships = memberships.filter(role=role)
+    if roles is not None:
+        memberships = memberships.filter(role__in=list(roles))
     if organization is not None:
         memberships = memberships.filter(organization=organization)
     if organization_tax_id is not None:
@@ -52,6 +56,15 @@ def membership_active(
 def user_with_pin(pin: str) -> User | None:
     """The account of the person with this PIN, if they have one."""
     return User.objects.filter(pin=pin).first()
+
+
+def user_by_external_id(external_id, *, with_active_membership: bool = False) -> User | None:
+    """The account with this public id (a practitioner reference), optionally only if it has an
+    active membership somewhere."""
+    users = User.objects.filter(external_id=external_id)
+    if with_active_membership:
+        users = users.filter(memberships__is_active=True)
+    return users.first()
 
 
 def organizations_of(user: User) -> list[Organization]:

@@ -45,6 +45,17 @@ DEFAULTS: dict[str, Any] = {
     # Labelling schemes: each server process re-checks the registry's schemes at most this
     # often (seconds), so a scheme added or changed takes effect everywhere within that time.
     "SCHEME_RELOAD_SECONDS": 2,
+    # Patient record: a clinic treats a patient while it has an open encounter, or recorded one
+    # within this many months (its doctors may then read the record).
+    "RECORD_TREATING_MONTHS": 12,
+    # Patient record: the largest FHIR request body accepted, in bytes (attachments included).
+    "RECORD_MAX_BODY_BYTES": 5 * 1024 * 1024,
+    # Patient record: the largest PDF a DocumentReference may carry, in bytes (decoded).
+    "RECORD_MAX_DOCUMENT_BYTES": 4 * 1024 * 1024,
+    # Patient record: at most this many entries in one transaction Bundle.
+    "RECORD_MAX_BUNDLE_ENTRIES": 1000,
+    # Patient record: demographics from the population registry are re-read after this many hours.
+    "RECORD_REGISTRY_REFRESH_HOURS": 24,
 }
 
 # Settings the environment may set, as integers (the rest are set in settings modules only).

@@ -88,7 +88,7 @@ class RequestContextMiddleware:
     def _json_error_shape(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         """Errors Django answers itself (unknown URL, wrong method) get the API's JSON shape."""
         if response.status_code < 400 or response.get("Content-Type", "").startswith(
-            ("application/json", "application/problem+json", "application/ld+json")
+            ("application/json", "application/problem+json", "application/ld+json", "application/fhir+json")
         ):
             return response
         status = response.status_code

@@ -1,0 +1,229 @@
+"""Reads of the record. No access decision here: callers decide first (`salamat.records.access`).
+
+One patient's current data is one range scan of the index (patient, type, effective, id);
+pages continue by keyset (the last row's effective date and id), never by OFFSET.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salamat.records.errors import refuse
+from salamat.records.models import Document, Patient, RecordAccess, Resource, ResourceType, ResourceVersion
+from salamat.records.services.patients import SID_TEMPORARY
+from salamat.sickleave import selectors as sick_leave_selectors
+from salamat.sickleave.fhir import SID_PIN
+from salamat.sickleave.models import SickLeave
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 200
+_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le")
+
+
+# --- patients --------------------------------------------------------------------------------
+
+
+def parse_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def patient_get(*, external_id: str) -> Patient | None:
+    """The patient with this FHIR id, or None."""
+    pk = parse_uuid(external_id)
+    return Patient.objects.select_related("replaced_by").filter(external_id=pk).first() if pk else None
+
+
+def patient_by_identifier(*, system: str, value: str) -> Patient | None:
+    """The patient with this PIN or temporary identifier (no registry look-up), or None."""
+    value = (value or "").strip()
+    if system in (SID_PIN, "") and len(value) == 14 and value.isdigit():
+        return Patient.objects.filter(pin=value).first()
+    if system in (SID_TEMPORARY, ""):
+        return Patient.objects.filter(temporary_id=value).first()
+    return None
+
+
+def patients_by_name(*, family: str, given: str = "", birth_date: date) -> QuerySet[Patient]:
+    """Patients with this family name (and given name, if any) born on `birth_date`."""
+    qs = Patient.objects.filter(family_name__iexact=family.strip(), birth_date=birth_date)
+    if given.strip():
+        qs = qs.filter(given_name__iexact=given.strip())
+    return qs.select_related("replaced_by").order_by("id")
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchQuery:
+    """The parsed search parameters of one FHIR search on one resource type."""
+
+    resource_type: str
+    patient: Patient
+    effective: list[Q] = field(default_factory=list)
+    last_updated: list[Q] = field(default_factory=list)
+    codes: list[tuple[str, str]] = field(default_factory=list)  # (system or "", code)
+    statuses: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    count: int = DEFAULT_COUNT
+    after: tuple[datetime, int] | None = None  # keyset: the last row of the previous page
+
+
+def date_range(value: str) -> tuple[datetime, datetime]:
+    """The instant range a FHIR date of any precision covers: [start, end)."""
+    text = value.strip()
+    try:
+        if "T" in text:
+            start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            start = start if timezone.is_aware(start) else timezone.make_aware(start)
+            return start, start + timedelta(seconds=1)
+        parts = [int(p) for p in text.split("-")]
+        if len(parts) == 1:
+            first, last = date(parts[0], 1, 1), date(parts[0] + 1, 1, 1)
+        elif len(parts) == 2:
+            first = date(parts[0], parts[1], 1)
+            last = first + timedelta(days=calendar.monthrange(parts[0], parts[1])[1])
+        elif len(parts) == 3:
+            first = date(parts[0], parts[1], parts[2])
+            last = first + timedelta(days=1)
+        else:
+            raise ValueError(text)
+    except (ValueError, OverflowError):
+        raise refuse(
+            "search_date_invalid", _("A date parameter looks like ge2024-05-01."), status=400, issue="invalid"
+        ) from None
+    return timezone.make_aware(datetime.combine(first, time.min)), timezone.make_aware(
+        datetime.combine(last, time.min)
+    )
+
+
+def date_filter(column: str, raw: str) -> Q:
+    """`date=ge2024-01-01` and friends as a filter on `column`."""
+    prefix, value = (raw[:2], raw[2:]) if raw[:2] in _PREFIXES else ("eq", raw)
+    start, end = date_range(value)
+    return {
+        "eq": Q(**{f"{column}__gte": start, f"{column}__lt": end}),
+        "ne": ~Q(**{f"{column}__gte": start, f"{column}__lt": end}),
+        "gt": Q(**{f"{column}__gte": end}),
+        "ge": Q(**{f"{column}__gte": start}),
+        "lt": Q(**{f"{column}__lt": start}),
+        "le": Q(**{f"{column}__lt": end}),
+    }[prefix]
+
+
+def encode_cursor(row: Resource) -> str:
+    return base64.urlsafe_b64encode(f"{row.effective.isoformat()}|{row.pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> tuple[datetime, int]:
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        when, _sep, pk = text.rpartition("|")
+        return datetime.fromisoformat(when), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise refuse(
+            "cursor_invalid",
+            _("The page cursor is not valid; start again from the first page."),
+            status=400,
+            issue="invalid",
+        ) from None
+
+
+def resources_search(query: SearchQuery) -> tuple[list[Resource], str | None]:
+    """One page of the patient's current resources of a type, newest first, and the next cursor."""
+    qs = Resource.objects.filter(patient=query.patient, resource_type=query.resource_type)
+    for condition in query.effective:
+        qs = qs.filter(condition)
+    for condition in query.last_updated:
+        qs = qs.filter(condition)
+    if query.codes:
+        any_code = Q()
+        for system, code in query.codes:
+            any_code |= Q(code=code, code_system=system) if system else Q(code=code)
+        qs = qs.filter(any_code)
+    if query.statuses:
+        qs = qs.filter(status__in=query.statuses)
+    if query.categories:
+        qs = qs.filter(category__in=query.categories)
+    if query.after is not None:
+        when, pk = query.after
+        qs = qs.filter(Q(effective__lt=when) | Q(effective=when, pk__lt=pk))
+    rows = list(qs.order_by("-effective", "-pk")[: query.count + 1])
+    following = encode_cursor(rows[query.count - 1]) if len(rows) > query.count else None
+    return rows[: query.count], following
+
+
+def resource_get(*, resource_type: str, external_id: str) -> Resource | None:
+    pk = parse_uuid(external_id)
+    if pk is None:
+        return None
+    return (
+        Resource.objects.select_related("patient").filter(resource_type=resource_type, external_id=pk).first()
+    )
+
+
+def resource_version(*, resource: Resource, version_id: int) -> ResourceVersion | None:
+    return ResourceVersion.objects.filter(resource=resource, version_id=version_id).first()
+
+
+def resource_history(*, resource: Resource) -> list[ResourceVersion]:
+    """Every version of the resource, newest first."""
+    return list(ResourceVersion.objects.filter(resource=resource).order_by("-version_id"))
+
+
+def resources_by_references(refs: set[str]) -> list[Resource]:
+    """The current resources named by 'Type/id' references (for _include), one query."""
+    ids = [pk for pk in (parse_uuid(r.partition("/")[2]) for r in refs) if pk]
+    return list(Resource.objects.filter(external_id__in=ids)) if ids else []
+
+
+def patient_record(*, patient: Patient) -> list[Resource]:
+    """Every current resource of the patient (one range scan), oldest type first, newest date first."""
+    return list(Resource.objects.filter(patient=patient).order_by("resource_type", "-effective", "-pk"))
+
+
+def patient_resources_of_type(*, patient: Patient, resource_type: str) -> QuerySet[Resource]:
+    return Resource.objects.filter(patient=patient, resource_type=resource_type).order_by("-effective", "-pk")
+
+
+def encounter_resources(*, encounter: Resource) -> QuerySet[Resource]:
+    """What was recorded during an encounter (diagnoses, prescriptions, results...)."""
+    return Resource.objects.filter(patient_id=encounter.patient_id, encounter=encounter).order_by(
+        "resource_type", "pk"
+    )
+
+
+def document_get(*, external_id: str) -> Document | None:
+    pk = parse_uuid(external_id)
+    return Document.objects.select_related("patient").filter(external_id=pk).first() if pk else None
+
+
+def sick_leaves_of_patient(*, patient: Patient) -> list[SickLeave]:
+    """The patient's sick leaves (from the sick-leave module), newest first; none without a PIN."""
+    if not patient.pin:
+        return []
+    return list(sick_leave_selectors.sick_leaves_of_person(pin=patient.pin))
+
+
+def accesses_of_patient(*, patient: Patient, limit: int = 200) -> QuerySet[RecordAccess]:
+    """Who read (or tried to read) the patient's record, newest first (the patient's "who looked")."""
+    return (
+        RecordAccess.objects.filter(patient=patient)
+        .select_related("actor_user", "actor_client", "organization")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+CLINICAL_TYPES = tuple(ResourceType.values)
