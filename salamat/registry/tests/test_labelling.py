@@ -230,7 +230,7 @@ def test_parse_code_command(db, capsys):
 def test_import_command_and_demo_codes(db, tmp_path, make_product, capsys):
     from django.core.management import call_command
 
-    from salamat.registry.demo import seed_demo
+    from salamat.accounts.demo import seed_demo
     from salamat.registry.labelling.demo import DEMO_CODES
 
     seed_demo()
