@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     "EPCIS_CAPTURE_LIMIT": 10_000,
     # EPCIS capture: the largest document accepted, in bytes (None: DATA_UPLOAD_MAX_MEMORY_SIZE).
     "EPCIS_CAPTURE_FILE_SIZE_LIMIT": None,
+    # EPCIS capture: documents of at most this many events are applied before the 202 answer (a
+    # scanner gets its verdict at once); larger ones by the background worker (0: always the worker).
+    "EPCIS_SYNC_CAPTURE_MAX_EVENTS": 100,
     # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
     "TUNDUK_BACKEND": "local",
 }
@@ -56,6 +59,7 @@ _FROM_ENVIRONMENT_INT = (
     "CHECK_LOG_BATCH",
     "ONBOARDING_PHASE",
     "EPCIS_CAPTURE_LIMIT",
+    "EPCIS_SYNC_CAPTURE_MAX_EVENTS",
 )
 
 

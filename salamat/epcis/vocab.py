@@ -11,6 +11,7 @@ length needed in that direction).
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote, unquote
 
 from salamat.codes.checkdigit import gs1_check_digit
@@ -206,3 +207,11 @@ def digital_link_to_urn(value: str) -> str | None:
     not in the Digital Link; without the GS1 prefix-length table that is not knowable, so the
     identifier stays a Digital Link (documented in docs/epcis.md)."""
     return None
+
+
+def plain(value: Any) -> Any:
+    """An extension or ILMD value without its XML attributes: `{"@xsi:type": …, "@value": "L1"}`
+    (an XML element with attributes, see xmlconv) is "L1"; any other value is itself."""
+    if isinstance(value, dict) and "@value" in value:
+        return value["@value"]
+    return value
