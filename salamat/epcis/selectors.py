@@ -15,6 +15,7 @@ from salamat.epcis import vocab
 from salamat.epcis.models import (
     CLASS_ROLES,
     EpcisBizTransaction,
+    EpcisCorrectiveEvent,
     EpcisEvent,
     EpcisEventEpc,
     EpcisEventType,
@@ -125,6 +126,14 @@ def events_query(*, actor: Actor, params: dict[str, str]) -> tuple[list[EpcisEve
             )
         elif param == "MATCH_epcClass":
             qs = qs.filter(_epc_filter(param, values, tuple(CLASS_ROLES)))
+        elif param == "EXISTS_errorDeclaration":
+            qs = qs.filter(error_reason__isnull=False)
+        elif param == "EQ_errorReason":
+            qs = qs.filter(error_reason__in=[vocab.cbv_short("er", v) for v in values])
+        elif param == "EQ_correctiveEventID":
+            qs = qs.filter(
+                Exists(EpcisCorrectiveEvent.objects.filter(event=OuterRef("pk"), corrective_event_id__in=values))
+            )
         elif param.startswith("EQ_bizTransaction_"):
             btt = vocab.cbv_short("btt", param[len("EQ_bizTransaction_") :])
             qs = qs.filter(
