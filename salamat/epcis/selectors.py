@@ -132,7 +132,9 @@ def events_query(*, actor: Actor, params: dict[str, str]) -> tuple[list[EpcisEve
             qs = qs.filter(error_reason__in=[vocab.cbv_short("er", v) for v in values])
         elif param == "EQ_correctiveEventID":
             qs = qs.filter(
-                Exists(EpcisCorrectiveEvent.objects.filter(event=OuterRef("pk"), corrective_event_id__in=values))
+                Exists(
+                    EpcisCorrectiveEvent.objects.filter(event=OuterRef("pk"), corrective_event_id__in=values)
+                )
             )
         elif param.startswith("EQ_bizTransaction_"):
             btt = vocab.cbv_short("btt", param[len("EQ_bizTransaction_") :])
