@@ -13,14 +13,16 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.codes import parse_many
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.core.actors import Actor
+from salamat.core.conf import setting
 from salamat.core.errors import DomainError
 from salamat.epcis import vocab
 from salamat.registry.models import Organization, ProductGtin, Site
@@ -56,7 +58,12 @@ MEANING = {
 # previous owner when there is one), packing/unpacking (container state carries over).
 GROUPABLE = frozenset({"introduce", "sell", "dispense", "destroy", "write_off"})
 # Fields that may differ between events merged into one call (the codes, and the event's id).
-_GROUP_FREE = frozenset({"eventID", "epcList"})
+_GROUP_FREE = frozenset({"eventID", "epcList", "eventTime"})
+# Events with different times merge when they lie within EPCIS_MERGE_WINDOW_SECONDS of the run's
+# first one, on the same local day (the core's rules look at the day: registration, expiry) and
+# well inside the window the core accepts event times in (so that no event is let in by a
+# neighbour's time); the operation takes the latest time of the run, each event keeps its own.
+_TIME_MARGIN = timedelta(hours=1)
 
 
 def _withdrawing_operation(meaning: str) -> Callable[..., dict]:
@@ -283,12 +290,15 @@ def _refusal_entry(index: int, event: dict, exc: DomainError) -> dict:
 
 @dataclass
 class _Member:
-    """One event waiting in a group: its place in the document and its codes."""
+    """One event waiting in a group: its place in the document, its codes and, when it is not
+    one of a merged run, its call."""
 
     index: int
     event: dict
-    call: _Call
+    codes: list[str]
+    call: _Call | None = None
     keys: list[str] = field(default_factory=list)
+    when: datetime | None = None
 
 
 class Capture:
@@ -315,6 +325,12 @@ class Capture:
         self.errors: list[dict] = []
         self.alerts: list[dict] = []
         self.introduced_at: dict[str, int] = {}  # package key -> index of the event that introduced it
+        now = timezone.now()
+        self.merge_window = timedelta(seconds=setting("EPCIS_MERGE_WINDOW_SECONDS"))
+        self.window = (
+            now - timedelta(days=setting("EVENT_TIME_MAX_AGE_DAYS")) + _TIME_MARGIN,
+            now + timedelta(seconds=setting("EVENT_TIME_SKEW_SECONDS")) - _TIME_MARGIN,
+        )
 
     def run(self) -> None:
         pending: list[_Member] = []
@@ -338,19 +354,21 @@ class Capture:
                 if not self.lookups.any_known(known_by):
                     self.applied[index] = None
                     continue
-                key = meaning + json.dumps(
-                    {k: v for k, v in event.items() if k not in _GROUP_FREE}, sort_keys=True
-                )
+                when = parse_time(event["eventTime"])
+                if when.tzinfo is None or not self.window[0] < when < self.window[1]:
+                    key = f"alone:{index}"  # near the edge of the window: the core judges it alone
+                else:
+                    key = (
+                        meaning
+                        + str(timezone.localtime(when).date())
+                        + json.dumps({k: v for k, v in event.items() if k not in _GROUP_FREE}, sort_keys=True)
+                    )
                 if not (key == pending_key and pending_keys.isdisjoint(keys)
+                        and abs(when - pending[0].when) <= self.merge_window
                         and len(pending_keys) + len(keys) <= trace.MAX_CODES):  # fmt: skip
                     self._flush(pending)
                     pending, pending_key, pending_keys = [], key, set()
-                if pending:  # the same arguments as the group's first event: only the codes differ
-                    call = _Call(meaning, epcs, pending[0].call.run)
-                else:
-                    call = _call(self.lookups, event)
-                    assert call is not None  # known, and a groupable meaning always has an operation
-                pending.append(_Member(index, event, call, keys))
+                pending.append(_Member(index, event, epcs, None, keys, when))
                 pending_keys.update(keys)
                 continue
             self._flush(pending)
@@ -363,7 +381,7 @@ class Capture:
             if call is None:
                 self.applied[index] = None
                 continue
-            self._apply([_Member(index, event, call)])
+            self._apply([_Member(index, event, call.codes, call)])
         self._flush(pending)
 
     def _correct(self, index: int, event: dict) -> None:
@@ -384,7 +402,11 @@ class Capture:
     def _apply(self, members: list[_Member]) -> None:
         """One call for all `members` (one event, or a group that may be merged)."""
         first = members[0].call
-        codes = first.codes if len(members) == 1 else [c for m in members for c in m.call.codes]
+        if first is None:  # a run of merged events (or one of it): the arguments of the latest
+            latest = max(members, key=lambda m: m.when)
+            first = _call(self.lookups, latest.event)
+            assert first is not None  # known, and a groupable meaning always has an operation
+        codes = members[0].codes if len(members) == 1 else [c for m in members for c in m.codes]
         try:
             # A savepoint: the core records a refusal's alerts itself; they are recorded once,
             # by the capture, with the event's own reasons (see `_refuse`).
@@ -405,7 +427,7 @@ class Capture:
         for m in members:
             self.applied[m.index] = answer
             if first.meaning == "introduce":
-                for raw in m.call.codes:
+                for raw in m.codes:
                     p = self.lookups.parse(raw)
                     if not isinstance(p, CodeError) and p.key:
                         self.introduced_at.setdefault(p.key, m.index)
@@ -417,7 +439,7 @@ class Capture:
             return members
         owner: dict[str, _Member] = {}
         for m in members:
-            for raw, key in zip(m.call.codes, m.keys, strict=True):
+            for raw, key in zip(m.codes, m.keys, strict=True):
                 owner[raw] = owner[key] = m
         found: dict[int, _Member] = {}
         for err in exc.details.get("errors") or []:
