@@ -136,7 +136,7 @@ def test_a_real_worker_process_applies_the_job_and_a_killed_one_leaves_it_whole(
     assert _job(importer_client, first["Location"])["capturedCount"] == 20
 
     # a worker killed while it applies a large job: the job is still running, nothing of it applied
-    n = 4000
+    n = 1500  # each event its own operation (a minute apart): seconds of work, killed after 0.3 s
     second = capture(importer_client, _commissioning(gtin, "D", n))
     worker = _worker()
     try:
