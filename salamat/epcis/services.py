@@ -203,7 +203,12 @@ def _correction(actor: Actor, original: _Stored) -> Callable[[], dict | None]:
                 details={"other_events": sharing},
             )  # fmt: skip
         event_uuid = lookups.event_uuid_of(event_pk=original.trace_event_id)
-        return trace.operation_cancel(actor=actor, event_id=event_uuid)
+        try:
+            return trace.operation_cancel(actor=actor, event_id=event_uuid)
+        except Conflict as exc:
+            if exc.code == "already_cancelled":
+                return None  # undone already (through /api/v1/): the declaration is only stored
+            raise
 
     return run
 

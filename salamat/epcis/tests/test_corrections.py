@@ -145,3 +145,14 @@ def test_a_declaration_of_an_event_applied_with_others_is_refused(world):
     job = job_of(imp, capture(imp, doc(_declared(first))))
     assert [(e["code"], e["status"]) for e in job["errors"]] == [("correction_shares_operation", 409)]
     assert _trace_state() == before
+
+
+def test_a_declaration_of_an_operation_cancelled_through_the_rest_api_is_stored(world):
+    imp, epcs = world["importer"], world["epcs"]
+    commission = _commission(epcs)
+    assert job_of(imp, capture(imp, doc(commission)))["appliedCount"] == 1
+    trace_event = Event.objects.get(pk=EpcisEvent.objects.get(event_id=COMMISSION_ID).trace_event_id)
+    assert imp.post(f"/api/v1/operations/{trace_event.event_id}/cancel").status_code == 200
+    job = job_of(imp, capture(imp, doc(_declared(commission))))
+    assert (job["success"], job["capturedCount"], job["appliedCount"]) == (True, 1, 0)
+    assert len(_events(imp, "?EXISTS_errorDeclaration")) == 1
