@@ -11,7 +11,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 .PHONY: help venv run dev-setup test test-quick lint format migrations-check messages bench clean serve
 
 help:
-	@echo "make run        start the platform on SQLite with demo data (http://$(HOST):$(PORT)/)"
+	@echo "make run        start the platform on SQLite with demo data (http://$(HOST):$(PORT)/) and its job worker"
 	@echo "make test       whole suite on a throwaway PostgreSQL + ruff + migrations check"
 	@echo "make test-quick the suite on SQLite, no browser tests"
 	@echo "make bench      benchmarks on a throwaway PostgreSQL (PACKAGES=$(PACKAGES))"
@@ -30,6 +30,12 @@ dev-setup: venv
 
 run: dev-setup
 	SALAMAT_MODE=development $(BIN)/python manage.py dev_banner --host $(HOST) --port $(PORT)
+	@# The job runner's worker (salamat/core/jobs.py) runs beside the web server and stops with it;
+	@# jobs a killed worker left unfinished are queued again first.
+	SALAMAT_MODE=development $(BIN)/python manage.py epcis_capture_resume
+	@SALAMAT_MODE=development $(BIN)/python manage.py db_worker --no-reload --interval 0.5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	echo "job worker started (pid $$worker)"; \
 	SALAMAT_MODE=development $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: venv

@@ -40,6 +40,13 @@ DEFAULTS: dict[str, Any] = {
     "EPCIS_CAPTURE_LIMIT": 10_000,
     # EPCIS capture: the largest document accepted, in bytes (None: DATA_UPLOAD_MAX_MEMORY_SIZE).
     "EPCIS_CAPTURE_FILE_SIZE_LIMIT": None,
+    # EPCIS capture: documents of at most this many events are applied before the 202 answer (a
+    # scanner gets its verdict at once); larger ones by the background worker (0: always the worker).
+    "EPCIS_SYNC_CAPTURE_MAX_EVENTS": 100,
+    # EPCIS capture: consecutive events identical but for their packages and their times merge into
+    # one traceability operation when they lie within this many seconds of the run's first (0: only
+    # events with the same time merge). Each event keeps its own eventTime; the operation the latest.
+    "EPCIS_MERGE_WINDOW_SECONDS": 30,
     # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
     "TUNDUK_BACKEND": "local",
     # Labelling schemes: each server process re-checks the registry's schemes at most this
@@ -70,6 +77,8 @@ _FROM_ENVIRONMENT_INT = (
     "CHECK_LOG_BATCH",
     "ONBOARDING_PHASE",
     "EPCIS_CAPTURE_LIMIT",
+    "EPCIS_SYNC_CAPTURE_MAX_EVENTS",
+    "EPCIS_MERGE_WINDOW_SECONDS",
 )
 
 

@@ -377,9 +377,16 @@ class _Builder:
         if isinstance(value, list):
             return [n for v in value for n in self.generic(name, v)]
         if isinstance(value, dict):
-            return [
-                _Node(key, "", [n for k, v in value.items() if k not in COMMENTS for n in self.generic(k, v)])
+            # XML attributes kept as `@name` members are not hashed (the XML hashes like its JSON
+            # twin); an element's text beside them is `@value`.
+            children = [
+                n
+                for k, v in value.items()
+                if k not in COMMENTS and not k.startswith("@")
+                for n in self.generic(k, v)
             ]
+            text = self.text(value["@value"]) if "@value" in value and not children else ""
+            return [_Node(key, text, children)]
         return [_Node(key, self.text(value))]
 
     def vocabulary(self, value: Any, prefix: str) -> str:

@@ -10,7 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CaptureStatus(models.TextChoices):
-    RUNNING = "running", _("Running")  # accepted, not finished (never seen: capture is synchronous)
+    RUNNING = (
+        "running",
+        _("Running"),
+    )  # accepted, waiting for the worker or being applied (nothing applied yet)
     SUCCESS = "success", _("Success")  # every event stored (duplicates stored once)
     FAILED = "failed", _("Failed")  # refused: with `rollback` nothing was stored
 
@@ -30,6 +33,17 @@ class CaptureJob(models.Model):
     errors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Asynchronous capture: the document (JSON-LD shape) waiting for the worker, dropped once the
+    # job is final; who captured it (the worker acts as that API client); the job runner's task.
+    document = models.JSONField(null=True, blank=True)
+    api_client = models.ForeignKey(
+        "accounts.ApiClient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
 
     class Meta:
         verbose_name = _("EPCIS capture job")
@@ -80,11 +94,28 @@ class EpcisEvent(models.Model):
     )
     document = models.JSONField()
     context = models.JSONField(default=dict, blank=True)  # the prefixes its extensions use
+    # An error declaration (the event sent again with `errorDeclaration`) is a row of its own with
+    # the same eventID, pointing at the event it declares wrong; `error_reason` is set (maybe "")
+    # on every event that carries an errorDeclaration, and null on the others.
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    error_reason = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta:
         verbose_name = _("EPCIS event")
         verbose_name_plural = _("EPCIS events")
-        constraints = [models.UniqueConstraint(fields=["event_id"], name="epcis_event_id_unique")]
+        constraints = [
+            # One event per eventID, and at most one error declaration of it.
+            models.UniqueConstraint(
+                fields=["event_id"], condition=models.Q(corrects__isnull=True), name="epcis_event_id_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["event_id"],
+                condition=models.Q(corrects__isnull=False),
+                name="epcis_declaration_unique",
+            ),
+        ]
         indexes = [
             models.Index(fields=["event_time", "id"], name="epcis_event_time_idx"),
             models.Index(fields=["record_time", "id"], name="epcis_record_time_idx"),
@@ -93,6 +124,11 @@ class EpcisEvent(models.Model):
             models.Index(fields=["read_point"], name="epcis_read_point_idx"),
             models.Index(fields=["biz_location"], name="epcis_biz_location_idx"),
             models.Index(fields=["applied"], name="epcis_not_applied_idx", condition=models.Q(applied=False)),
+            models.Index(
+                fields=["error_reason"],
+                name="epcis_declared_idx",
+                condition=models.Q(error_reason__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -154,3 +190,19 @@ class EpcisBizTransaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}:{self.value}"
+
+
+class EpcisCorrectiveEvent(models.Model):
+    """One eventID an error declaration names in `correctiveEventIDs` (for EQ_correctiveEventID)."""
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(
+        EpcisEvent, on_delete=models.CASCADE, related_name="corrective_ids", db_index=False
+    )
+    corrective_event_id = models.CharField(max_length=255)
+
+    class Meta:
+        indexes = [models.Index(fields=["corrective_event_id", "event"], name="epcis_corrective_idx")]
+
+    def __str__(self) -> str:
+        return self.corrective_event_id

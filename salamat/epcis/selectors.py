@@ -15,12 +15,13 @@ from salamat.epcis import vocab
 from salamat.epcis.models import (
     CLASS_ROLES,
     EpcisBizTransaction,
+    EpcisCorrectiveEvent,
     EpcisEvent,
     EpcisEventEpc,
     EpcisEventType,
     EpcRole,
 )
-from salamat.traceability.models import Event, EventPackage
+from salamat.traceability.lookups import package_ids_handled_by
 from salamat.traceability.selectors import is_regulator
 
 DEFAULT_PER_PAGE = 30
@@ -34,19 +35,16 @@ def _bad(param: str, message: str) -> ValidationFailed:
 
 
 def events_visible(*, actor: Actor) -> QuerySet[EpcisEvent]:
-    """The regulator sees every event; a participant the events it captured and the events
-    naming packages it owns or ever handled (any traceability event of its own about them)."""
+    """The regulator sees every event; a participant the events it captured and the applied
+    events naming packages it owns or ever handled (any traceability event of its own about them)."""
     if is_regulator(actor):
         return EpcisEvent.objects.all()
     org = actor.require_organization()
-    handled = EventPackage.objects.filter(
-        event_id__in=Event.objects.filter(organization=org).values("id")
-    ).values("package_id")
-    # A package the organisation owns reached it through an event of its own (introduction,
-    # acceptance, or its own shipment coming back by rejection or return), so "handled" covers
-    # "owns" too; the package table has no owner index to ask it directly.
+    handled = package_ids_handled_by(organization=org)
     about_mine = EpcisEventEpc.objects.filter(event=OuterRef("pk"), package_id__in=handled)
-    return EpcisEvent.objects.filter(Q(organization=org) | Exists(about_mine))
+    # Only events that drove the core: an organisation that never handled a package may still
+    # capture an event naming it, which is not applied and is no one else's business.
+    return EpcisEvent.objects.filter(Q(organization=org) | (Q(applied=True) & Exists(about_mine)))
 
 
 def _time(param: str, value: str) -> datetime:
@@ -128,6 +126,16 @@ def events_query(*, actor: Actor, params: dict[str, str]) -> tuple[list[EpcisEve
             )
         elif param == "MATCH_epcClass":
             qs = qs.filter(_epc_filter(param, values, tuple(CLASS_ROLES)))
+        elif param == "EXISTS_errorDeclaration":
+            qs = qs.filter(error_reason__isnull=False)
+        elif param == "EQ_errorReason":
+            qs = qs.filter(error_reason__in=[vocab.cbv_short("er", v) for v in values])
+        elif param == "EQ_correctiveEventID":
+            qs = qs.filter(
+                Exists(
+                    EpcisCorrectiveEvent.objects.filter(event=OuterRef("pk"), corrective_event_id__in=values)
+                )
+            )
         elif param.startswith("EQ_bizTransaction_"):
             btt = vocab.cbv_short("btt", param[len("EQ_bizTransaction_") :])
             qs = qs.filter(

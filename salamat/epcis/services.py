@@ -1,61 +1,72 @@
 """Capture of EPCIS documents: store every event, and let the events about known packages
 drive the traceability core through its own services (same rules, same alerts).
 
-Capture runs synchronously inside the request: the job record is created, the document
-captured and the job finished before the 202 answer, so `GET /epcis/capture/{id}` is already
-final. With `rollback` (the default) the whole document is one transaction: one refused event
-and nothing is stored. With `proceed` every refused event is reported and the others stored.
+`capture_submit` receives a schema-valid document as a capture job. A small document
+(at most `EPCIS_SYNC_CAPTURE_MAX_EVENTS` events) is applied at once, so the job is final when the
+202 answer leaves; a larger one waits, with its document, for the platform's job runner
+(`salamat.core.jobs`), whose worker runs `capture_job_run`. A job is applied in one transaction
+that also finishes it: a worker killed half-way leaves it `running`, with nothing applied and its
+document kept, and `capture_jobs_resume` queues it again. A job that fails for any other reason is
+`failed` with the reason, never left running.
 
-A document is handled as a whole, not event by event: its identifiers are parsed once, the
-duplicate check, the site and product lookups and the inserts of the EPCIS rows are one query
-each for the document. Consecutive events that would call the same traceability operation
-with the same arguments (identical but for their `epcList`: same time, business step, place,
-transactions, ILMD, …) become one call of the operation with all their codes; see `_Capture`.
+With `rollback` (the default) the whole document is one transaction: one refused event and
+nothing is stored. With `proceed` every refused event is reported and the others stored.
+
+An event whose eventID is already stored is a duplicate (stored and applied once) when the same
+organisation captured it, and refused as a conflict (`event_id_conflict`, 409) when another one
+did: no participant can swallow another's event. The same event sent again with an
+`errorDeclaration` is a correction: stored as a row of its own beside the original, and when the
+original drove the core, its operation is cancelled by the core's `operation_cancel` (the same
+rules as any cancellation), or the declaration is refused with the core's reason.
+
+A document is handled as a whole, not event by event (see `apply.Capture`): its identifiers are
+parsed once, the duplicate check, the registry lookups and the inserts of the EPCIS rows are one
+query each for the document.
 """
 
 from __future__ import annotations
 
-import json
-import uuid
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.codes import parse_many
-from salamat.codes.model import CodeError, CodeKind, ParsedCode
+from salamat.accounts.selectors import actor_for_api_client
+from salamat.codes.model import CodeError
+from salamat.core import jobs
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
-from salamat.core.errors import DomainError
+from salamat.core.conf import setting
+from salamat.core.errors import Conflict
 from salamat.epcis import vocab
+from salamat.epcis.apply import Capture, Stop, parse_time
 from salamat.epcis.eventhash import event_hash
 from salamat.epcis.models import (
     ROLE_OF_FIELD,
     CaptureJob,
     CaptureStatus,
     EpcisBizTransaction,
+    EpcisCorrectiveEvent,
     EpcisEvent,
     EpcisEventEpc,
     EpcisEventType,
 )
 from salamat.epcis.xmlconv import context_prefixes
-from salamat.registry.models import Organization, ProductGtin, Site
-from salamat.traceability import bulk
+from salamat.registry.models import Organization
+from salamat.traceability import bulk, lookups
 from salamat.traceability import services as trace
-from salamat.traceability.models import Container, Event, EventPackage, Package, Shipment, ShipmentStatus
+
+logger = logging.getLogger(__name__)
 
 BEHAVIOURS = ("rollback", "proceed")
 
 
 # --- shape --------------------------------------------------------------------------------
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def event_normalise(event: dict, prefixes: dict[str, str]) -> dict:
@@ -65,390 +76,6 @@ def event_normalise(event: dict, prefixes: dict[str, str]) -> dict:
     if not out.get("eventID"):
         out = {"eventID": event_hash(out, prefixes), **out}
     return out
-
-
-# --- meaning --------------------------------------------------------------------------------
-
-# bizStep -> what it means for the traceability core (action checked where it matters).
-MEANING = {
-    "commissioning": "introduce",
-    "packing": "aggregate",
-    "unpacking": "disaggregate",
-    "shipping": "ship",
-    "receiving": "accept",
-    "accepting": "accept",
-    "retail_selling": "sell",
-    "dispensing": "dispense",
-    "destroying": "destroy",
-    "decommissioning": "write_off",
-    "returning": "return",
-}
-
-# Operations where one call with the codes of several events does exactly what one call per
-# event does, provided the events name disjoint packages by package codes (no boxes): every
-# code is checked and changed on its own, and the arguments besides the codes are the same.
-# Not shipping/receiving (one shipment per event), returning (the event's destination is the
-# previous owner when there is one), packing/unpacking (container state carries over).
-GROUPABLE = frozenset({"introduce", "sell", "dispense", "destroy", "write_off"})
-# Fields that may differ between events merged into one call (the codes, and the event's id).
-_GROUP_FREE = frozenset({"eventID", "epcList"})
-
-
-def _withdrawing_operation(meaning: str) -> Callable[..., dict]:
-    return {
-        "sell": trace.packages_sell,
-        "dispense": trace.packages_dispense,
-        "destroy": trace.packages_destroy,
-        "write_off": trace.packages_write_off,
-        "return": trace.packages_return,
-    }[meaning]
-
-
-def _ilmd(event: dict) -> tuple[str | None, date | None]:
-    ilmd = event.get("ilmd") or {}
-    batch = ilmd.get("cbvmda:lotNumber") or ilmd.get("urn:epcglobal:cbv:mda:lotNumber")
-    expiry = ilmd.get("cbvmda:itemExpirationDate") or ilmd.get("urn:epcglobal:cbv:mda:itemExpirationDate")
-    try:
-        expiry_date = date.fromisoformat(str(expiry)[:10]) if expiry else None
-    except ValueError:
-        expiry_date = None
-    return (str(batch) if batch else None), expiry_date
-
-
-def _operands(event: dict) -> tuple[str | None, str | None, list[str], list[str]]:
-    """(meaning, parent, the codes the operation gets, the codes that make it known)."""
-    meaning = MEANING.get(event.get("bizStep", ""))
-    kind = event.get("type")
-    if meaning is None or kind not in ("ObjectEvent", "AggregationEvent"):
-        return None, None, [], []
-    parent = event.get("parentID") if kind == "AggregationEvent" else None
-    children = (
-        list(event.get("childEPCs") or []) if kind == "AggregationEvent" else list(event.get("epcList") or [])
-    )
-    if meaning == "aggregate" or kind == "ObjectEvent":
-        epcs = children
-    elif meaning == "disaggregate":
-        epcs = [parent] if parent else children
-    else:
-        epcs = ([parent] if parent else []) + children
-    return meaning, parent, epcs, epcs + ([parent] if parent and meaning == "aggregate" else [])
-
-
-@dataclass
-class _Call:
-    """One call of a traceability operation: `run(codes)` with the event's other arguments."""
-
-    meaning: str
-    codes: list[str]
-    run: Callable[[list[str]], dict]
-
-
-class _Lookups:
-    """What the events of one document need from the registry, each looked up once: the
-    parsed identifiers, the registered GTINs, the actor's sites and the receivers by GLN."""
-
-    def __init__(self, actor: Actor, raws: list[str]):
-        self.actor = actor
-        self.org = actor.require_organization()
-        unique = list(dict.fromkeys(r for r in raws if isinstance(r, str)))
-        self.parsed: dict[str, ParsedCode | CodeError] = dict(zip(unique, parse_many(unique), strict=True))
-        gtins = {p.gtin for p in self.parsed.values() if _is_sgtin(p)}
-        self.registered = (
-            set(ProductGtin.objects.filter(gtin__in=gtins).values_list("gtin", flat=True)) if gtins else set()
-        )
-        self._sites: dict[str, uuid.UUID | None] = {}
-        self._receivers: dict[str, Organization | None] = {}
-
-    def keys(self) -> set[str]:
-        return {p.key for p in self.parsed.values() if not isinstance(p, CodeError) and p.key}
-
-    def parse(self, raw: str) -> ParsedCode | CodeError:
-        found = self.parsed.get(raw)
-        if found is None:
-            found = self.parsed[raw] = parse_many([raw])[0]
-        return found
-
-    def any_known(self, epcs: list[str]) -> bool:
-        """An EPC names a package of a registered product, or a known box (its state now)."""
-        ssccs = set()
-        for raw in epcs:
-            p = self.parse(raw)
-            if _is_sgtin(p) and p.gtin in self.registered:
-                return True
-            if not isinstance(p, CodeError) and p.key and p.kind == CodeKind.SSCC:
-                ssccs.add(p.key)
-        # Boxes are made by packing events, possibly earlier in this document: ask now.
-        return bool(ssccs) and Container.objects.filter(key__in=ssccs).exists()
-
-    def site_id(self, event: dict) -> uuid.UUID | None:
-        for place in ("bizLocation", "readPoint"):
-            gln = vocab.gln_of((event.get(place) or {}).get("id", ""))
-            if gln:
-                if gln not in self._sites:
-                    self._sites[gln] = (
-                        Site.objects.filter(organization=self.org, gln=gln)
-                        .values_list("external_id", flat=True)
-                        .first()
-                    )
-                if self._sites[gln]:
-                    return self._sites[gln]
-        return None
-
-    def receiver(self, event: dict) -> Organization | None:
-        """The owning (else possessing) party, else the location, by the GLN of a site."""
-        wanted = {"owning_party": 0, "possessing_party": 1, "location": 2}
-        for entry in sorted(
-            (d for d in event.get("destinationList") or [] if d.get("type") in wanted),
-            key=lambda d: wanted[d["type"]],
-        ):
-            gln = vocab.gln_of(entry.get("destination", ""))
-            if not gln:
-                continue
-            if gln not in self._receivers:
-                site = Site.objects.select_related("organization").filter(gln=gln).first()
-                self._receivers[gln] = site.organization if site is not None else None
-            if self._receivers[gln] is not None:
-                return self._receivers[gln]
-        return None
-
-    def package_keys(self, epcs: list[str]) -> list[str] | None:
-        """The distinct package keys of `epcs` when every one is a package code, else None."""
-        keys = []
-        for raw in epcs:
-            p = self.parse(raw)
-            if isinstance(p, CodeError) or not p.key or p.kind in (CodeKind.SSCC, CodeKind.GTIN_ONLY):
-                return None
-            keys.append(p.key)
-        return keys if len(set(keys)) == len(keys) else None
-
-
-def _is_sgtin(p: ParsedCode | CodeError) -> bool:
-    return not isinstance(p, CodeError) and bool(p.key) and p.kind == CodeKind.SGTIN and bool(p.gtin)
-
-
-def _pending_shipment(org: Organization, keys: list[str]) -> uuid.UUID | None:
-    ids = Package.objects.filter(key__in=keys).values("id")
-    # A shipment's packages are its send event's (event, package) rows.
-    send_events = EventPackage.objects.filter(package_id__in=ids).values("event_id")
-    return (
-        Shipment.objects.filter(send_event_id__in=send_events, receiver=org, status=ShipmentStatus.SENT)
-        .order_by("-id")
-        .values_list("external_id", flat=True)
-        .first()
-    )
-
-
-def _call(lookups: _Lookups, event: dict) -> _Call | None:
-    """The traceability operation an event means, or None when it has none (unknown
-    identifiers, no meaning for its kind). Raises `DomainError` when it cannot be built
-    (no receiver for a shipment, no pending shipment to receive)."""
-    meaning, parent, epcs, known_by = _operands(event)
-    if meaning is None or not epcs or not lookups.any_known(known_by):
-        return None
-    actor, org = lookups.actor, lookups.org
-    common = {
-        "actor": actor,
-        "event_time": _parse_time(event["eventTime"]),
-        "site_id": lookups.site_id(event),
-    }
-    if meaning == "introduce":
-        batch, expiry = _ilmd(event)
-        return _Call(
-            meaning,
-            epcs,
-            lambda codes: trace.packages_introduce(codes=codes, batch=batch, expiry=expiry, **common),
-        )
-    if meaning == "aggregate":
-        if event.get("type") != "AggregationEvent" or not parent:
-            return None
-        return _Call(
-            meaning,
-            epcs,
-            lambda codes: trace.containers_aggregate(container_code=parent, codes=codes, **common),
-        )
-    if meaning == "disaggregate":
-        return _Call(meaning, epcs, lambda codes: trace.containers_disaggregate(codes=codes, **common))
-    if meaning == "ship":
-        receiver = lookups.receiver(event)
-        if receiver is None:
-            raise DomainError(
-                "destination_unknown",
-                _("A shipping event needs a destinationList naming a participant's site by its GLN."),
-            )
-        invoice = next(
-            (
-                t.get("bizTransaction", "")
-                for t in event.get("bizTransactionList") or []
-                if t.get("type") in ("inv", "desadv", "po")
-            ),
-            "",
-        )
-        return _Call(
-            meaning,
-            epcs,
-            lambda codes: trace.shipment_send(
-                receiver_id=receiver.external_id, codes=codes, invoice_number=invoice[:64], **common
-            ),
-        )
-    if meaning == "accept":
-        keys = {}
-        for raw in epcs:
-            p = lookups.parse(raw)
-            if not isinstance(p, CodeError) and p.key:
-                keys[p.key] = raw
-        shipment = _pending_shipment(org, [k for k in keys if not k.startswith("00/")] or list(keys))
-        if shipment is None:
-            raise DomainError("shipment_not_found", _("No shipment addressed to you holds these packages."))
-        return _Call(
-            meaning, epcs, lambda codes: trace.shipment_accept(shipment_id=shipment, codes=codes, **common)
-        )
-    operation = _withdrawing_operation(meaning)
-    return _Call(meaning, epcs, lambda codes: operation(codes=codes, **common))  # fmt: skip
-
-
-# --- capture --------------------------------------------------------------------------------
-
-
-class _Stop(Exception):
-    """`rollback`: an event was refused, so the whole document is undone."""
-
-
-def _refusal_entry(index: int, event: dict, exc: DomainError) -> dict:
-    return {
-        "event_index": index,
-        "event_id": event.get("eventID"),
-        "code": exc.code,
-        "message": exc.message,
-        "details": exc.details,
-    }
-
-
-@dataclass
-class _Member:
-    """One event waiting in a group: its place in the document and its codes."""
-
-    index: int
-    event: dict
-    call: _Call
-    keys: list[str] = field(default_factory=list)
-
-
-class _Capture:
-    """Applies the new events of one document in order, merging runs of events that mean
-    the same operation with the same arguments into one call (see `GROUPABLE`).
-
-    Grouping never changes an outcome: a refused call is taken apart — the events whose
-    codes were refused are run again on their own (their own reasons, their own alerts),
-    the others together — and with `rollback` the first refused event ends the capture."""
-
-    def __init__(self, actor: Actor, events: list[tuple[int, dict]], behaviour: str):
-        self.behaviour = behaviour
-        self.lookups = _Lookups(actor, [raw for _i, e in events for _role, raw in vocab.event_identifiers(e)])
-        self.events = events
-        self.applied: dict[int, dict | None] = {}  # document index -> the core's answer (None: not applied)
-        self.errors: list[dict] = []
-        self.alerts: list[dict] = []
-        self.introduced_at: dict[str, int] = {}  # package key -> index of the event that introduced it
-
-    def run(self) -> None:
-        pending: list[_Member] = []
-        pending_key: str | None = None
-        pending_keys: set[str] = set()
-        for index, event in self.events:
-            meaning, _parent, epcs, known_by = _operands(event)
-            if meaning is None or not epcs:
-                self.applied[index] = None
-                continue
-            keys = self.lookups.package_keys(known_by) if meaning in GROUPABLE else None
-            if keys is not None and event.get("type") == "ObjectEvent":
-                # Package codes only: whether the event applies is known without asking the database.
-                if not self.lookups.any_known(known_by):
-                    self.applied[index] = None
-                    continue
-                key = meaning + json.dumps(
-                    {k: v for k, v in event.items() if k not in _GROUP_FREE}, sort_keys=True
-                )
-                if not (key == pending_key and pending_keys.isdisjoint(keys)
-                        and len(pending_keys) + len(keys) <= trace.MAX_CODES):  # fmt: skip
-                    self._flush(pending)
-                    pending, pending_key, pending_keys = [], key, set()
-                if pending:  # the same arguments as the group's first event: only the codes differ
-                    call = _Call(meaning, epcs, pending[0].call.run)
-                else:
-                    call = _call(self.lookups, event)
-                    assert call is not None  # known, and a groupable meaning always has an operation
-                pending.append(_Member(index, event, call, keys))
-                pending_keys.update(keys)
-                continue
-            self._flush(pending)
-            pending, pending_key, pending_keys = [], None, set()
-            try:
-                call = _call(self.lookups, event)
-            except DomainError as exc:
-                self._refuse(index, event, exc)
-                continue
-            if call is None:
-                self.applied[index] = None
-                continue
-            self._apply([_Member(index, event, call)])
-        self._flush(pending)
-
-    def _flush(self, members: list[_Member]) -> None:
-        if members:
-            self._apply(members)
-
-    def _apply(self, members: list[_Member]) -> None:
-        """One call for all `members` (one event, or a group that may be merged)."""
-        first = members[0].call
-        codes = first.codes if len(members) == 1 else [c for m in members for c in m.call.codes]
-        try:
-            # A savepoint: the core records a refusal's alerts itself; they are recorded once,
-            # by the capture, with the event's own reasons (see `_refuse`).
-            with transaction.atomic():
-                answer = first.run(codes)
-        except DomainError as exc:
-            if len(members) == 1:
-                self._refuse(members[0].index, members[0].event, exc)
-                return
-            suspects = self._suspects(members, exc)
-            suspect_indexes = {m.index for m in suspects}
-            others = [m for m in members if m.index not in suspect_indexes]
-            if others:
-                self._apply(others)
-            for member in suspects:
-                self._apply([member])
-            return
-        for m in members:
-            self.applied[m.index] = answer
-            if first.meaning == "introduce":
-                for raw in m.call.codes:
-                    p = self.lookups.parse(raw)
-                    if not isinstance(p, CodeError) and p.key:
-                        self.introduced_at.setdefault(p.key, m.index)
-
-    @staticmethod
-    def _suspects(members: list[_Member], exc: DomainError) -> list[_Member]:
-        """The members whose codes the refusal names; all of them when it names none."""
-        if not isinstance(exc, trace.OperationRefused):
-            return members
-        owner: dict[str, _Member] = {}
-        for m in members:
-            for raw, key in zip(m.call.codes, m.keys, strict=True):
-                owner[raw] = owner[key] = m
-        found: dict[int, _Member] = {}
-        for err in exc.details.get("errors") or []:
-            m = owner.get(err.get("code")) or owner.get(err.get("key")) or owner.get(err.get("package"))
-            if m is None:
-                return members
-            found[m.index] = m
-        return sorted(found.values(), key=lambda m: m.index) or members
-
-    def _refuse(self, index: int, event: dict, exc: DomainError) -> None:
-        alerts = exc.alerts if isinstance(exc, trace.OperationRefused) else []
-        self.errors.append(_refusal_entry(index, event, exc))
-        self.alerts.extend(alerts)
-        if self.behaviour == "rollback":
-            raise _Stop
 
 
 def _all_keys(obj: Any):
@@ -470,29 +97,123 @@ def _used_prefixes(event: dict, prefixes: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in prefixes.items() if any(key.startswith(k + ":") for key in keys)}
 
 
-def _stored_event_ids(event_ids: list[str]) -> set[str]:
-    """The eventIDs already stored, in one query whatever their number."""
+# --- what is already stored: duplicates, conflicts, corrections ------------------------------
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """An event row already stored under an eventID."""
+
+    pk: int
+    organization_id: int
+    applied: bool
+    trace_event_id: int | None
+    corrects_id: int | None
+    declared: bool  # it carries an errorDeclaration itself
+
+
+def _stored_events(event_ids: list[str]) -> dict[str, list[_Stored]]:
+    """The rows already stored under these eventIDs, in one query whatever their number."""
     if not event_ids:
-        return set()
+        return {}
     cond, params = bulk.in_list("event_id", list(dict.fromkeys(event_ids)))
     table = EpcisEvent._meta.db_table
-    return {row[0] for row in bulk.fetch(f"SELECT event_id FROM {table} WHERE {cond}", params)}  # noqa: S608
-
-
-def _package_ids(keys: set[str]) -> dict[str, int]:
-    if not keys:
-        return {}
-    cond, params = bulk.in_list("key", sorted(keys))
-    return dict(bulk.fetch(f"SELECT key, id FROM {Package._meta.db_table} WHERE {cond}", params))  # noqa: S608
-
-
-def _trace_event_ids(answers: list[dict]) -> dict[str, int]:
-    uuids = list({a["event_id"] for a in answers if a.get("event_id")})
-    found: dict[str, int] = {}
-    for start in range(0, len(uuids), 5000):
-        rows = Event.objects.filter(event_id__in=uuids[start : start + 5000]).values_list("event_id", "id")
-        found.update((str(u), pk) for u, pk in rows)
+    rows = bulk.fetch(
+        f"SELECT event_id, id, organization_id, applied, trace_event_id, corrects_id, error_reason IS NOT NULL "  # noqa: S608
+        f"FROM {table} WHERE {cond}",
+        params,
+    )
+    found: dict[str, list[_Stored]] = {}
+    for event_id, *rest in rows:
+        found.setdefault(event_id, []).append(_Stored(*rest))
     return found
+
+
+def _entry(index: int, event: dict, code: str, message: str, status: int = 400, **details: Any) -> dict:
+    return {
+        "event_index": index, "event_id": event.get("eventID"), "code": code, "message": message,
+        "details": details, "status": status,
+    }  # fmt: skip
+
+
+@dataclass
+class _Triage:
+    """The events of a document sorted by what is stored already."""
+
+    new: list[tuple[int, dict]] = field(default_factory=list)
+    duplicates: int = 0
+    refused: list[dict] = field(default_factory=list)  # error entries (conflicts)
+    corrections: dict[int, _Stored] = field(default_factory=dict)  # index -> the event declared wrong
+
+
+def _triage(events: list[dict], org_id: int) -> _Triage:
+    out = _Triage()
+    stored = _stored_events([e["eventID"] for e in events])
+    seen: set[tuple[str, bool]] = set()  # (eventID, is a correction) earlier in this document
+    for i, event in enumerate(events):
+        event_id = event["eventID"]
+        rows = stored.get(event_id, [])
+        original = next((r for r in rows if r.corrects_id is None), None)
+        if original is not None and original.organization_id != org_id:
+            out.refused.append(_entry(
+                i, event, "event_id_conflict",
+                _("Another organisation already captured an event with this eventID; send your event with an eventID of its own."),
+                status=409,
+            ))  # fmt: skip
+            continue
+        if "errorDeclaration" in event and original is not None:
+            if original.declared or any(r.corrects_id is not None for r in rows) or (event_id, True) in seen:
+                out.duplicates += 1  # the same declaration again
+                continue
+            seen.add((event_id, True))
+            out.corrections[i] = original
+            out.new.append((i, event))
+            continue
+        if "errorDeclaration" in event and (event_id, False) in seen:
+            out.refused.append(_entry(
+                i, event, "correction_in_same_document",
+                _("An error declaration must come in a later document than the event it declares wrong."),
+            ))  # fmt: skip
+            continue
+        if original is not None or (event_id, False) in seen:
+            out.duplicates += 1
+            continue
+        seen.add((event_id, False))
+        out.new.append((i, event))
+    return out
+
+
+def _correction(actor: Actor, original: _Stored) -> Callable[[], dict | None]:
+    """Undoes what a declared-wrong event did in the core: cancels its operation by the core's
+    own cancellation (same window, same checks that nothing changed since), or refuses."""
+
+    def run() -> dict | None:
+        if not original.applied or original.trace_event_id is None:
+            return None  # it changed nothing: the declaration is only stored
+        sharing = (
+            EpcisEvent.objects.filter(trace_event_id=original.trace_event_id, corrects__isnull=True)
+            .exclude(pk=original.pk)
+            .count()
+        )
+        if sharing:
+            raise Conflict(
+                "correction_shares_operation",
+                _("The event was applied together with %(count)d other events as one operation; "
+                  "it cannot be undone alone.") % {"count": sharing},
+                details={"other_events": sharing},
+            )  # fmt: skip
+        event_uuid = lookups.event_uuid_of(event_pk=original.trace_event_id)
+        try:
+            return trace.operation_cancel(actor=actor, event_id=event_uuid)
+        except Conflict as exc:
+            if exc.code == "already_cancelled":
+                return None  # undone already (through /api/v1/): the declaration is only stored
+            raise
+
+    return run
+
+
+# --- storage --------------------------------------------------------------------------------
 
 
 _EVENT_COLUMNS = (
@@ -500,10 +221,11 @@ _EVENT_COLUMNS = (
     ("disposition", "text"), ("event_time", "timestamptz"), ("record_time", "timestamptz"),
     ("read_point", "text"), ("biz_location", "text"), ("organization_id", "bigint"),
     ("capture_job_id", "bigint"), ("applied", "boolean"), ("trace_event_id", "bigint"),
-    ("document", "jsonb"), ("context", "jsonb"),
+    ("document", "jsonb"), ("context", "jsonb"), ("corrects_id", "bigint"), ("error_reason", "text"),
 )  # fmt: skip
 _EPC_COLUMNS = (("event_id", "bigint"), ("role", "smallint"), ("value", "text"), ("package_id", "bigint"))
 _BTX_COLUMNS = (("event_id", "bigint"), ("type", "text"), ("value", "text"))
+_CORRECTIVE_COLUMNS = (("event_id", "bigint"), ("corrective_event_id", "text"))
 _TYPE_CODES = {t.label: int(t) for t in EpcisEventType}
 
 
@@ -514,30 +236,38 @@ def _insert(model, columns: tuple[tuple[str, str], ...], rows: list[tuple]) -> N
 
 
 def _store_all(
-    *, stored: list[tuple[int, dict]], capture: _Capture, before: dict[str, int], org: Organization,
-    job: CaptureJob, prefixes: dict, now: datetime,
+    *, stored: list[tuple[int, dict]], capture: Capture, before: dict[str, int], org: Organization,
+    job: CaptureJob, prefixes: dict, now: datetime, corrections: dict[int, _Stored],
 ) -> None:  # fmt: skip
     """Inserts the stored events, their identifiers and business transactions: one
     statement per table for the whole document (and one for the events' ids)."""
     if not stored:
         return
     record_time = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    trace_ids = _trace_event_ids([a for a in capture.applied.values() if a])
+    trace_ids = lookups.event_ids_by_uuid(
+        event_ids=[a["event_id"] for a in capture.applied.values() if a and a.get("event_id")]
+    )
     ids = bulk.allocate_ids(EpcisEvent._meta.db_table, len(stored))
     # Packages introduced by this document: an event names them from the event that introduced them on.
-    introduced = _package_ids(set(capture.introduced_at) - set(before))
+    introduced = lookups.package_ids_by_key(keys=set(capture.introduced_at) - set(before))
     parse, introduced_at = capture.lookups.parse, capture.introduced_at
-    events, epcs, transactions = [], [], []
+    events, epcs, transactions, corrective = [], [], [], []
     for pk, (index, event) in zip(ids, stored, strict=True):
         applied = capture.applied.get(index)
+        declaration = event.get("errorDeclaration")
+        reason = (declaration.get("reason") or "")[:255] if isinstance(declaration, dict) else None
+        original = corrections.get(index)
         events.append((
             pk, event["eventID"], _TYPE_CODES[event["type"]], event.get("action", ""),
-            event.get("bizStep", "") or "", event.get("disposition", "") or "", _parse_time(event["eventTime"]),
+            event.get("bizStep", "") or "", event.get("disposition", "") or "", parse_time(event["eventTime"]),
             now, vocab.canonical_id((event.get("readPoint") or {}).get("id", "")),
             vocab.canonical_id((event.get("bizLocation") or {}).get("id", "")), org.pk, job.pk,
             applied is not None, trace_ids.get(applied.get("event_id")) if applied else None,
             {**event, "recordTime": record_time}, _used_prefixes(event, prefixes),
+            original.pk if original else None, reason,
         ))  # fmt: skip
+        if isinstance(declaration, dict):
+            corrective += [(pk, str(c)[:255]) for c in declaration.get("correctiveEventIDs") or []]
         for role, value in vocab.event_identifiers(event):
             p = parse(value)
             key = p.key if not isinstance(p, CodeError) else ""
@@ -553,71 +283,133 @@ def _store_all(
     _insert(EpcisEvent, _EVENT_COLUMNS, events)
     _insert(EpcisEventEpc, _EPC_COLUMNS, epcs)
     _insert(EpcisBizTransaction, _BTX_COLUMNS, transactions)
+    _insert(EpcisCorrectiveEvent, _CORRECTIVE_COLUMNS, corrective)
 
 
-def document_capture(
+# --- capture jobs ---------------------------------------------------------------------------
+
+
+def capture_submit(
     *, actor: Actor, document: dict, error_behaviour: str = "rollback", document_format: str = "json"
 ) -> CaptureJob:
-    """Captures a schema-valid EPCIS document (JSON-LD shape) for the actor's organisation."""
+    """Receives a schema-valid EPCIS document (JSON-LD shape) for the actor's organisation as a
+    capture job: applied at once when it is small, else queued for the worker with its document."""
+    org = actor.require_organization()
+    count = len(document.get("epcisBody", {}).get("eventList") or [])
+    at_once = count <= setting("EPCIS_SYNC_CAPTURE_MAX_EVENTS")
+    with transaction.atomic():
+        job = CaptureJob.objects.create(
+            organization=org, error_behaviour=error_behaviour, document_format=document_format,
+            event_count=count, api_client=actor.api_client, document=None if at_once else document,
+        )  # fmt: skip
+        if not at_once:
+            # In the same transaction: the worker sees the task only once the job is committed.
+            jobs.enqueue(capture_job_task, job_id=job.pk)
+    if at_once:
+        job = capture_job_run(job_id=job.pk, actor=actor, document=document)
+    return job
+
+
+@jobs.task()
+def capture_job_task(job_id: int) -> str:
+    """The worker's part of an asynchronous capture (see `capture_job_run`)."""
+    return capture_job_run(job_id=job_id).status
+
+
+def capture_job_run(*, job_id: int, actor: Actor | None = None, document: dict | None = None) -> CaptureJob:
+    """Applies a running capture job and finishes it, in one transaction (the job row locked, so
+    two workers never apply one job). A job already final is left as it is. Whatever goes wrong,
+    the job does not stay running: it is `failed` with the reason."""
+    try:
+        with transaction.atomic():
+            job = (
+                CaptureJob.objects.select_for_update(of=("self",))
+                .select_related("api_client__organization")
+                .get(pk=job_id)
+            )
+            if job.status != CaptureStatus.RUNNING:
+                return job
+            if actor is None:
+                actor = actor_for_api_client(job.api_client)
+            _capture(job=job, actor=actor, document=job.document if document is None else document)
+            return job
+    except Exception as exc:  # noqa: BLE001 - any failure ends the job; the traceback goes to the log
+        logger.exception("EPCIS capture job %s failed", job_id)
+        CaptureJob.objects.filter(pk=job_id, status=CaptureStatus.RUNNING).update(
+            status=CaptureStatus.FAILED, finished_at=timezone.now(), document=None,
+            errors=[{"code": "capture_failed", "message": _("The capture could not be completed; nothing was stored."),
+                     "details": {"error": type(exc).__name__}}],
+        )  # fmt: skip
+        return CaptureJob.objects.get(pk=job_id)
+
+
+def capture_jobs_resume() -> list[int]:
+    """Queues again the running jobs no worker holds: a worker was killed (nothing of the job was
+    applied, its document is kept) or the queue was lost. A job queued twice is applied once
+    (`capture_job_run` locks it and leaves a final job alone). `make run` calls it before it
+    starts the worker (`manage.py epcis_capture_resume`)."""
+    with transaction.atomic():
+        waiting = list(
+            CaptureJob.objects.select_for_update(skip_locked=True)
+            .filter(status=CaptureStatus.RUNNING, document__isnull=False)
+            .values_list("pk", flat=True)
+        )
+        for job_id in waiting:
+            jobs.enqueue(capture_job_task, job_id=job_id)
+    return waiting
+
+
+def _capture(*, job: CaptureJob, actor: Actor, document: dict) -> None:
+    """Captures the document into `job` (locked by the caller) and finishes the job."""
     org = actor.require_organization()
     events = document.get("epcisBody", {}).get("eventList") or []
     prefixes = context_prefixes(document)
-    job = CaptureJob.objects.create(
-        organization=org,
-        error_behaviour=error_behaviour,
-        document_format=document_format,
-        event_count=len(events),
-    )
     normalised = [event_normalise(e, prefixes) for e in events]
     now = timezone.now()
     counts = {"captured": 0, "duplicate": 0, "applied": 0}
-    capture: _Capture | None = None
+    triage = _triage(normalised, org.pk)
+    behaviour = job.error_behaviour
+    capture = Capture(
+        actor, triage.new, behaviour,
+        corrections={i: _correction(actor, original) for i, original in triage.corrections.items()},
+    )  # fmt: skip
     try:
+        if triage.refused and behaviour == "rollback":
+            raise Stop
         with transaction.atomic():
             bulk.plan_for_keyed_lookups()
-            # The same event again (stored before, or earlier in this document): stored once, applied once.
-            stored_before = _stored_event_ids([e["eventID"] for e in normalised])
-            seen: set[str] = set()
-            new: list[tuple[int, dict]] = []
-            for i, event in enumerate(normalised):
-                if event["eventID"] in stored_before or event["eventID"] in seen:
-                    counts["duplicate"] += 1
-                else:
-                    seen.add(event["eventID"])
-                    new.append((i, event))
-            capture = _Capture(actor, new, error_behaviour)
             # Packages known before the capture (one query): an event names them whatever its place.
-            before = _package_ids(capture.lookups.keys())
+            before = lookups.package_ids_by_key(keys=capture.lookups.keys())
             capture.run()
-            stored = [(i, e) for i, e in new if i in capture.applied]
+            stored = [(i, e) for i, e in triage.new if i in capture.applied]
             _store_all(
-                stored=stored, capture=capture, before=before, org=org, job=job, prefixes=prefixes, now=now
-            )
-            counts["captured"] = len(stored)
-            counts["applied"] = sum(1 for i, _e in stored if capture.applied[i] is not None)
+                stored=stored, capture=capture, before=before, org=org, job=job, prefixes=prefixes, now=now,
+                corrections=triage.corrections,
+            )  # fmt: skip
+            counts = {
+                "captured": len(stored), "duplicate": triage.duplicates,
+                "applied": sum(1 for i, _e in stored if capture.applied[i] is not None),
+            }  # fmt: skip
             _record_alerts(capture.alerts)
-    except _Stop:
+    except Stop:
         counts = {"captured": 0, "duplicate": 0, "applied": 0}
         # The refusal's alerts were rolled back with the document: record them on their own.
-        with transaction.atomic():
-            _record_alerts(capture.alerts)
-    errors = capture.errors
-    job.status = CaptureStatus.FAILED if errors and error_behaviour == "rollback" else CaptureStatus.SUCCESS
-    if errors and error_behaviour == "proceed" and counts["captured"] == 0 and counts["duplicate"] == 0:
+        _record_alerts(capture.alerts)
+    errors = sorted(triage.refused + capture.errors, key=lambda e: e["event_index"])
+    job.status = CaptureStatus.FAILED if errors and behaviour == "rollback" else CaptureStatus.SUCCESS
+    if errors and behaviour == "proceed" and counts["captured"] == 0 and counts["duplicate"] == 0:
         job.status = CaptureStatus.FAILED
     job.errors = errors
     job.captured_count, job.duplicate_count, job.applied_count = (
-        counts["captured"],
-        counts["duplicate"],
-        counts["applied"],
-    )
+        counts["captured"], counts["duplicate"], counts["applied"],
+    )  # fmt: skip
     job.finished_at = timezone.now()
+    job.document = None
     job.save()
     audit_record(
         actor=actor, action="epcis.capture", object_type="epcis.capturejob", object_id=str(job.external_id),
         changes={"status": job.status, "events": job.event_count, "captured": job.captured_count, "errors": len(errors)},
     )  # fmt: skip
-    return job
 
 
 def _record_alerts(alerts: list[dict]) -> None:

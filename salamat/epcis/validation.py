@@ -25,6 +25,9 @@ from salamat.epcis import xmlconv
 
 STANDARD_DIR = Path(__file__).resolve().parent / "standard"
 MAX_REPORTED_ERRORS = 50
+# Deepest nesting of objects and arrays a JSON document may have. A standard event is about eight
+# levels deep; extensions add a few. Deeper input is refused before anything recurses over it.
+MAX_JSON_DEPTH = 64
 
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]*$")
@@ -106,14 +109,60 @@ def schema_errors(document: Any) -> list[dict[str, str]]:
     return found
 
 
+def _too_deep() -> ValidationFailed:
+    return _invalid(
+        "json_too_deep",
+        _("The document nests objects and arrays more than %(limit)d levels deep.")
+        % {"limit": MAX_JSON_DEPTH},
+        [{"path": "/", "message": f"deeper than {MAX_JSON_DEPTH} levels"}],
+    )
+
+
+def _check_shape(document: Any, body: bytes) -> None:
+    """Refuses nesting deeper than `MAX_JSON_DEPTH` and a null character in any string or key
+    (PostgreSQL's jsonb cannot store one), walking the document without recursion."""
+    # JSON writes a null character only as the escape \u0000: look for strings only when it occurs.
+    strings = b"\\u0000" in body
+    stack: list[tuple[Any, int, str]] = [(document, 1, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, dict):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            for key, item in value.items():
+                if strings and "\x00" in key:
+                    raise _null_character(f"{path}/{key}")
+                if isinstance(item, dict | list) or (strings and isinstance(item, str)):
+                    stack.append((item, depth + 1, f"{path}/{key}"))
+        elif isinstance(value, list):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            for i, item in enumerate(value):
+                if isinstance(item, dict | list) or (strings and isinstance(item, str)):
+                    stack.append((item, depth + 1, f"{path}/{i}"))
+        elif isinstance(value, str) and "\x00" in value:
+            raise _null_character(path)
+
+
+def _null_character(path: str) -> ValidationFailed:
+    return _invalid(
+        "null_character",
+        _("The document contains a null character (\\u0000), which no EPCIS value may hold."),
+        [{"path": path or "/", "message": "null character"}],
+    )
+
+
 def read_json(body: bytes) -> dict[str, Any]:
     """A JSON/JSON-LD EPCIS document, schema-valid, or `ValidationFailed`."""
     try:
         document = json.loads(body)
+    except RecursionError as exc:
+        raise _too_deep() from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise _invalid(
             "malformed_json", _("The body is not valid JSON."), [{"path": "/", "message": str(exc)}]
         ) from exc
+    _check_shape(document, body)
     if not isinstance(document, dict) or document.get("type") != "EPCISDocument":
         raise _invalid(
             "not_an_epcis_document",
@@ -142,6 +191,15 @@ def read_xml(body: bytes) -> dict[str, Any]:
         raise _invalid(
             "malformed_xml", _("The body is not well-formed XML."), [{"path": "/", "message": str(exc)}]
         ) from exc
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and (list(dtd.iterentities()) or root.getroottree().docinfo.system_url):
+        # Entities and external DTDs are never expanded or loaded: a document that needs them is
+        # refused (a bare DOCTYPE, as some tools write, is harmless).
+        raise _invalid(
+            "xml_dtd_refused",
+            _("XML documents that declare entities or an external DTD are not accepted."),
+            [{"path": "/", "message": "DOCTYPE with entity declarations"}],
+        )
     schema = xml_schema()
     if not schema.validate(root):
         errors = [{"path": f"line {e.line}", "message": e.message[:300]} for e in schema.error_log]

@@ -14,6 +14,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from salamat.accounts.selectors import actor_for_api_client, api_client_authenticate
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
 from salamat.core.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
@@ -23,7 +24,8 @@ from salamat.epcis.models import CaptureJob, EpcisEventType
 
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0", "GS1-EPCIS-Min": "2.0.0",
                  "GS1-EPCIS-Max": "2.0.0", "GS1-CBV-Min": "2.0.0", "GS1-CBV-Max": "2.0.0"}  # fmt: skip
-EPC_FORMATS = ("No_Preference", "Always_GS1_Digital_Link", "Always_EPC_URN")
+# Never_Translates: identifiers exactly as captured, as No_Preference does here.
+EPC_FORMATS = ("No_Preference", "Always_GS1_Digital_Link", "Always_EPC_URN", "Never_Translates")
 COLLECTIONS = {"bizSteps": "biz_step", "bizLocations": "biz_location", "readPoints": "read_point",
                "dispositions": "disposition"}  # fmt: skip
 COLLECTION_PARAM = {"bizSteps": "EQ_bizStep", "bizLocations": "EQ_bizLocation", "readPoints": "EQ_readPoint",
@@ -49,8 +51,6 @@ def _error(exc: DomainError) -> HttpResponse:
 
 
 def _actor(request: HttpRequest) -> Actor:
-    from salamat.accounts.selectors import actor_for_api_client, api_client_authenticate
-
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -159,7 +159,7 @@ def capture(request: HttpRequest, actor: Actor | None) -> HttpResponse:
             details={"limit_events": capture_limit(), "received_events": count},
             status_code=413,
         )
-    job = services.document_capture(
+    job = services.capture_submit(
         actor=actor, document=document, error_behaviour=behaviour, document_format="xml" if is_xml else "json"
     )
     # A well-formed, schema-valid document within the limits is accepted (202) whatever becomes of

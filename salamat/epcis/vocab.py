@@ -11,9 +11,11 @@ length needed in that direction).
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote, unquote
 
 from salamat.codes.checkdigit import gs1_check_digit
+from salamat.codes.schemes import scheme_uri_key
 
 STANDARD_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 DL_HOST = "https://id.gs1.org"
@@ -118,7 +120,8 @@ _DL = re.compile(r"^https?://[^/]+(/.*)$")
 
 def canonical_id(value: str) -> str:
     """The form an identifier is matched on: GS1 Digital Link on id.gs1.org for GS1 keys
-    (URN or Digital Link on any host), the value itself otherwise."""
+    (URN or Digital Link on any host), a labelling scheme's key for its URIs, the value
+    itself otherwise."""
     if not isinstance(value, str):
         return value
     if value.startswith("urn:epc:"):
@@ -127,7 +130,9 @@ def canonical_id(value: str) -> str:
     if m and re.match(r"^/(01|00|414|417|8004|8003|8018|253)/", m.group(1)):
         path = m.group(1).split("?", 1)[0]
         return DL_HOST + path
-    return value
+    # A labelling scheme's URI (https://<any host>/id/<scheme>/<product>/<serial>) matches on
+    # its package key, so the same pack written on another host is the same identifier.
+    return scheme_uri_key(value) or value
 
 
 def gln_of(value: str) -> str | None:
@@ -206,3 +211,11 @@ def digital_link_to_urn(value: str) -> str | None:
     not in the Digital Link; without the GS1 prefix-length table that is not knowable, so the
     identifier stays a Digital Link (documented in docs/epcis.md)."""
     return None
+
+
+def plain(value: Any) -> Any:
+    """An extension or ILMD value without its XML attributes: `{"@xsi:type": …, "@value": "L1"}`
+    (an XML element with attributes, see xmlconv) is "L1"; any other value is itself."""
+    if isinstance(value, dict) and "@value" in value:
+        return value["@value"]
+    return value

@@ -26,6 +26,10 @@ EPCIS_NS = "urn:epcglobal:epcis:xsd:2"
 # The XML namespace of CBV master-data attributes; JSON-LD writes them `cbvmda:…` with the standard
 # context's `cbvmda` ("urn:epcglobal:cbv:mda:"), so documents need not bind it.
 CBVMDA_NS = "urn:epcglobal:cbv:mda"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+_XSI_NIL = f"{{{XSI_NS}}}nil"
+_XSI_TYPE = f"{{{XSI_NS}}}type"
 EVENT_TYPES = (
     "ObjectEvent",
     "AggregationEvent",
@@ -52,6 +56,10 @@ def _ns(el) -> str | None:
 
 def _text(el) -> str:
     return (el.text or "").strip()
+
+
+def _is_nil(el) -> bool:
+    return el.get(_XSI_NIL, "").strip() in ("true", "1")
 
 
 def _put(out: dict[str, Any], key: str, value: Any) -> None:
@@ -105,13 +113,45 @@ class _Converter:
                 yield child
 
     def extension(self, el) -> Any:
+        """A user extension (or ILMD) element: its text, or an object of its children. A nil
+        element (`xsi:nil="true"`) is null. Attributes are kept as members named `@` + their
+        name (`@xsi:type`, `@unit`, `@example:source`), the text then as `@value`."""
+        if _is_nil(el):
+            return None
         kids = list(self.children(el))
-        if not kids:
-            return _text(el)
         out: dict[str, Any] = {}
+        for name, value in el.attrib.items():
+            if name == _XSI_NIL:
+                continue
+            if name == _XSI_TYPE:
+                out["@xsi:type"] = self.type_name(el, value)
+            elif etree.QName(name).namespace is None:
+                out["@" + name] = value
+            else:
+                prefix = next(
+                    (p for p, uri in (el.nsmap or {}).items() if uri == etree.QName(name).namespace and p),
+                    None,
+                )
+                out["@" + self.qname(name, prefix)] = value
+        if not kids:
+            if not out:
+                return _text(el)
+            out["@value"] = _text(el)
+            return out
         for kid in kids:
             _put(out, self.qname(kid.tag, kid.prefix), self.extension(kid))
         return out
+
+    def type_name(self, el, value: str) -> str:
+        """An `xsi:type` value (a QName in the element's scope) with a prefix the answer binds:
+        `xsd:` for XML Schema's types, the context's prefix for any other namespace."""
+        prefix, sep, local = value.strip().rpartition(":")
+        namespace = (el.nsmap or {}).get(prefix or None)
+        if namespace == XSD_NS:
+            return f"xsd:{local}"
+        if namespace is None:
+            return value.strip()
+        return self.qname(f"{{{namespace}}}{local}", prefix or None)
 
     def attrs(self, el, numeric: tuple[str, ...] = ()) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -136,6 +176,8 @@ class _Converter:
         out: dict[str, Any] = {}
         for kid in self.children(el):
             name = _local(kid)
+            if _is_nil(kid):
+                continue  # `<quantity xsi:nil="true"/>`: no quantity given
             out[name] = _number(_text(kid)) if name == "quantity" else _text(kid)
         return out
 
@@ -271,6 +313,8 @@ WELL_KNOWN_NAMESPACES = {
     "cbv": "https://ref.gs1.org/cbv/",
     "epcis": "https://ref.gs1.org/epcis/",
     "cbvmda": CBVMDA_NS,
+    "xsi": XSI_NS,
+    "xsd": XSD_NS,
 }
 _HEAD = ("eventTime", "recordTime", "eventTimeZoneOffset", "eventID", "errorDeclaration", "certificationInfo")
 _TAIL = ("sourceList", "destinationList", "sensorElementList", "persistentDisposition")
@@ -290,6 +334,11 @@ EVENT_ORDER: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 # Sensor report members written bare in JSON-LD, and the prefix their XML form carries.
 _SENSOR_VOCABULARY = {member: prefixes[0] for member, prefixes in vocab.SENSOR_VALUE_PREFIXES.items()}
+
+
+# JSON-LD keywords an extension object may carry; not data, so not written in XML.
+_JSONLD_KEYWORDS = frozenset({"@context", "@id", "@type", "@language", "@list", "@set", "@graph", "@index",
+                              "@reverse", "@vocab", "@base", "@direction", "@json", "@nest", "@none"})  # fmt: skip
 
 
 class NotRepresentable(ValueError):
@@ -312,9 +361,15 @@ class _Writer:
         if self.prefixes["cbvmda"] == CBVMDA_NS + ":":  # the JSON-LD spelling of the XML namespace
             self.prefixes["cbvmda"] = CBVMDA_NS
 
-    def tag(self, key: str) -> str:
-        """`prefix:local` (or an absolute IRI) as an lxml `{namespace}local` tag."""
+    def tag(self, key: str, bare: bool = False) -> str:
+        """`prefix:local` (or an absolute IRI) as an lxml `{namespace}local` tag; a name with no
+        prefix is an element in no namespace where that is allowed (`bare`: inside an extension)."""
         prefix, sep, local = key.partition(":")
+        if bare and not sep:
+            try:
+                return etree.QName(key).text
+            except ValueError as exc:
+                raise NotRepresentable(key) from exc
         if sep and prefix in self.prefixes:
             namespace = self.prefixes[prefix]
         else:
@@ -332,20 +387,31 @@ class _Writer:
     def text(self, parent, name: str, value: Any) -> None:
         etree.SubElement(parent, name).text = _lexical(value)
 
-    def extension(self, parent, key: str, value: Any) -> None:
-        """A user extension member: arrays repeat the element, objects nest."""
+    def extension(self, parent, key: str, value: Any, bare: bool = False) -> None:
+        """A user extension member: arrays repeat the element, objects nest (their members may be
+        elements in no namespace), `@`-members are attributes and `@value` the text, null is nil."""
         if isinstance(value, list):
             for item in value:
-                self.extension(parent, key, item)
+                self.extension(parent, key, item, bare)
             return
-        el = etree.SubElement(parent, self.tag(key))
-        if isinstance(value, dict):
-            if "@value" in value:
-                el.text = _lexical(value["@value"])
-                return
+        el = etree.SubElement(parent, self.tag(key, bare))
+        if value is None:
+            el.set(_XSI_NIL, "true")
+        elif isinstance(value, dict):
             for k, v in value.items():
-                if not k.startswith("@"):
-                    self.extension(el, k, v)
+                if k == "@value":
+                    el.text = _lexical(v)
+                elif k in _JSONLD_KEYWORDS:
+                    continue  # JSON-LD's own, not data
+                elif k.startswith("@") and len(k) > 1 and k[1:].partition(":")[1]:
+                    el.set(self.tag(k[1:]), _lexical(v))
+                elif k.startswith("@") and len(k) > 1:
+                    try:
+                        el.set(k[1:], _lexical(v))
+                    except ValueError as exc:
+                        raise NotRepresentable(k) from exc
+                elif not k.startswith("@"):
+                    self.extension(el, k, v, bare=True)
         else:
             el.text = _lexical(value)
 

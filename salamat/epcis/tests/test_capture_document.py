@@ -206,3 +206,28 @@ def test_rollback_an_event_that_cannot_be_applied_fails_the_job_after_merged_one
     assert (job["success"], job["capturedCount"]) == (False, 0)
     assert [(e["event_index"], e["code"]) for e in job["errors"]] == [(2, "destination_unknown")]
     assert _trace_state() == before
+
+
+def test_events_with_their_own_times_merge_within_the_window(importer_client, dl, settings):
+    """Issue 17: a serialisation line's events each carry their own time; consecutive ones within
+    EPCIS_MERGE_WINDOW_SECONDS are one operation of the core, each event keeping its own time."""
+    settings.SALAMAT = {**settings.SALAMAT, "EPCIS_MERGE_WINDOW_SECONDS": 30}
+    epcs = dl("T", 5)
+
+    def second(s: int) -> str:
+        return (START + timedelta(seconds=s)).isoformat(timespec="milliseconds")
+
+    events = [
+        {**commissioning([e]), "eventTime": second(s)} for e, s in zip(epcs, (0, 1, 2, 29, 45), strict=True)
+    ]
+    job = job_of(importer_client, capture(importer_client, doc(*events)))
+    assert (job["capturedCount"], job["appliedCount"]) == (5, 5)
+    operations = list(Event.objects.order_by("event_time").values_list("event_time", flat=True))
+    # the first four within 30 s of the first: one operation at the latest of their times; the fifth alone
+    assert operations == [timezone.datetime.fromisoformat(second(s)) for s in (29, 45)]
+    stored = dict(EpcisEvent.objects.values_list("event_id", "event_time"))
+    assert sorted(stored.values()) == [timezone.datetime.fromisoformat(second(s)) for s in (0, 1, 2, 29, 45)]
+    settings.SALAMAT = {**settings.SALAMAT, "EPCIS_MERGE_WINDOW_SECONDS": 0}
+    later = [{**commissioning([e]), "eventTime": second(60 + i)} for i, e in enumerate(dl("U", 2))]
+    assert job_of(importer_client, capture(importer_client, doc(*later)))["appliedCount"] == 2
+    assert Event.objects.count() == 4  # no window: each time its own operation
