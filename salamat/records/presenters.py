@@ -61,6 +61,17 @@ ALLERGY_CATEGORIES = {
 # Statuses that take an item off the summary (it stays in the timeline).
 _GONE = {"entered-in-error"}
 _INACTIVE = {"inactive", "resolved", "remission", "stopped", "completed", "cancelled", "revoked", "ended"}
+# The order of what a visit recorded on the page.
+_VISIT_ORDER = {
+    ResourceType.CONDITION: 0,
+    ResourceType.ALLERGY: 1,
+    ResourceType.MEDICATION_REQUEST: 2,
+    ResourceType.MEDICATION_STATEMENT: 3,
+    ResourceType.IMMUNIZATION: 4,
+    ResourceType.PROCEDURE: 5,
+    ResourceType.OBSERVATION: 6,
+    ResourceType.DOCUMENT: 7,
+}
 _OPEN_ENCOUNTER = {"planned", "arrived", "triaged", "in-progress", "onleave"}
 
 
@@ -86,6 +97,15 @@ class Item:
     @property
     def status(self) -> str:
         return self.row.status
+
+    @property
+    def show_code(self) -> bool:
+        """Diagnoses carry their ICD-10 code on the page; other codes are noise to a reader."""
+        return bool(self.code) and self.kind == ResourceType.CONDITION and self.code not in self.title
+
+    @property
+    def is_vital_sign(self) -> bool:
+        return self.kind == ResourceType.OBSERVATION and self.row.category == "vital-signs"
 
     @property
     def recorded_by(self) -> str:
@@ -154,6 +174,16 @@ class Visit:
     @property
     def diagnoses(self) -> list[Item]:
         return [i for i in self.items if i.kind == ResourceType.CONDITION]
+
+    @property
+    def details(self) -> list[Item]:
+        """What was recorded, diagnoses first, the vital signs left for `vitals`."""
+        return [i for i in self.items if not i.is_vital_sign]
+
+    @property
+    def vitals(self) -> str:
+        """The vital signs on one line: 'Blood pressure 132/84 mm Hg · Pulse 76 /min'."""
+        return " · ".join(f"{i.title} {i.detail}" for i in self.items if i.is_vital_sign and i.detail)
 
     @property
     def is_open(self) -> bool:
@@ -407,7 +437,7 @@ def record_view(*, patient: Patient, sick_leaves: list[SickLeave] | None = None)
             ),
             end=datetime.fromisoformat(end) if isinstance(end, str) and "T" in end else None,
         )
-    for item in items:
+    for item in sorted(items, key=lambda i: (_VISIT_ORDER.get(i.kind, 9), i.row.pk)):
         if item.kind != ResourceType.ENCOUNTER and item.row.encounter_id in visits:
             visits[item.row.encounter_id].items.append(item)
 
