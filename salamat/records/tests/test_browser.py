@@ -33,7 +33,17 @@ def fits(page, width):
 
 
 def test_visit_then_other_clinic_then_patient(
-    page_at, live_server, shot, doctor_a, doctor_b, make_user, make_org, person, fhir_b, make_product, tmp_path
+    page_at,
+    live_server,
+    shot,
+    doctor_a,
+    doctor_b,
+    make_user,
+    make_org,
+    person,
+    fhir_b,
+    make_product,
+    tmp_path,
 ):
     make_product(trade_name="Amoxidemo", inn="amoxicillinum", strength="500 mg", atc_code="J01CA04")
     # --- clinic A's doctor finds the patient by PIN and records the visit, keyboard only
@@ -70,9 +80,12 @@ def test_visit_then_other_clinic_then_patient(
     page.locator("#save-visit").click()
     page.wait_for_url("**/record/patient/*/?saved=*")
     patient = Patient.objects.get(pin=person.pin)
-    assert Resource.objects.filter(patient=patient, resource_type="MedicationRequest").get().body[
-        "medicationCodeableConcept"
-    ]["coding"][0]["display"] == "Amoxidemo 500 mg"
+    assert (
+        Resource.objects.filter(patient=patient, resource_type="MedicationRequest")
+        .get()
+        .body["medicationCodeableConcept"]["coding"][0]["display"]
+        == "Amoxidemo 500 mg"
+    )
     assert "Penicillin" in page.locator("#allergies").inner_text()
     shot(page, "record-3-saved-own-view-1280")
 
@@ -86,7 +99,9 @@ def test_visit_then_other_clinic_then_patient(
     shot(page_c, "record-4-refused-1280")
 
     # --- clinic B treats the patient (its software recorded a visit): its doctor sees the summary
-    assert fhir_b.post("Encounter", encounter(f"Patient/{patient.external_id}", klass="EMER")).status_code == 201
+    assert (
+        fhir_b.post("Encounter", encounter(f"Patient/{patient.external_id}", klass="EMER")).status_code == 201
+    )
     page_b = as_user(page_at, live_server.url, doctor_b, 1280)
     page_b.goto(f"/record/patient/{patient.external_id}/")
     assert "Penicillin" in page_b.locator("#allergies").inner_text()

@@ -211,3 +211,24 @@ def test_someone_else_has_no_record_page_of_their_own(make_user):
     response = browser_of(make_user(None)).get(reverse("records:mine"))
     assert response.status_code == 200
     assert RecordAccess.objects.count() == 0
+
+
+def test_demo_seed_is_idempotent_and_both_demo_clinics_read_a_shared_patient(settings, make_org):
+    from fhir.resources.R4B.bundle import Bundle
+
+    from salamat.accounts.models import User
+    from salamat.records.demo import seed_records
+    from salamat.registry.demo import seed_demo
+
+    seed_demo()
+    assert seed_records(40) >= 40  # the generated people (and the seeded ones, if any)
+    before = snapshot()
+    assert seed_records(40) == 0
+    assert snapshot() == before
+    shared = Patient.objects.filter(pin__isnull=False).order_by("id").first()
+    for username in ("demo-doctor", "demo-clinic-doctor"):
+        client = browser_of(User.objects.get(username=username))
+        page = client.get(reverse("records:patient", kwargs={"external_id": shared.external_id}))
+        assert page.status_code == 200
+        summary = client.get(f"/fhir/Patient/{shared.external_id}/$summary")
+        Bundle.model_validate(summary.json())  # raises if not valid FHIR
