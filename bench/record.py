@@ -96,7 +96,7 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
                 (
                     item.resource_type, item.status, item.category, item.code_system, item.code,
                     item.effective.isoformat(), index.get(item.encounter.external_id) if item.encounter else None,
-                    json.dumps(item.body, separators=(",", ":")), str(item.external_id),
+                    json.dumps(item.body, separators=(",", ":"), ensure_ascii=False), str(item.external_id),
                     str(item.encounter.external_id) if item.encounter else None,
                 )
                 for item in items
@@ -126,6 +126,12 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
                                 "Testa", "", born, "female" if pin[0] == "1" else "male", stamp, "", "", stamp, stamp))  # fmt: skip
         conn_r.commit()
         org_id, doctor_id = org.pk, doctor.pk
+        # COPY text lines built here and written in large chunks (psycopg's write_row dumps field
+        # by field: too slow for millions of rows). Compact JSON has no tab or newline; its
+        # backslashes are doubled for the text format once per template.
+        escaped = [
+            [(*row[:7], row[7].replace("\\", "\\\\"), row[8], row[9]) for row in shape] for shape in shapes
+        ]
         with (
             conn_r.cursor() as cur_r,
             conn_v.cursor() as cur_v,
@@ -139,9 +145,12 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
                 "last_updated, body) FROM STDIN"
             ) as copy_v,
         ):
+            out_r: list[str] = []
+            out_v: list[str] = []
             for i in range(n):
-                shape = shapes[i % TEMPLATES]
+                shape = escaped[i % TEMPLATES]
                 pid = patient_ids[i]
+                patient_pk = first_patient + i
                 base = next_resource
                 new_ids = [str(uuid.UUID(int=random.getrandbits(128), version=4)) for _ in shape]
                 for j, (rtype, status, category, system, code, when, enc, body, old_id, old_enc) in enumerate(
@@ -151,13 +160,23 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
                     if enc is not None:
                         text = text.replace(old_enc, new_ids[enc])
                     rid = base + j
-                    copy_r.write_row((rid, new_ids[j], rtype, first_patient + i, org_id, doctor_id, status, category,
-                                      system, code, when, base + enc if enc is not None else None, "", "", 1, when,
-                                      stamp, text))  # fmt: skip
-                    copy_v.write_row((next_version, rid, 1, status, org_id, doctor_id, when, text))
+                    enc_id = str(base + enc) if enc is not None else "\\N"
+                    out_r.append(
+                        f"{rid}\t{new_ids[j]}\t{rtype}\t{patient_pk}\t{org_id}\t{doctor_id}\t{status}\t{category}\t"
+                        f"{system}\t{code}\t{when}\t{enc_id}\t\t\t1\t{when}\t{stamp}\t{text}\n"
+                    )
+                    out_v.append(
+                        f"{next_version}\t{rid}\t1\t{status}\t{org_id}\t{doctor_id}\t{when}\t{text}\n"
+                    )
                     next_version += 1
                 next_resource += len(shape)
                 rows += len(shape)
+                if len(out_r) > 5000:
+                    copy_r.write("".join(out_r))
+                    copy_v.write("".join(out_v))
+                    out_r, out_v = [], []
+            copy_r.write("".join(out_r))
+            copy_v.write("".join(out_v))
         conn_r.commit()
         conn_v.commit()
     with connection.cursor() as cur:
