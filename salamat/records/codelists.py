@@ -10,6 +10,7 @@ says which language the reader is given instead, never silently a text in anothe
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,13 +61,30 @@ def normalise_code(system_uri: str, code: str) -> str:
     return code
 
 
+# Checked codes, per process: lists change rarely, and a visit repeats the same few codes.
+# A load in this process clears it; other processes see a newly loaded list within the TTL.
+_CACHE_TTL_SECONDS = 300
+_cache: dict[tuple[str, str], tuple[float, Concept | None]] = {}
+
+
+def concept_cache_clear() -> None:
+    _cache.clear()
+
+
 def concept_get(*, system_uri: str, code: str) -> Concept | None:
     """The active concept `code` of the list `system_uri`, or None."""
-    return (
-        Concept.objects.filter(system__uri=system_uri, code=normalise_code(system_uri, code), active=True)
-        .select_related("system")
-        .first()
+    key = (system_uri, normalise_code(system_uri, code))
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < _CACHE_TTL_SECONDS:
+        return hit[1]
+    concept = (
+        Concept.objects.filter(system__uri=key[0], code=key[1], active=True).select_related("system").first()
     )
+    if len(_cache) > 50_000:
+        _cache.clear()
+    _cache[key] = (now, concept)
+    return concept
 
 
 def concepts_existing(*, system_uri: str, codes: set[str]) -> set[str]:

@@ -105,14 +105,28 @@ class Resource(models.Model):
     id = models.BigAutoField(primary_key=True)
     external_id = models.UUIDField(_("id"), default=uuid.uuid4, unique=True, editable=False)
     resource_type = models.CharField(_("type"), max_length=32, choices=ResourceType.choices)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="resources")
+    # Single-column indexes are left out where a composite index below starts with the column
+    # or nothing searches by it: every index costs each insert, and clinics submit in bulk.
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="resources", db_index=False)
     # The clinic that recorded it, and who: a member (person) and/or its API client.
-    organization = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     api_client = models.ForeignKey(
-        "accounts.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.ApiClient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=32, blank=True)
     category = models.CharField(_("category"), max_length=64, blank=True)
@@ -159,15 +173,28 @@ class ResourceVersion(models.Model):
     """Every version of a resource, the current one included (insert-only)."""
 
     id = models.BigAutoField(primary_key=True)
-    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="versions")
+    # (resource, version_id) is unique: that index serves every read of the versions.
+    resource = models.ForeignKey(Resource, on_delete=models.PROTECT, related_name="versions", db_index=False)
     version_id = models.PositiveIntegerField(_("version"))
     status = models.CharField(_("status"), max_length=32, blank=True)
-    organization = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     api_client = models.ForeignKey(
-        "accounts.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.ApiClient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     last_updated = models.DateTimeField(_("last updated"))
     body = models.JSONField(_("resource"))
@@ -214,14 +241,25 @@ class RecordAccess(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    # Read by patient (record_access_patient_idx); one row per read, so few indexes.
     patient = models.ForeignKey(
-        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="accesses"
+        Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="accesses", db_index=False
     )
     actor_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     actor_client = models.ForeignKey(
-        "accounts.ApiClient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.ApiClient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     organization = models.ForeignKey(
         "registry.Organization", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

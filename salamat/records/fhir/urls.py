@@ -26,4 +26,5 @@ urlpatterns = [
     re_path(rf"^{_TYPE}/{_ID}$", views.instance, name="instance"),
     re_path(rf"^{_TYPE}/{_ID}/_history$", views.history, name="history"),
     re_path(rf"^{_TYPE}/{_ID}/_history/(?P<version_id>[0-9]{{1,9}})$", views.vread, name="vread"),
+    re_path(r"^(?P<rest>.*)$", views.unknown, name="unknown"),
 ]

@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 from django.utils.translation import gettext as _
@@ -138,6 +139,17 @@ def fhir_endpoint(methods: tuple[str, ...]) -> Callable:
                 return view(request, *args, **kwargs)
             except DomainError as exc:
                 return error_response(exc, resource_type=kwargs.get("resource_type"))
+            except IntegrityError:
+                # Two submissions of the same business identifier at once: one won; resending
+                # this one answers what the winner stored.
+                return fhir_response(
+                    outcome(
+                        code="concurrent_submission",
+                        message=_("The same resource was being stored at the same moment; send it again."),
+                        issue="transient",
+                    ),
+                    status=409,
+                )
 
         return wrapper
 
@@ -731,3 +743,14 @@ def patient_link(request: HttpRequest, patient_id: str) -> HttpResponse:
     )
     target = services.patient_link(actor=actor, temporary=temporary, pin=ident["value"])
     return fhir_response(patient_json(target))
+
+
+@fhir_endpoint(("GET", "POST", "PUT", "DELETE", "PATCH"))
+def unknown(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /fhir/: an OperationOutcome, not a web page."""
+    raise refuse(
+        "not_found",
+        _("There is nothing at this address (see /fhir/metadata)."),
+        status=404,
+        issue="not-found",
+    )

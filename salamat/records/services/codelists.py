@@ -10,7 +10,7 @@ from django.utils import timezone
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
 from salamat.records.codelist_files import ConceptRow, chunks
-from salamat.records.codelists import KNOWN_SYSTEMS
+from salamat.records.codelists import KNOWN_SYSTEMS, concept_cache_clear
 from salamat.records.models import CodeSystem, Concept
 
 
@@ -73,6 +73,8 @@ def code_system_load(
     system.version = version or system.version
     system.loaded_at = timezone.now()
     system.save()
+    concept_cache_clear()
+    transaction.on_commit(concept_cache_clear)
     report = LoadReport(len(to_create), len(to_update), deactivated)
     audit_record(
         actor=actor,

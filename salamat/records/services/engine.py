@@ -29,6 +29,7 @@ from salamat.records import codelists
 from salamat.records.access import CLINICAL_ROLES
 from salamat.records.errors import refuse
 from salamat.records.models import Document, Patient, Resource, ResourceType, Sex
+from salamat.records.services.batch import Batch
 from salamat.records.services.patients import SID_TEMPORARY, patient_for_pin
 from salamat.registry.models import Organization
 from salamat.sickleave.fhir import ICD10, SID_PIN
@@ -63,6 +64,8 @@ class WriteContext:
     practitioners: dict[str, User] = field(default_factory=dict)  # "Practitioner/id" -> user
     # fullUrls of bundle entries not processed yet: a reference to one defers the entry
     pending: set[str] = field(default_factory=set)
+    # a transaction bundle's new resources, inserted together (None: insert at once)
+    batch: Batch | None = None
 
 
 class PendingReference(Exception):
@@ -761,6 +764,8 @@ def prepare(
         encounter = ctx.resources.get(encounter_ref) or Resource.objects.get(
             external_id=encounter_ref.partition("/")[2]
         )
+        if encounter.pk is None and ctx.batch is not None:
+            ctx.batch.flush()  # the encounter waits in this bundle's batch: insert it first
     for path, ref in refs:
         row = ctx.resources.get(ref)
         if row is not None and row.patient_id not in (patient.pk, patient.replaced_by_id):
@@ -804,15 +809,38 @@ def prepare(
 
 
 def find_by_identifier(
-    *, organization: Organization, resource_type: str, system: str, value: str
+    *, organization: Organization, resource_type: str, system: str, value: str, batch: Batch | None = None
 ) -> Resource | None:
     """The clinic's resource of this type with this business identifier, if any."""
-    return Resource.objects.filter(
+    if not value:
+        return None
+    if batch is not None:
+        answered, row = batch.lookup((resource_type, system, value))
+        if answered:
+            return row
+    # The explicit `identifier_value <> ''` lets the planner use the partial unique index.
+    qs = Resource.objects.filter(
         organization=organization,
         resource_type=resource_type,
         identifier_system=system,
         identifier_value=value,
-    ).first()
+    ).exclude(identifier_value="")
+    return next(iter(qs[:1]), None)
+
+
+def pending_references(node: Any, pending: set[str]) -> bool:
+    """True when `node` references a bundle entry not stored yet (the entry must wait)."""
+    if not pending:
+        return False
+    if isinstance(node, dict):
+        return any(
+            (key == "reference" and value in pending)
+            or (key != "contained" and pending_references(value, pending))
+            for key, value in node.items()
+        )
+    if isinstance(node, list):
+        return any(pending_references(item, pending) for item in node)
+    return False
 
 
 def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.core.actors import Actor
+from salamat.core.actors import SYSTEM, Actor
 from salamat.core.audit import audit_record
 from salamat.core.conf import setting
 from salamat.core.errors import ValidationFailed
@@ -64,6 +64,7 @@ def patient_for_pin(*, pin: str, expression: str = "identifier") -> Patient:
         try:
             with transaction.atomic():
                 patient.save()
+                audit_record(actor=SYSTEM, action="record.patient_from_registry", obj=patient)
         except IntegrityError:  # created meanwhile by a concurrent request
             patient = Patient.objects.get(pin=pin)
         return patient

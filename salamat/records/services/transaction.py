@@ -16,13 +16,15 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from salamat.core.audit import audit_record
 from salamat.core.conf import setting
 from salamat.core.errors import DomainError
 from salamat.records.errors import at_entry, refuse
 from salamat.records.models import Patient, Resource
-from salamat.records.services.engine import PendingReference, WriteContext, check_type
+from salamat.records.services.batch import Batch
+from salamat.records.services.engine import PendingReference, WriteContext, check_type, pending_references
 from salamat.records.services.registration import patient_submit
-from salamat.records.services.write import resource_create, resource_update
+from salamat.records.services.write import create_in_transaction, update_in_transaction
 
 _ORDER = {"Patient": 0, "Encounter": 1}
 
@@ -145,11 +147,15 @@ def _entry(index: int, item: Any) -> _Entry:
 
 
 def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
+    if pending_references(entry.resource, ctx.pending):
+        raise PendingReference(entry.full_url)
     resource_type = entry.resource.get("resourceType")
     if resource_type == "Patient":
         patient, created = patient_submit(ctx=ctx, data=entry.resource)
         return EntryResult(entry.index, created, patient)
     if entry.method == "PUT":
+        if ctx.batch is not None:
+            ctx.batch.flush()  # an update reads the stored rows
         url_type, _slash, url_id = entry.url.partition("/")
         try:
             resource_id = uuid.UUID(url_id)
@@ -171,7 +177,7 @@ def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
                 issue="invalid",
                 outside_resource=True,
             )
-        result = resource_update(
+        result = update_in_transaction(
             ctx=ctx,
             resource_type=resource_type,
             resource_id=resource_id,
@@ -179,7 +185,7 @@ def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
             if_match=entry.if_match or None,
         )
     else:
-        result = resource_create(ctx=ctx, data=entry.resource, if_none_exist=entry.if_none_exist)
+        result = create_in_transaction(ctx=ctx, data=entry.resource, if_none_exist=entry.if_none_exist)
     return EntryResult(entry.index, result.created, result.resource)
 
 
@@ -188,6 +194,8 @@ def bundle_transaction(*, ctx: WriteContext, bundle: dict[str, Any]) -> list[Ent
     """Stores every entry of a transaction bundle, or none; results in the entries' order."""
     entries = _entries(bundle)
     ctx.pending = {e.full_url for e in entries if e.full_url}
+    ctx.batch = Batch()
+    ctx.batch.prefetch(organization=ctx.organization, keys=_identifier_keys(entries))
     waiting = sorted(entries, key=lambda e: (_ORDER.get(e.resource.get("resourceType"), 2), e.index))
     results: dict[int, EntryResult] = {}
     while waiting:
@@ -216,7 +224,32 @@ def bundle_transaction(*, ctx: WriteContext, bundle: dict[str, Any]) -> list[Ent
                 first.index,
             )
         waiting = deferred
+    ctx.batch.flush()
+    audit_record(
+        actor=ctx.actor,
+        action="record.transaction",
+        object_type="fhir.Bundle",
+        object_id=str(len(entries)),
+        changes={"created": ctx.batch.created, "entries": len(entries)},
+    )
+    ctx.batch = None
     return [results[i] for i in sorted(results)]
+
+
+def _identifier_keys(entries: list[_Entry]) -> set[tuple[str, str, str]]:
+    """The business identifiers (and If-None-Exist identifiers) the bundle's creates name."""
+    keys = set()
+    for entry in entries:
+        resource_type = entry.resource.get("resourceType")
+        if entry.method != "POST" or resource_type == "Patient":
+            continue
+        first = (entry.resource.get("identifier") or [None])[0]
+        if isinstance(first, dict) and first.get("value"):
+            keys.add((resource_type, str(first.get("system", ""))[:255], str(first["value"])[:128]))
+        if entry.if_none_exist.startswith("identifier=") and "|" in entry.if_none_exist:
+            system, _sep, value = entry.if_none_exist[len("identifier=") :].partition("|")
+            keys.add((resource_type, system, value))
+    return keys
 
 
 def _reference(target: Resource | Patient) -> str:

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from salamat.accounts.selectors import actor_for_user
+from salamat.records.codelists import concept_cache_clear
 from salamat.records.models import Patient, RecordAccess, Resource, ResourceVersion
 from salamat.sickleave.fhir import ICD10, SID_PIN
 from salamat.sickleave.services import sick_leave_open
@@ -69,8 +70,11 @@ def snapshot() -> tuple[int, int, int]:
 
 @pytest.fixture(autouse=True)
 def _private_media(settings, tmp_path):
-    """Documents are written under a throwaway directory."""
+    """Documents are written under a throwaway directory; the code-list cache starts empty."""
     settings.MEDIA_ROOT = tmp_path / "private"
+    concept_cache_clear()
+    yield
+    concept_cache_clear()
 
 
 @pytest.fixture

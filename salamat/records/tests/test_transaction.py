@@ -7,6 +7,7 @@ import copy
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from salamat.core.models import AuditLog
 from salamat.records.models import Patient, Resource
 from salamat.records.tests.conftest import (
     allergy,
@@ -163,4 +164,26 @@ def test_bundle_shape_refusals(fhir_a, person, mutate, status, code, expression)
     response = fhir_a.post("", bundle)
     assert (response.status_code, code_of(response)) == (status, code)
     assert issue_of(response)["expression"] == expression
+    assert snapshot() == before
+
+
+def test_the_bundle_is_audited_with_what_it_created(fhir_a, person):
+    fhir_a.post("", visit_bundle(person.pin))
+    row = AuditLog.objects.get(action="record.transaction")
+    assert sorted(ref.split("/")[0] for ref in row.changes["created"]) == sorted(
+        ["Condition", "AllergyIntolerance", "MedicationRequest", "Observation", "Encounter"]
+    )
+    assert set(row.changes["created"]) == {r.reference for r in Resource.objects.all()}
+
+
+def test_two_entries_of_one_bundle_with_one_identifier(fhir_a, person):
+    bundle = visit_bundle(person.pin)
+    twin = copy.deepcopy(bundle["entry"][1])
+    twin["fullUrl"] = "urn:uuid:7d1c2a10-0000-4000-8000-0000000000aa"
+    twin["resource"]["code"]["coding"][0]["code"] = "I10"
+    bundle["entry"].append(twin)
+    before = snapshot()
+    response = fhir_a.post("", bundle)
+    assert (response.status_code, code_of(response)) == (409, "duplicate_identifier")
+    assert issue_of(response)["expression"] == ["Bundle.entry[6].resource.identifier[0]"]
     assert snapshot() == before

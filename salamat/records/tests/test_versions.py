@@ -90,3 +90,9 @@ def test_the_database_refuses_to_rewrite_a_version(stored):
         ResourceVersion.objects.filter(pk=version.pk).update(status="x")
     with pytest.raises(DatabaseError), transaction.atomic():
         Resource.objects.filter(external_id=stored["id"]).delete()
+
+
+def test_an_unknown_address_is_an_operation_outcome(fhir_a):
+    response = fhir_a.get("Condition/1/2/3")
+    assert (response.status_code, code_of(response)) == (404, "not_found")
+    assert response["Content-Type"].startswith("application/fhir+json")
