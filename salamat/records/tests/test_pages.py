@@ -120,7 +120,7 @@ def test_doctor_records_a_visit_in_one_transaction(doctor_a, indexed):
 @pytest.mark.parametrize(
     ("overrides", "field_id", "text"),
     [
-        ({"dx-1-code": "Q99.9"}, "f-dx-1-code", "ICD-10"),
+        ({"dx-1-code": "Q99.9"}, "f-dx-1-code", "Q99.9 "),
         ({"start": "2099-01-01T10:00"}, "f-start", ""),
         ({"rx-0-dosage": ""}, "f-rx-0-dosage", ""),
         ({"systolic": "", "diastolic": "80"}, "f-systolic", ""),
