@@ -41,7 +41,7 @@ VITALS: dict[str, tuple[Any, str]] = {
     "29463-7": (_("Body weight"), "kg"),
     "8302-2": (_("Body height"), "cm"),
 }
-UNIT_LABELS = {"mm[Hg]": "mm Hg", "/min": "/min", "Cel": "°C", "kg": "kg", "cm": "cm"}
+UNIT_LABELS = {"mm[Hg]": _("mm Hg"), "/min": _("/min"), "Cel": "°C", "kg": _("kg"), "cm": _("cm")}
 # Laboratory LOINC codes the demo data uses, titled when the submitter sent no display.
 LOINC_TITLES: dict[str, Any] = {
     "718-7": _("Haemoglobin"),
@@ -329,7 +329,7 @@ def present(row: Resource, titles: Titles) -> Item:
             detail = format_quantity(body["valueQuantity"])
         elif body.get("component"):
             values = [format_quantity(c.get("valueQuantity")).split(" ")[0] for c in body["component"]]
-            unit = UNIT_LABELS.get(_get(body, "component", 0, "valueQuantity", "code") or "", "")
+            unit = str(UNIT_LABELS.get(_get(body, "component", 0, "valueQuantity", "code") or "", ""))
             detail = f"{'/'.join(values)} {unit}".strip()
         elif body.get("valueString"):
             detail = str(body["valueString"])
@@ -355,7 +355,11 @@ def _series(item: Item) -> list[tuple[str, str, str, float, str]]:
             (
                 item.code,
                 item.title,
-                UNIT_LABELS.get(quantity.get("code", ""), quantity.get("unit") or quantity.get("code", "")),
+                str(
+                    UNIT_LABELS.get(
+                        quantity.get("code", ""), quantity.get("unit") or quantity.get("code", "")
+                    )
+                ),
                 _number(quantity["value"]),
                 format_quantity(quantity),
             )
@@ -369,7 +373,13 @@ def _series(item: Item) -> list[tuple[str, str, str, float, str]]:
             continue
         title = str(VITALS[code][0]) if code in VITALS else str(coding.get("display") or code)
         out.append(
-            (code, title, UNIT_LABELS.get(q.get("code", ""), q.get("unit", "")), value, format_quantity(q))
+            (
+                code,
+                title,
+                str(UNIT_LABELS.get(q.get("code", ""), q.get("unit", ""))),
+                value,
+                format_quantity(q),
+            )
         )
     return out
 
