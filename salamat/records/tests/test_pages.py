@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from salamat.records.models import Patient, RecordAccess, Resource
 from salamat.records.tests.conftest import access_rows, encounter, snapshot
@@ -254,3 +256,38 @@ def test_demo_seed_is_idempotent_and_both_demo_clinics_read_a_shared_patient(set
         assert page.status_code == 200
         summary = client.get(f"/fhir/Patient/{shared.external_id}/$summary")
         Bundle.model_validate(summary.json())  # raises if not valid FHIR
+
+
+def test_a_sick_leave_opens_from_a_visit_with_its_diagnosis_and_shows_in_that_visit(
+    doctor_a, clinic_a, indexed
+):
+    from salamat.accounts.selectors import actor_for_user
+    from salamat.sickleave.services import sick_leave_open
+
+    client = browser_of(doctor_a)
+    saved = client.post(
+        reverse("records:visit_new", kwargs={"external_id": indexed.external_id}),
+        visit_post(indexed, start=timezone.localtime().strftime("%Y-%m-%dT%H:%M")),
+    )
+    record = client.get(saved["Location"]).content.decode()
+    assert 'name="diagnosis_code" value="J06.9"' in record  # the visit's "open a sick leave" button
+    # the sick leave's form arrives with the visit's diagnosis, not asking again
+    form = client.post(reverse("sickleave:new"), {"patient_pin": indexed.pin, "diagnosis_code": "J06.9"})
+    assert 'id="id_diagnosis_code" value="J06.9"' in form.content.decode()
+    leave = sick_leave_open(
+        actor=actor_for_user(doctor_a, clinic_a),
+        patient_pin=indexed.pin,
+        employer_name="Demo Textile Works LLC",
+        employer_tax_id="02101201910001",
+        is_main_job=True,
+        reason="illness",
+        diagnosis_code="J06.9",
+        regime="outpatient",
+        start=timezone.localdate(),
+        end=timezone.localdate() + timedelta(days=2),
+    )
+    page = client.get(
+        reverse("records:patient", kwargs={"external_id": indexed.external_id})
+    ).content.decode()
+    visit = page[page.index('class="panel rec-visit') :]
+    assert leave.number in visit.split("</article>", 1)[0]  # inside the visit it was opened at
