@@ -427,7 +427,9 @@ def record_view(*, patient: Patient, sick_leaves: list[SickLeave] | None = None)
     medications.sort(key=lambda i: i.when, reverse=True)
     # The same medicine prescribed again (or by another clinic) is listed once, the latest.
     listed: set[str] = set()
-    medications = [i for i in medications if not ((i.code or i.title) in listed or listed.add(i.code or i.title))]
+    medications = [
+        i for i in medications if not ((i.code or i.title) in listed or listed.add(i.code or i.title))
+    ]
     observations = by_kind[ResourceType.OBSERVATION]
 
     visits: dict[int, Visit] = {}
