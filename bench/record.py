@@ -252,6 +252,7 @@ def _bundle(template: list, patient_id: str) -> dict:
 def _submit_runs(port: int, bundles: list[bytes], seconds: int, clients: int, headers: dict) -> dict:
     stop_at = time.perf_counter() + seconds
     stored = [0] * clients
+    sent = [0] * clients
     bad: list[str] = []
     latencies: list[float] = []
     lock = threading.Lock()
@@ -269,6 +270,7 @@ def _submit_runs(port: int, bundles: list[bytes], seconds: int, clients: int, he
             response = conn.getresponse()
             data = response.read()
             latencies.append(time.perf_counter() - t)
+            sent[i] += 1
             if response.status == 200:
                 stored[i] += len(json.loads(data)["entry"])
             else:
@@ -282,7 +284,7 @@ def _submit_runs(port: int, bundles: list[bytes], seconds: int, clients: int, he
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - began
-    return {"resources": sum(stored), "seconds": elapsed, "rate": sum(stored) / elapsed, "bad": bad,
+    return {"resources": sum(stored), "bundles": sum(sent), "seconds": elapsed, "rate": sum(stored) / elapsed, "bad": bad,
             "p50": statistics.median(latencies) * 1000 if latencies else 0.0}  # fmt: skip
 
 
@@ -412,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
         stop(proc)
     copied, copy_s = _bare_copy(first_id)
     print(f"transaction bundles: {sub['resources']:,} resources in {sub['seconds']:.1f} s = {sub['rate']:,.0f} "
-          f"resources/s ({args.submitters} submitters, ~{sub['resources'] // max(1, len(bundles)) or 50} per bundle, "
+          f"resources/s ({args.submitters} submitters, {sub['bundles']} bundles of ~{sub['resources'] // max(1, sub['bundles'])}, "
           f"p50 {sub['p50']:.0f} ms a bundle, {len(sub['bad'])} refused)")  # fmt: skip
     if sub["bad"]:
         print("  first refusal:", sub["bad"][0])
