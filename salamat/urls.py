@@ -20,6 +20,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("onboarding/", include("salamat.onboarding.urls")),
     path("sick-leave/", include("salamat.sickleave.urls")),
+    path("record/", include("salamat.records.urls")),
     path("trace/", include("salamat.traceability.urls")),
     path("dashboard/", include("salamat.dashboard.urls")),
     path("api/public/", public_api.urls),

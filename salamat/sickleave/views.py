@@ -235,7 +235,15 @@ def sick_leave_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                 )
                 return redirect("sickleave:detail", external_id=leave.external_id)
     else:
-        initial = {"patient_pin": request.POST.get("patient_pin", "")} if fresh else None
+        # From the patient page (the PIN) or from a visit in the record (the PIN and the visit's diagnosis).
+        initial = (
+            {
+                "patient_pin": request.POST.get("patient_pin", ""),
+                "diagnosis_code": request.POST.get("diagnosis_code", ""),
+            }
+            if fresh
+            else None
+        )
         form = OpenForm(initial=initial, max_days=table.max_period_days)
     return render(request, "sickleave/new.html", {"form": form, "rules": table})
 

@@ -31,3 +31,5 @@ class Command(BaseCommand):
         call_command("seed_sickleave")
         # Demo traceability (idempotent): packages through the chain, an inbox, alerts, a recall.
         call_command("seed_trace")
+        # Demo patient records (idempotent): thousands of patients, visits in several clinics.
+        call_command("seed_records")
