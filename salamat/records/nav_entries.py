@@ -1,4 +1,4 @@
-"""The record's entries in the navigation registry (see `salamat.web.nav`)."""
+"""The record's entries in the navigation registry (see `salamat.core.nav`)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
+from salamat.core.nav import AUTHENTICATED, SECTION_WORK, NavItem, register
 from salamat.records.access import is_clinical_actor
-from salamat.web.nav import AUTHENTICATED, SECTION_WORK, NavItem, register
 
 
 def _has_pin(actor: Actor) -> bool:
