@@ -242,7 +242,7 @@ def test_demo_seed_is_idempotent_and_both_demo_clinics_read_a_shared_patient(set
 
     from salamat.accounts.models import User
     from salamat.records.demo import seed_records
-    from salamat.registry.demo import seed_demo
+    from salamat.accounts.demo import seed_demo
 
     seed_demo()
     assert seed_records(40) >= 40  # the generated people (and the seeded ones, if any)
