@@ -13,6 +13,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 from pydantic import Field
 
 from salamat.core.actors import Actor
@@ -45,10 +46,23 @@ class ApiTokenAuth(HttpBearer):
         return actor
 
 
+class CsrfFailed(Exception):
+    """A logged-in browser's write without its CSRF token."""
+
+
 class SessionActorAuth(SessionAuth):
     """A logged-in person's browser session (CSRF-checked for writes)."""
 
     openapi_description = "A logged-in person's session cookie (web pages calling the API)."
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Only a logged-in session is checked for its CSRF token: a caller with neither a token
+        # nor a session is simply not authenticated (401), not a forged browser request (403).
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            raise CsrfFailed()
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         if request.user.is_authenticated:
@@ -103,6 +117,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
             "not_authenticated",
             _("Authentication required: send an API token or log in."),
             headers={"WWW-Authenticate": 'Bearer realm="salamat"'},
+        )
+
+    @api.exception_handler(CsrfFailed)
+    def _csrf(request, exc):
+        return respond(
+            request, 403, "csrf_failed", _("The page's security token is missing or stale: reload the page.")
         )
 
     @api.exception_handler(AuthorizationError)
