@@ -5,14 +5,19 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salamat.core import context
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A JSON escape of U+0000 (`\u0000`) not itself escaped: preceded by an even number of backslashes.
+_JSON_NUL_RE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_TEXT_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/", "application/xml")
 # Paths answered in JSON; everything else is a web page.
 MACHINE_PREFIXES = ("/api/", "/epcis/", "/fhir/")
 
@@ -60,6 +65,10 @@ class RequestContextMiddleware:
                 if too_big is not None:
                     too_big["X-Request-ID"] = request_id
                     return too_big
+            refused = refuse_null_character(request)
+            if refused is not None:
+                refused["X-Request-ID"] = request_id
+                return refused
             response = self.get_response(request)
             if is_machine_path(request.path):
                 response = self._json_error_shape(request, response)
@@ -114,6 +123,56 @@ class RequestContextMiddleware:
                 status, "server_error", _("Something went wrong on our side; it has been logged.")
             )
         return response
+
+
+def has_null_character(request: HttpRequest) -> bool:
+    """True when the path, the query string, a form field or a text body carries U+0000
+    (raw, percent-encoded or as a JSON escape). Uploaded files are binary and not looked at."""
+    if "\x00" in request.path or "\x00" in unquote_plus(request.META.get("QUERY_STRING", "")):
+        return True
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        try:
+            fields = request.POST
+        except Exception:  # a malformed body: the view answers it as it always has
+            return False
+        return any("\x00" in key or any("\x00" in v for v in values) for key, values in fields.lists())
+    if not content_type.startswith(_TEXT_BODY_TYPES) and not content_type.endswith(("+json", "+xml")):
+        return False
+    try:
+        body = request.body
+    except Exception:
+        return False
+    if b"\x00" in body:
+        return True
+    if content_type == "application/x-www-form-urlencoded":
+        return b"%00" in body
+    # a cheap find first: the regex runs only on bodies that contain the escape at all
+    return b"\\u0000" in body and _JSON_NUL_RE.search(body) is not None
+
+
+def refuse_null_character(request: HttpRequest) -> HttpResponse | None:
+    """The one refusal of NUL characters: PostgreSQL cannot store them in text (it answered 500)."""
+    if not has_null_character(request):
+        return None
+    # LocaleMiddleware has not run yet: answer in the language the request asks for.
+    with translation.override(translation.get_language_from_request(request, check_path=False)):
+        return _null_character_refusal(request)
+
+
+def _null_character_refusal(request: HttpRequest) -> HttpResponse:
+    if is_machine_path(request.path):
+        return error_response(
+            422,
+            "null_character",
+            _("The request contains a null character (U+0000), which no field accepts."),
+        )
+    return HttpResponseBadRequest(
+        _("The request contains a null character, which no field accepts."),
+        content_type="text/html; charset=utf-8",
+    )
 
 
 def json_handler404(request, exception=None):
