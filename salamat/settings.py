@@ -206,6 +206,32 @@ if PRODUCTION:
     # /healthz is probed over plain HTTP by the load balancer.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
+# the client is the rightmost address not in this list (salamat/core/clientip.py).
+TRUSTED_PROXIES = _env_list("TRUSTED_PROXIES")
+
+# --- Cache: the one counter every worker shares (rate limits, login lockouts) -------
+# Production: Redis (REDIS_URL=redis://host:6379/0). Without it, a table in the platform's own
+# database, which every process shares with no extra server (created by core's migration 0003).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "salamat",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "salamat_cache",
+            "KEY_PREFIX": "salamat",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"

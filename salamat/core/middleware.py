@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from salamat.core import context
+from salamat.core.clientip import client_ip
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # A JSON escape of U+0000 (`\u0000`) not itself escaped: preceded by an even number of backslashes.
@@ -20,15 +21,6 @@ _JSON_NUL_RE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _TEXT_BODY_TYPES = ("application/json", "application/x-www-form-urlencoded", "text/", "application/xml")
 # Paths answered in JSON; everything else is a web page.
 MACHINE_PREFIXES = ("/api/", "/epcis/", "/fhir/")
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address; behind the platform's reverse proxy, its X-Forwarded-For."""
-    if getattr(settings, "TRUST_X_FORWARDED_FOR", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def is_machine_path(path: str) -> bool:
