@@ -18,6 +18,7 @@ from pydantic import Field
 
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError
+from salamat.core.middleware import is_database_outage, outage_response
 
 log = logging.getLogger("salamat.api")
 
@@ -153,6 +154,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def _crash(request, exc: Exception):
+        if is_database_outage(exc):
+            log.warning("database unavailable in %s %s: %s", request.method, request.path, exc)
+            return outage_response(request)
         log.exception("unhandled error in %s %s", request.method, request.path)
         return respond(
             request, 500, "server_error", _("Something went wrong on our side; it has been logged.")

@@ -40,6 +40,8 @@ DEFAULTS: dict[str, Any] = {
     "EPCIS_CAPTURE_LIMIT": 10_000,
     # EPCIS capture: the largest document accepted, in bytes (None: DATA_UPLOAD_MAX_MEMORY_SIZE).
     "EPCIS_CAPTURE_FILE_SIZE_LIMIT": None,
+    # While the database is unreachable: 503 with Retry-After of this many seconds.
+    "OUTAGE_RETRY_AFTER_SECONDS": 5,
     # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
     "TUNDUK_BACKEND": "local",
 }

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import uuid
 from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from salamat.core import context
 from salamat.core.clientip import client_ip
+from salamat.core.conf import setting
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # A JSON escape of U+0000 (`\u0000`) not itself escaped: preceded by an even number of backslashes.
@@ -177,7 +180,43 @@ def json_handler404(request, exception=None):
     return page_not_found(request, exception)
 
 
+def is_database_outage(exc: BaseException | None) -> bool:
+    """True for the errors of an unreachable or restarting database (connection refused or
+    lost, server shutting down): transient, the client should retry, not a bug of ours."""
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def outage_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the JSON error shape on machine paths, a plain page elsewhere."""
+    retry_after = str(setting("OUTAGE_RETRY_AFTER_SECONDS"))
+    with translation.override(translation.get_language_from_request(request, check_path=False)):
+        if is_machine_path(request.path):
+            response = error_response(
+                503,
+                "service_unavailable",
+                _("The service is briefly unavailable; try again in a few seconds."),
+                {"retry_after": int(retry_after)},
+            )
+        else:
+            response = HttpResponse(
+                format_html(
+                    "<!doctype html><title>503</title><h1>503</h1><p>{}</p>",
+                    _("The service is briefly unavailable; try again in a few seconds."),
+                ),
+                status=503,
+                content_type="text/html; charset=utf-8",
+            )
+    response["Retry-After"] = retry_after
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def json_handler500(request):
+    # Django calls this inside its `except`: the exception being handled is the cause.
+    if is_database_outage(sys.exc_info()[1]):
+        return outage_response(request)
     if is_machine_path(request.path):
         return error_response(500, "server_error", _("Something went wrong on our side; it has been logged."))
     from django.views.defaults import server_error
