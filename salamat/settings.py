@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "salamat.dashboard",
     "salamat.stickers",
     "salamat.portal",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "salamat.web.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a locked-out login into the lockout page (salamat/core/loginlock.py); keep it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "salamat.urls"
@@ -257,6 +260,20 @@ from salamat.core.conf import from_environment as _platform_settings  # noqa: E4
 # Every default is defined once, in salamat/core/conf.py; read them with core.conf.setting(name).
 SALAMAT = _platform_settings(CHECK_LOG_BATCH=200 if PRODUCTION else 1)
 
+# --- Password guessing: django-axes (salamat/core/loginlock.py) -------------------------
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"  # counts in the shared cache above
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # an account, and an address, each alone
+AXES_FAILURE_LIMIT = "salamat.core.loginlock.failure_limit"
+AXES_COOLOFF_TIME = "salamat.core.loginlock.cool_off"
+AXES_LOCKOUT_CALLABLE = "salamat.core.loginlock.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "salamat.core.clientip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = [
+    "salamat.core.loginlock.LoginLockBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 # --- ESI: login through the national single sign-on (OpenID Connect) ------------
 # The platform is a relying party of ESI (salamat/accounts/oidc.py): authorization code
 # with PKCE S256, RS256 ID tokens checked against the provider's JWKS. ESI_ISSUER names
@@ -283,10 +300,7 @@ ESI_CLOCK_SKEW_SECONDS = int(os.environ.get("ESI_CLOCK_SKEW_SECONDS", "60"))
 # The login page shows "Log in with ESI" when this is non-empty.
 ESI_LOGIN_URL = "/oidc/authenticate/" if ESI_ENABLED else ""
 if ESI_ENABLED:
-    AUTHENTICATION_BACKENDS = [
-        "django.contrib.auth.backends.ModelBackend",
-        "salamat.accounts.oidc.EsiBackend",
-    ]
+    AUTHENTICATION_BACKENDS += ["salamat.accounts.oidc.EsiBackend"]
 # mozilla-django-oidc's names for the same facts; users are matched on sub, then PIN, never e-mail.
 OIDC_RP_CLIENT_ID = ESI_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = ESI_CLIENT_SECRET

@@ -40,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     "EPCIS_CAPTURE_LIMIT": 10_000,
     # EPCIS capture: the largest document accepted, in bytes (None: DATA_UPLOAD_MAX_MEMORY_SIZE).
     "EPCIS_CAPTURE_FILE_SIZE_LIMIT": None,
+    # Password login: an account, and an address, is locked after this many failed logins ...
+    "LOGIN_FAILURE_LIMIT": 5,
+    # ... for this many seconds (each failure during the lockout starts it again).
+    "LOGIN_LOCKOUT_SECONDS": 900,
     # While the database is unreachable: 503 with Retry-After of this many seconds.
     "OUTAGE_RETRY_AFTER_SECONDS": 5,
     # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
@@ -55,6 +59,8 @@ _FROM_ENVIRONMENT_INT = (
     "EXPIRING_SOON_DAYS",
     "PUBLIC_RATE_LIMIT",
     "PUBLIC_RATE_WINDOW_SECONDS",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_LOCKOUT_SECONDS",
     "CHECK_LOG_BATCH",
     "ONBOARDING_PHASE",
     "EPCIS_CAPTURE_LIMIT",
