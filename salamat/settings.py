@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "salamat.stickers",
     "salamat.portal",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "salamat.web.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Turns a locked-out login into the lockout page (salamat/core/loginlock.py); keep it last.
     "axes.middleware.AxesMiddleware",
 ]
@@ -234,6 +236,27 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
+
+# Content-Security-Policy (django-csp): scripts and everything else from this origin only, no
+# inline scripts or handlers. Styles may be inline (htmx injects its indicator style, a few
+# templates set one attribute); WebAssembly for the camera's barcode reader (zxing-wasm).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        # the login form may hand over to ESI (its issuer's origin)
+        "form-action": ["'self'", *_env_list("ESI_ISSUER")],
+    }
+}
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
