@@ -178,9 +178,11 @@ def paginate(queryset: QuerySet, *, page: int, page_size: int, max_page_size: in
     page = max(page, 1)
     page_size = min(max(page_size, 1), max_page_size)
     start = (page - 1) * page_size
+    count = queryset.count()
     return {
-        "count": queryset.count(),
+        "count": count,
         "page": page,
         "page_size": page_size,
-        "items": list(queryset[start : start + page_size]),
+        # A page past the end is empty without asking: an absurd page number would overflow OFFSET.
+        "items": list(queryset[start : start + page_size]) if start < count else [],
     }
