@@ -20,6 +20,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[3]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+LAST_MASTER_PID = 0  # the master process of the last gunicorn started
 
 
 def free_port() -> int:
@@ -75,6 +76,8 @@ def gunicorn(*, workers: int = 1, env: dict[str, str] | None = None, log=None) -
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
+    global LAST_MASTER_PID
+    LAST_MASTER_PID = proc.pid
     try:
         wait_until_up(base + "/healthz", proc=proc)
         yield base
@@ -118,3 +121,70 @@ def redis_server() -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+class FlakyTcpProxy:
+    """A TCP proxy in front of PostgreSQL that can play a server restart: every connection cut,
+    new ones refused for a while, then accepted again. The real cluster is never touched."""
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        import threading
+
+        self.upstream = (upstream_host, upstream_port)
+        self.port = free_port()
+        self._up = threading.Event()
+        self._up.set()
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self._stopped:
+            try:
+                client, _addr = self._listener.accept()
+            except OSError:
+                return
+            if not self._up.is_set():
+                client.close()  # the server is "restarting": the connection is refused
+                continue
+            try:
+                server = socket.create_connection(self.upstream)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets |= {client, server}
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def restart(self, downtime: float) -> None:
+        """Cuts every open connection, refuses new ones for `downtime` seconds."""
+        self._up.clear()
+        with self._lock:
+            sockets, self._sockets = self._sockets, set()
+        for s in sockets:
+            with contextlib.suppress(OSError):
+                s.shutdown(socket.SHUT_RDWR)
+            s.close()
+        time.sleep(downtime)
+        self._up.set()
+
+    def close(self) -> None:
+        self._stopped = True
+        self._listener.close()
+        self.restart(0)
