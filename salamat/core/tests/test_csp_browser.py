@@ -8,6 +8,25 @@ from django.test import Client
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def page_at(browser, live_server):
+    """Pages that obey the Content-Security-Policy (the shared fixture bypasses it)."""
+    contexts = []
+
+    def _open(width: int = 1280, locale: str = "en-US"):
+        ctx = browser.new_context(
+            viewport={"width": width, "height": 900}, locale=locale, base_url=live_server.url
+        )
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.set_default_timeout(15000)
+        return page
+
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+
+
 def _logged_in_page(page_at, live_server, user):
     client = Client()
     client.force_login(user)
