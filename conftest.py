@@ -170,6 +170,9 @@ def _new_page(
         locale=locale,
         base_url=live_server.url,
         device_scale_factor=1,
+        # Playwright's string predicates (wait_for_function) are evaluated like eval(), which the
+        # pages' Content-Security-Policy forbids; the policy itself is tested without this bypass.
+        bypass_csp=options.pop("bypass_csp", True),
         **options,
     )
     page = ctx.new_page()

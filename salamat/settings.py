@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "salamat.dashboard",
     "salamat.stickers",
     "salamat.portal",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "salamat.web.middleware.SessionExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Turns a locked-out login into the lockout page (salamat/core/loginlock.py); keep it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "salamat.urls"
@@ -213,6 +218,53 @@ if PRODUCTION:
     # /healthz is probed over plain HTTP by the load balancer.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR networks, comma-separated):
+# the client is the rightmost address not in this list (salamat/core/clientip.py).
+TRUSTED_PROXIES = _env_list("TRUSTED_PROXIES")
+
+# --- Cache: the one counter every worker shares (rate limits, login lockouts) -------
+# Production: Redis (REDIS_URL=redis://host:6379/0). Without it, a table in the platform's own
+# database, which every process shares with no extra server (created by core's migration 0003).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "salamat",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "salamat_cache",
+            "KEY_PREFIX": "salamat",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+
+# Content-Security-Policy (django-csp): scripts and everything else from this origin only, no
+# inline scripts or handlers. Styles may be inline (htmx injects its indicator style, a few
+# templates set one attribute); WebAssembly for the camera's barcode reader (zxing-wasm).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'wasm-unsafe-eval'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        # the login form may hand over to ESI (its issuer's origin)
+        "form-action": ["'self'", *_env_list("ESI_ISSUER")],
+    }
+}
+
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
@@ -237,6 +289,20 @@ from salamat.core.conf import from_environment as _platform_settings  # noqa: E4
 
 # Every default is defined once, in salamat/core/conf.py; read them with core.conf.setting(name).
 SALAMAT = _platform_settings(CHECK_LOG_BATCH=200 if PRODUCTION else 1)
+
+# --- Password guessing: django-axes (salamat/core/loginlock.py) -------------------------
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"  # counts in the shared cache above
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # an account, and an address, each alone
+AXES_FAILURE_LIMIT = "salamat.core.loginlock.failure_limit"
+AXES_COOLOFF_TIME = "salamat.core.loginlock.cool_off"
+AXES_LOCKOUT_CALLABLE = "salamat.core.loginlock.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "salamat.core.clientip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AUTHENTICATION_BACKENDS = [
+    "salamat.core.loginlock.LoginLockBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 # --- ESI: login through the national single sign-on (OpenID Connect) ------------
 # The platform is a relying party of ESI (salamat/accounts/oidc.py): authorization code
@@ -264,10 +330,7 @@ ESI_CLOCK_SKEW_SECONDS = int(os.environ.get("ESI_CLOCK_SKEW_SECONDS", "60"))
 # The login page shows "Log in with ESI" when this is non-empty.
 ESI_LOGIN_URL = "/oidc/authenticate/" if ESI_ENABLED else ""
 if ESI_ENABLED:
-    AUTHENTICATION_BACKENDS = [
-        "django.contrib.auth.backends.ModelBackend",
-        "salamat.accounts.oidc.EsiBackend",
-    ]
+    AUTHENTICATION_BACKENDS += ["salamat.accounts.oidc.EsiBackend"]
 # mozilla-django-oidc's names for the same facts; users are matched on sub, then PIN, never e-mail.
 OIDC_RP_CLIENT_ID = ESI_CLIENT_ID
 OIDC_RP_CLIENT_SECRET = ESI_CLIENT_SECRET

@@ -16,6 +16,7 @@ from salamat.accounts.selectors import actor_for_user
 from salamat.core.audit import audit_record, diff
 from salamat.core.errors import DomainError, ValidationFailed
 from salamat.core.identifiers import validate_pin
+from salamat.core.pii import PersonalDataAdminMixin
 
 # Never shown in an audit row's changes.
 _SECRET_FIELDS = {"password"}
@@ -58,7 +59,7 @@ class UserForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(PersonalDataAdminMixin, DjangoUserAdmin):
     form = UserForm
     list_display = ("username", "full_name", "email", "is_staff", "is_superuser", "is_active", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "memberships__role", "groups")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router
 
@@ -45,11 +46,16 @@ def api_client_list(request: HttpRequest):
 def api_client_create(request: HttpRequest, payload: ApiClientIn):
     """Issues a token for your organisation's software. The token is in this answer only."""
     actor = actor_of(request)
-    client, token = services.api_client_issue(
-        actor=actor, organization=actor.require_organization(), name=payload.name, ttl_days=payload.ttl_days
-    )
-    out = ApiClientIssuedOut.model_validate(client, from_attributes=True).model_dump()
-    out["token"] = token
+    # The answer is built inside the transaction: a client whose token could not be shown is not kept.
+    with transaction.atomic():
+        client, token = services.api_client_issue(
+            actor=actor,
+            organization=actor.require_organization(),
+            name=payload.name,
+            ttl_days=payload.ttl_days,
+        )
+        shown = ApiClientOut.model_validate(client, from_attributes=True).model_dump(by_alias=True)
+        out = ApiClientIssuedOut.model_validate({**shown, "token": token})
     return 201, out
 
 

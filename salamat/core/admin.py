@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from salamat.core.models import AuditLog
+from salamat.core.pii import mask_personal, may_reveal
 
 admin.site.site_header = _("Salamat administration")
 admin.site.site_title = _("Salamat")
@@ -60,9 +61,25 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("changes"))
     def changes_pretty(self, obj) -> str:
-        return format_html(
-            "<pre>{}</pre>", json.dumps(obj.changes, ensure_ascii=False, indent=2, sort_keys=True)
-        )
+        return self._pretty(obj.changes)
+
+    @admin.display(description=_("changes"))
+    def changes_masked(self, obj) -> str:
+        return self._pretty(mask_personal(obj.changes))
+
+    @staticmethod
+    def _pretty(changes) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(changes, ensure_ascii=False, indent=2, sort_keys=True))
+
+    def get_fields(self, request, obj=None):
+        # PINs, e-mails and phones in old/new values are masked for staff without the duty.
+        fields = super().get_fields(request, obj)
+        if may_reveal(request):
+            return fields
+        return ["changes_masked" if f == "changes_pretty" else f for f in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request) -> bool:
         return False

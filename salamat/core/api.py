@@ -13,10 +13,12 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 from pydantic import Field
 
 from salamat.core.actors import Actor, actor_for_api_client, actor_for_request, api_client_authenticate
 from salamat.core.errors import DomainError
+from salamat.core.middleware import is_database_outage, outage_response
 
 log = logging.getLogger("salamat.api")
 
@@ -43,10 +45,23 @@ class ApiTokenAuth(HttpBearer):
         return actor
 
 
+class CsrfFailed(Exception):
+    """A logged-in browser's write without its CSRF token."""
+
+
 class SessionActorAuth(SessionAuth):
     """A logged-in person's browser session (CSRF-checked for writes)."""
 
     openapi_description = "A logged-in person's session cookie (web pages calling the API)."
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Only a logged-in session is checked for its CSRF token: a caller with neither a token
+        # nor a session is simply not authenticated (401), not a forged browser request (403).
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request) is not None:
+            raise CsrfFailed()
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         if request.user.is_authenticated:
@@ -101,6 +116,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
             headers={"WWW-Authenticate": 'Bearer realm="salamat"'},
         )
 
+    @api.exception_handler(CsrfFailed)
+    def _csrf(request, exc):
+        return respond(
+            request, 403, "csrf_failed", _("The page's security token is missing or stale: reload the page.")
+        )
+
     @api.exception_handler(AuthorizationError)
     def _forbidden(request, exc):
         return respond(request, 403, "forbidden", _("You may not do this."))
@@ -129,6 +150,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def _crash(request, exc: Exception):
+        if is_database_outage(exc):
+            log.warning("database unavailable in %s %s: %s", request.method, request.path, exc)
+            return outage_response(request)
         log.exception("unhandled error in %s %s", request.method, request.path)
         return respond(
             request, 500, "server_error", _("Something went wrong on our side; it has been logged.")
@@ -150,9 +174,11 @@ def paginate(queryset: QuerySet, *, page: int, page_size: int, max_page_size: in
     page = max(page, 1)
     page_size = min(max(page_size, 1), max_page_size)
     start = (page - 1) * page_size
+    count = queryset.count()
     return {
-        "count": queryset.count(),
+        "count": count,
         "page": page,
         "page_size": page_size,
-        "items": list(queryset[start : start + page_size]),
+        # A page past the end is empty without asking: an absurd page number would overflow OFFSET.
+        "items": list(queryset[start : start + page_size]) if start < count else [],
     }

@@ -47,6 +47,12 @@ DEFAULTS: dict[str, Any] = {
     # one traceability operation when they lie within this many seconds of the run's first (0: only
     # events with the same time merge). Each event keeps its own eventTime; the operation the latest.
     "EPCIS_MERGE_WINDOW_SECONDS": 30,
+    # Password login: an account, and an address, is locked after this many failed logins ...
+    "LOGIN_FAILURE_LIMIT": 5,
+    # ... for this many seconds (each failure during the lockout starts it again).
+    "LOGIN_LOCKOUT_SECONDS": 900,
+    # While the database is unreachable: 503 with Retry-After of this many seconds.
+    "OUTAGE_RETRY_AFTER_SECONDS": 5,
     # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
     "TUNDUK_BACKEND": "local",
     # Labelling schemes: each server process re-checks the registry's schemes at most this
@@ -74,6 +80,8 @@ _FROM_ENVIRONMENT_INT = (
     "EXPIRING_SOON_DAYS",
     "PUBLIC_RATE_LIMIT",
     "PUBLIC_RATE_WINDOW_SECONDS",
+    "LOGIN_FAILURE_LIMIT",
+    "LOGIN_LOCKOUT_SECONDS",
     "CHECK_LOG_BATCH",
     "ONBOARDING_PHASE",
     "EPCIS_CAPTURE_LIMIT",

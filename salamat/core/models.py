@@ -50,6 +50,8 @@ class AuditLog(models.Model):
         verbose_name_plural = _("audit log")
         ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        # The duty of seeing citizens' PINs, e-mails and phones unmasked (salamat/core/pii.py).
+        permissions = [("reveal_personal_data", _("Can reveal citizens' PINs, e-mails and phones"))]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.object_type}:{self.object_id}"

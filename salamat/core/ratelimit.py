@@ -1,9 +1,9 @@
 """One fixed-window rate limiter for public endpoints, per client address.
 
 A counter per (bucket, address, window) in Django's cache: one `add` and one `incr` per
-request. Production sets CACHES to a shared memcached/Redis so every worker counts
-together; with the default local-memory cache each worker counts alone (a looser limit,
-never a stricter one). A database counter would turn every public read into a write."""
+request. Every process shares that cache (settings.CACHES): Redis in production
+(REDIS_URL), a table of the platform's own database otherwise. The address is the real
+client's behind trusted proxies (`salamat.core.clientip`)."""
 
 from __future__ import annotations
 

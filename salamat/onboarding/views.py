@@ -362,6 +362,9 @@ def credentials_issue(request: HttpRequest, application_id) -> HttpResponse:
 @_not_found_as_404
 def staff(request: HttpRequest, organization_id) -> HttpResponse:
     organization = get_object_or_404(Organization, external_id=organization_id)
+    # Whatever the method: to anyone but its administrators, the page does not exist.
+    if not organization.memberships.filter(user=request.user, role="org_admin", is_active=True).exists():
+        raise Http404
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -378,11 +381,6 @@ def staff(request: HttpRequest, organization_id) -> HttpResponse:
                 else _("Role will be given when the person logs in through ESI."),
             )
             return redirect("onboarding:staff", organization_id=organization.external_id)
-    elif (
-        request.method == "GET"
-        and not organization.memberships.filter(user=request.user, role="org_admin", is_active=True).exists()
-    ):
-        raise Http404
     return _render(
         request,
         "onboarding/staff.html",

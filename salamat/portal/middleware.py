@@ -14,7 +14,8 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from salamat.core.middleware import client_ip, error_response
+from salamat.core.clientip import client_ip
+from salamat.core.middleware import error_response
 
 PREFIX = "/api/public/"
 DOCS = ("/api/public/docs", "/api/public/openapi.json")

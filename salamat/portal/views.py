@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from salamat.core.clientip import client_ip
 from salamat.core.errors import DomainError
-from salamat.core.middleware import client_ip
 from salamat.portal import selectors, services, texts, uploads
 from salamat.portal.forms import ReportForm, WhereForm
 from salamat.portal.models import CheckChannel

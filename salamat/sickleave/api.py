@@ -8,8 +8,7 @@ from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
-from pydantic import Field
+from ninja import Query, Router
 
 from salamat.accounts.models import User
 from salamat.core.api import API_AUTH, ERRORS, ApiTokenAuth, Page, SessionActorAuth, actor_of, paginate
@@ -63,11 +62,6 @@ def _full(leave: SickLeave) -> dict:
 # --- employer verification (public) -----------------------------------------------------
 
 
-class VerifyQuery(Schema):
-    number: str = Field(max_length=12, description="The certificate's 12-digit number.")
-    pin: str = Field(max_length=14, description="The employee's PIN.")
-
-
 def _verification(request: HttpRequest, number: str, pin: str):
     verdict = verification_allowed(request)
     if not verdict.allowed:
@@ -101,15 +95,7 @@ def sick_leave_verify_post(request: HttpRequest, payload: VerifyIn):
     return _verification(request, payload.number, payload.pin)
 
 
-@router.get(
-    "/sick-leaves/verify",
-    auth=None,
-    response={200: VerificationOut, **ERRORS},
-    summary="Verify a sick leave (employer, query string)",
-)
-def sick_leave_verify(request: HttpRequest, query: Query[VerifyQuery]):
-    """As the POST form, for simple clients; prefer POST so that the PIN stays out of URLs."""
-    return _verification(request, query.number, query.pin)
+# No GET form: a PIN in a query string lands in the access logs of the server and every proxy.
 
 
 # --- the doctor's workspace ------------------------------------------------------------------

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest
 
+from salamat.core.clientip import client_ip
 from salamat.core.conf import setting
-from salamat.core.middleware import client_ip
 from salamat.core.ratelimit import fixed_window_hit
 
 # (requests, seconds): at most this many verifications per address in each window.

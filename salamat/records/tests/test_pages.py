@@ -240,9 +240,9 @@ def test_someone_else_has_no_record_page_of_their_own(make_user):
 def test_demo_seed_is_idempotent_and_both_demo_clinics_read_a_shared_patient(settings, make_org):
     from fhir.resources.R4B.bundle import Bundle
 
+    from salamat.accounts.demo import seed_demo
     from salamat.accounts.models import User
     from salamat.records.demo import seed_records
-    from salamat.accounts.demo import seed_demo
 
     seed_demo()
     assert seed_records(40) >= 40  # the generated people (and the seeded ones, if any)

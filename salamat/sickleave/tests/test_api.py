@@ -184,7 +184,11 @@ def test_employer_verifies_without_login_and_never_sees_the_diagnosis(
 ):
     leave = open_leave()
     services.sick_leave_extend(actor=doctor_actor, certificate=leave, end=today + 9 * D)
-    r = client.get(f"/api/v1/sick-leaves/verify?number={leave.number}&pin={patient.pin}")
+    r = client.post(
+        "/api/v1/sick-leaves/verify",
+        {"number": leave.number, "pin": patient.pin},
+        content_type="application/json",
+    )
     assert r.status_code == 200
     body = r.json()
     assert body["status"] == "open"
@@ -213,11 +217,19 @@ def test_verification_of_closed_annulled_and_replaced(open_leave, doctor_actor, 
         replaced.number: ("replaced", "", [duplicate.number]),
     }
     for number, (status, outcome, replaced_by) in expected.items():
-        r = client.get(f"/api/v1/sick-leaves/verify?number={number}&pin={patient.pin}")
+        r = client.post(
+            "/api/v1/sick-leaves/verify",
+            {"number": number, "pin": patient.pin},
+            content_type="application/json",
+        )
         body = r.json()
         assert (body["status"], body["outcome"], body["replaced_by"]) == (status, outcome, replaced_by)
         assert "Wrong employer" not in r.content.decode()
-    r = client.get(f"/api/v1/sick-leaves/verify?number={replaced.number}&pin={patient.pin}")
+    r = client.post(
+        "/api/v1/sick-leaves/verify",
+        {"number": replaced.number, "pin": patient.pin},
+        content_type="application/json",
+    )
     assert "S93" not in r.content.decode() and "sprain" not in r.content.decode().lower()
 
 
@@ -228,7 +240,9 @@ def test_verification_needs_the_matching_pin(open_leave, people, client):
         ("000000000000", people["Aigul"].pin),
         ("abc", "x"),
     ):
-        r = client.get(f"/api/v1/sick-leaves/verify?number={number}&pin={pin}")
+        r = client.post(
+            "/api/v1/sick-leaves/verify", {"number": number, "pin": pin}, content_type="application/json"
+        )
         assert (r.status_code, r.json()["code"]) == (404, "sick_leave_not_found")
 
 

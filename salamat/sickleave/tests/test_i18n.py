@@ -33,5 +33,9 @@ def test_api_refusal_follows_accept_language(doctor, patient):
 
     client = Client(HTTP_ACCEPT_LANGUAGE="ky")
     client.force_login(doctor)
-    response = client.get("/api/v1/sick-leaves/verify?number=123456789012&pin=" + patient.pin)
+    response = client.post(
+        "/api/v1/sick-leaves/verify",
+        {"number": "123456789012", "pin": patient.pin},
+        content_type="application/json",
+    )
     assert response.json()["message"].startswith("Бул ПИН үчүн")
