@@ -279,3 +279,22 @@ if DEV_MODE:
 
     INSTALLED_APPS += ["salamat.devidp", "oauth2_provider"]
     OAUTH2_PROVIDER = oauth2_provider_settings(VAR_DIR)
+
+# --- Operations: read replica, metrics, structured logs (docs/operations.md) --------------
+# A streaming replica for reads that tolerate a second of lag (views marked with
+# salamat.core.db_routing.replica_reads). Without REPLICA_DATABASE_URL there is no replica and
+# every query goes to DATABASES["default"] as before.
+REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    # A dead replica is noticed in seconds, not after the kernel's TCP timeout; reads then go
+    # to the primary (the router remembers the failure for REPLICA_DOWN_SECONDS).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("REPLICA_CONNECT_TIMEOUT", "2"))
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["salamat.core.db_routing.ReplicaRouter"]

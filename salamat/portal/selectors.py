@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
 from salamat.codes import CodeKind
 from salamat.codes.model import CodeError
+from salamat.core.db_routing import read_connection
 from salamat.portal.models import Verdict
 from salamat.registry.models import Organization, OrganizationType, Product, ProductGtin, Site
 from salamat.registry.selectors import product_tracking_mandatory
@@ -39,6 +39,7 @@ _CHECK_SQL = (
 
 
 def _package_row(key: str) -> tuple | None:
+    connection = read_connection(Package)  # the replica inside a replica_reads view
     if connection.vendor == "postgresql":
         # A server-side-binding cursor with a prepared statement: PostgreSQL plans the four-table
         # lookup once per connection instead of once per check, which is most of the check's time
