@@ -298,3 +298,25 @@ if REPLICA_DATABASE_URL:
     )
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["salamat.core.db_routing.ReplicaRouter"]
+
+# Metrics (/metrics, Prometheus text format): counted by the outermost middleware; answered to
+# METRICS_ALLOWED_ADDRESSES (salamat/core/conf.py) and to "Authorization: Bearer $METRICS_TOKEN".
+MIDDLEWARE.insert(0, "salamat.core.metrics.RequestMetricsMiddleware")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if PRODUCTION:
+    # Probed and scraped over plain HTTP on the private network, like /healthz.
+    SECURE_REDIRECT_EXEMPT += [r"^readyz$", r"^metrics$"]
+
+# Structured logs: JSON lines in production (LOG_FORMAT=json|plain), each with its request id;
+# one access line per request from the logger salamat.access at INFO (ACCESS_LOG_LEVEL, default
+# LOG_LEVEL: WARNING turns it off).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
+LOGGING["filters"] = {"request_id": {"()": "salamat.core.logs.RequestIdFilter"}}
+LOGGING["formatters"]["json"] = {"()": "salamat.core.logs.JsonFormatter"}
+LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+LOGGING["handlers"]["console"].update({"formatter": LOG_FORMAT, "filters": ["request_id"]})
+LOGGING.setdefault("loggers", {})["salamat.access"] = {
+    "level": os.environ.get("ACCESS_LOG_LEVEL", LOGGING["root"]["level"])
+}

@@ -38,7 +38,17 @@ REPLICA = "replica"
 PRIMARY = "default"
 # Identity, sessions and tokens: always read where they were just written.
 PRIMARY_ONLY_APPS = frozenset(
-    {"sessions", "auth", "accounts", "contenttypes", "admin", "oauth2_provider", "devidp", "django_tasks"}
+    {
+        "sessions",
+        "auth",
+        "accounts",
+        "contenttypes",
+        "admin",
+        "oauth2_provider",
+        "devidp",
+        "django_tasks",
+        "django_tasks_db",
+    }
 )
 
 log = logging.getLogger(__name__)

@@ -13,12 +13,18 @@ import time
 
 import pytest
 from django.db import connections, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test.utils import CaptureQueriesContext
 
 from salamat.core import db_routing
 from salamat.core.db_routing import REPLICA, replica_reads, replica_state
-from salamat.core.tests.pgcluster import Cluster, owned_dir, pg_bin, require_binaries, run_pg
+from salamat.core.tests.pgcluster import (
+    Cluster,
+    allow_alias_in_running_test,
+    owned_dir,
+    pg_bin,
+    require_binaries,
+    run_pg,
+)
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +58,7 @@ def replica(tmp_path, settings):
     alias["OPTIONS"] = {**primary.get("OPTIONS", {}), "connect_timeout": 2}
     alias["TEST"] = {**primary.get("TEST", {}), "MIRROR": "default"}
     connections.settings[REPLICA] = alias
-    _allow_in_this_test(REPLICA)
+    allow_alias_in_running_test(REPLICA)
     # Measure lag on every routed read; the routing checks below must not trip the lag guard.
     settings.SALAMAT = {**settings.SALAMAT, "REPLICA_LAG_CHECK_SECONDS": 0, "REPLICA_MAX_LAG_SECONDS": 3600}
     db_routing.reset_health()
@@ -64,15 +70,6 @@ def replica(tmp_path, settings):
         del connections.settings[REPLICA]
         db_routing.reset_health()
         standby.stop("immediate")
-
-
-def _allow_in_this_test(alias: str) -> None:
-    """Django's test case refuses connections to aliases it was not told of when it started;
-    the replica alias exists only once its server does, so it is added to the running case."""
-    for cell in BaseDatabaseWrapper.ensure_connection.__closure__ or ():
-        case = cell.cell_contents
-        if isinstance(case, type) and hasattr(case, "databases"):
-            case.databases = {*case.databases, alias}
 
 
 def _replayed(standby: Cluster, dbname: str, trade_name: str) -> None:
