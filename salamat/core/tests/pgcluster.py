@@ -68,18 +68,11 @@ def free_port() -> int:
 
 
 def owned_dir(path: Path) -> Path:
-    """A directory the server's owner may write (the test's tmp_path is root's)."""
+    """A directory the server's owner may write."""
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     if os.geteuid() == 0:
         shutil.chown(path, "postgres")
-        # The server's owner must reach the directory through its parents.
-        for parent in path.parents:
-            if parent == Path("/"):
-                break
-            mode = parent.stat().st_mode
-            if not mode & 0o001:
-                os.chmod(parent, mode | 0o711)
     return path
 
 

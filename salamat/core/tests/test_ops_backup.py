@@ -10,7 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from salamat.core.tests.pgcluster import Cluster, owned_dir, require_binaries, run_pg
+from salamat.core.tests.pgcluster import (
+    Cluster,
+    owned_dir,
+    require_binaries,
+    run_pg,
+)
 
 SCRIPTS = Path(__file__).resolve().parents[3] / "scripts"
 
@@ -23,9 +28,9 @@ def _insert(cluster: Cluster, batch: str, n: int) -> None:
     )
 
 
-def test_a_base_backup_and_the_wal_archive_restore_to_a_point_in_time(tmp_path):
+def test_a_base_backup_and_the_wal_archive_restore_to_a_point_in_time(pg_workdir):
     require_binaries("initdb", "pg_ctl", "pg_basebackup", "pg_verifybackup", "pg_archivecleanup")
-    root = owned_dir(tmp_path / "ops")
+    root = pg_workdir
     archive, backups = owned_dir(root / "wal-archive"), owned_dir(root / "backups")
     primary = Cluster(root / "primary").initdb()
     primary.configure(
@@ -85,9 +90,9 @@ def test_a_base_backup_and_the_wal_archive_restore_to_a_point_in_time(tmp_path):
         restored.stop("immediate")
 
 
-def test_the_restore_script_refuses_a_directory_that_is_not_empty(tmp_path):
+def test_the_restore_script_refuses_a_directory_that_is_not_empty(pg_workdir):
     require_binaries("initdb")
-    root = owned_dir(tmp_path / "ops")
+    root = pg_workdir
     backup, archive, target = owned_dir(root / "b"), owned_dir(root / "a"), owned_dir(root / "t")
     (backup / "backup_label").write_text("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n")
     (target / "PG_VERSION").write_text("15\n")
