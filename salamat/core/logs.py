@@ -1,8 +1,8 @@
 """Structured logs: one JSON object per line, each carrying the id of the request it belongs to.
 
 ``RequestIdFilter`` puts the request id (the X-Request-ID answered to the client, see
-core/middleware.py) on every record: from the request being served, or from the record's own
-``request`` (Django logs 4xx/5xx answers after the middleware has finished). ``JsonFormatter``
+core/middleware.py) on every record: the record's own ``request`` first (Django logs 4xx/5xx
+answers after the middleware has finished), else the request being served. ``JsonFormatter``
 writes the record as JSON. settings.LOGGING wires both to the console handler; journald (or any
 collector) stores the lines as they are.
 """
@@ -19,11 +19,11 @@ from salamat.core import context
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         request_id = getattr(record, "request_id", None)  # given explicitly (the access log)
+        if not request_id:  # Django's own records about a request carry it
+            request_id = getattr(getattr(record, "request", None), "request_id", None)
         if not request_id:
             ctx = context.peek()
             request_id = ctx.request_id if ctx is not None else None
-        if not request_id:
-            request_id = getattr(getattr(record, "request", None), "request_id", None)
         record.request_id = request_id or "-"
         return True
 
