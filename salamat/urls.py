@@ -28,13 +28,14 @@ urlpatterns = [
     path("dashboard/", include("salamat.dashboard.urls")),
     path("api/public/", public_api.urls),
     path("stickers/", include("salamat.stickers.urls")),
+    path("registry/labelling-schemes/", include("salamat.registry.labelling.urls")),
     path("", include("salamat.portal.urls")),
     path("", include("salamat.web.urls")),
 ]
 
 # --- ESI: login through the national single sign-on, and the stand-in provider
 if settings.ESI_ENABLED:
-    urlpatterns += [path("oidc/", include("salamat.accounts.esi_urls"))]
+    urlpatterns += [path("oidc/", include("salamat.accounts.urls"))]
 if settings.DEV_MODE:
     urlpatterns += [
         path("devidp/", include("salamat.devidp.oauth_urls")),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole check: ruff, migrations up to date, translations compiled, then the
+# The whole check: ruff, import contracts, migrations up to date, translations compiled, then the
 # whole test suite (browser tests included) against a throwaway PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,9 @@ bash scripts/system-deps.sh
 echo "== ruff"
 $BIN/ruff check .
 $BIN/ruff format --check .
+
+echo "== import contracts (layers; pure modules import no Django)"
+$BIN/lint-imports --no-cache --no-logo
 
 echo "== migrations are up to date"
 $BIN/python manage.py makemigrations --check --dry-run

@@ -9,20 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from salamat.core.roles import Role
 
-class Role(models.TextChoices):
-    """A person's role in an organisation. A citizen has no membership at all."""
-
-    ORG_ADMIN = (
-        "org_admin",
-        _("Organisation administrator"),
-    )  # manages the organisation's people and API clients
-    PHARMACIST = "pharmacist", _("Pharmacist")  # sells and accepts packages at a pharmacy
-    WAREHOUSE_OPERATOR = "warehouse_operator", _("Warehouse operator")  # introduces, ships, accepts
-    DOCTOR = "doctor", _("Doctor")  # issues sick leave; dispenses in a clinic
-    COMMISSION_CHAIR = "commission_chair", _("Medical commission chair")  # co-signs long sick leaves
-    MINISTRY_REVIEWER = "ministry_reviewer", _("Ministry reviewer")  # reviews clinic applications
-    REGULATOR = "regulator", _("Regulator")  # oversees traceability, recalls, alerts
+__all__ = ["ApiClient", "Membership", "Role", "User"]
 
 
 class User(AbstractUser):

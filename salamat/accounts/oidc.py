@@ -8,9 +8,9 @@ Built on mozilla-django-oidc, with what it leaves out added here:
 * the ID token is checked for signature (RS256, key from the provider's JWKS), issuer,
   audience, expiry, issue time and nonce — the library checks only signature and nonce;
 * people are matched on ESI's ``sub``, then on their PIN, never on e-mail
-  (``salamat.accounts.esi_services``), and a malformed PIN refuses the login.
+  (``salamat.accounts.services``), and a malformed PIN refuses the login.
 
-The views that drive the flow are in ``salamat.accounts.esi_views``.
+The views that drive the flow are in ``salamat.accounts.views``.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, reverse
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from salamat.accounts.esi_claims import EsiIdentity, identity_from_claims
-from salamat.accounts.esi_services import esi_user_login
+from salamat.accounts.claims import EsiIdentity, identity_from_claims
 from salamat.accounts.models import User
+from salamat.accounts.services import esi_user_login
 
 log = logging.getLogger(__name__)
 

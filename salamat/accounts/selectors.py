@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.accounts.models import ApiClient, Membership, User
+from salamat.accounts.roles import roles_for_organization_type
 from salamat.accounts.services import TOKEN_PREFIX, hash_token
 from salamat.core.actors import Actor
 from salamat.core.errors import AuthenticationFailed, PermissionDenied
@@ -27,6 +28,30 @@ def memberships_of(user: User) -> QuerySet[Membership]:
         .select_related("organization")
         .order_by("organization__name", "role")
     )
+
+
+def membership_active(
+    *,
+    user: User,
+    role: str | None = None,
+    organization: Organization | None = None,
+    organization_tax_id: str | None = None,
+) -> Membership | None:
+    """`user`'s active membership (with `role`, in `organization` or the one with that tax ID),
+    if they hold one: how other modules ask who holds which role without reading the table."""
+    memberships = Membership.objects.filter(user=user, is_active=True)
+    if role is not None:
+        memberships = memberships.filter(role=role)
+    if organization is not None:
+        memberships = memberships.filter(organization=organization)
+    if organization_tax_id is not None:
+        memberships = memberships.filter(organization__tax_id=organization_tax_id)
+    return memberships.order_by("pk").first()
+
+
+def user_with_pin(pin: str) -> User | None:
+    """The account of the person with this PIN, if they have one."""
+    return User.objects.filter(pin=pin).first()
 
 
 def organizations_of(user: User) -> list[Organization]:
@@ -95,8 +120,6 @@ def api_client_authenticate(token: str) -> ApiClient:
 
 def actor_for_api_client(client: ApiClient) -> Actor:
     # An API client acts for its organisation with every role the organisation's type implies.
-    from salamat.accounts.roles import roles_for_organization_type
-
     return Actor(
         api_client=client,
         organization=client.organization,

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from salamat.codes import fast, reference
 from salamat.codes.checkdigit import has_valid_check_digit
+from salamat.codes.envelope import EnvelopeError, parse_envelope
 from salamat.codes.epc import parse_epc_urn
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.codes.normalise import (
@@ -17,7 +18,7 @@ from salamat.codes.normalise import (
     normalise_separators,
     split_symbology,
 )
-from salamat.codes.schemes import SchemeSpec
+from salamat.codes.schemes import EMPTY, SchemeSet, SchemeSpec, active
 from salamat.codes.sticker import sticker_check_ok, sticker_serial_normalise
 from salamat.core.gcpause import paused_gc
 from salamat.core.i18n import gettext as _
@@ -28,20 +29,34 @@ MAX_LENGTH = 512
 GS = "\x1d"
 
 
-def parse(raw: str, *, schemes: Sequence[SchemeSpec] = (), sticker_host: str | None = None) -> ParsedCode:
+Schemes = Sequence[SchemeSpec] | SchemeSet | None
+
+
+def parse(raw: str, *, schemes: Schemes = None, sticker_host: str | None = None) -> ParsedCode:
     """The canonical package code in `raw`, or CodeError with a precise code.
 
-    `schemes`: manufacturers' schemes from the registry. One with a prefix is tried first
-    when the string starts with it; the others only when the string is no standard code.
+    `schemes`: labelling schemes other than GS1; by default the active ones of the registry
+    (`salamat.codes.schemes.active`). One with a prefix is tried first when the string starts
+    with it; the others only when the string is no standard code — or first, when the registry
+    validated them (none can claim a standard code, so GS1 never waits for them).
     `sticker_host`: when given, only ``…/p/<serial>`` URLs on that host are stickers
     (default: any host, as a phone may have scanned a sticker printed for another deployment).
     """
-    return _parse(raw, schemes, sticker_host, True)
+    return _parse(raw, scheme_set(schemes), sticker_host, True)
+
+
+def scheme_set(schemes: Schemes) -> SchemeSet:
+    """The schemes to parse with: the registry's active ones when None."""
+    if schemes is None:
+        return active()
+    if isinstance(schemes, SchemeSet):
+        return schemes
+    return SchemeSet(schemes) if schemes else EMPTY
 
 
 def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
     """Every string parsed, in order; a bad one gives its CodeError in its place (none escapes)."""
-    schemes = tuple(kw.pop("schemes", ()))
+    schemes = scheme_set(kw.pop("schemes", None))
     sticker_host = kw.pop("sticker_host", None)
     if kw:
         raise TypeError(f"unexpected arguments: {sorted(kw)}")
@@ -49,7 +64,8 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
     append = out.append
     # Every result stays alive in `out`: without the pause the collector rescans them (-30 % speed).
     with paused_gc():
-        lean = None if schemes else fast.lean  # a registered scheme may claim any string first
+        # An unvalidated scheme may claim any string first; validated ones never claim GS1 strings.
+        lean = fast.lean if not schemes or schemes.validated else None
         for raw in raws:
             if lean is not None:
                 found = lean(raw)
@@ -57,7 +73,7 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
                     append(found)
                     continue
             try:
-                append(_parse(raw, schemes, sticker_host, True))
+                append(_parse(raw, schemes, sticker_host, True, lean is not None))
             except CodeError as exc:
                 append(exc)
             except Exception:  # noqa: BLE001 - one unreadable code must not sink a 50,000-code request
@@ -66,11 +82,9 @@ def parse_many(raws: Iterable[str], **kw) -> list[ParsedCode | CodeError]:
     return out
 
 
-def parse_reference(
-    raw: str, *, schemes: Sequence[SchemeSpec] = (), sticker_host: str | None = None
-) -> ParsedCode:
+def parse_reference(raw: str, *, schemes: Schemes = None, sticker_host: str | None = None) -> ParsedCode:
     """Like `parse`, but every GS1 string goes through biip (for tests and the benchmark)."""
-    return _parse(raw, schemes, sticker_host, False)
+    return _parse(raw, scheme_set(schemes), sticker_host, False)
 
 
 def _error(code: str, message: str, raw: str, **details: str) -> CodeError:
@@ -81,7 +95,9 @@ def _unknown(raw: str) -> CodeError:
     return _error("unknown_format", _("This is not a package code we can read."), raw)
 
 
-def _parse(raw: str, schemes: Sequence[SchemeSpec], sticker_host: str | None, use_fast: bool) -> ParsedCode:
+def _parse(
+    raw: str, schemes: SchemeSet, sticker_host: str | None, use_fast: bool, lean_tried: bool = False
+) -> ParsedCode:
     if not isinstance(raw, str):
         raise _unknown(repr(raw)[:200])
     if len(raw) > MAX_LENGTH:
@@ -91,20 +107,31 @@ def _parse(raw: str, schemes: Sequence[SchemeSpec], sticker_host: str | None, us
     s = raw.strip()
     if not s:
         raise _error("empty", _("The code is empty."), raw)
-    for spec in schemes:
-        if spec.prefix and s.startswith(spec.prefix):
-            found = spec.match(s, raw)
-            if found is not None:
-                return found
+    if use_fast and not lean_tried and (schemes.validated or not schemes.specs):
+        # The dominant DataMatrix forms first: no validated scheme may claim them.
+        found = fast.lean(raw)
+        if found is not None:
+            return found
+    bare = s
+    if s[0] == "]":
+        bare = split_symbology(s)[1].strip() or s
+    if bare[:3] == "[)>":
+        return _envelope(bare, raw, schemes, use_fast)
+    if schemes.specs:
+        if schemes.validated:
+            found = schemes.claim(bare, raw)
+        else:
+            found = schemes.by_prefix(bare, raw) if schemes.prefix_lengths else None
+        if found is not None:
+            return found
     try:
         return _standard(s, raw, sticker_host, use_fast)
     except CodeError as exc:
         # A registered scheme may claim what no standard reads (or misreads).
-        for spec in schemes:
-            if not spec.prefix:
-                found = spec.match(s, raw)
-                if found is not None:
-                    return found
+        if schemes.specs and not schemes.validated:
+            found = schemes.forms(bare, raw)
+            if found is not None:
+                return found
         retyped = from_russian_layout(s)
         if retyped is not None:
             try:
@@ -114,6 +141,29 @@ def _parse(raw: str, schemes: Sequence[SchemeSpec], sticker_host: str | None, us
             else:
                 return replace(found, source=found.source + "+ru_layout")
         raise exc from None
+
+
+def _envelope(s: str, raw: str, schemes: SchemeSet, use_fast: bool) -> ParsedCode:
+    """An ISO/IEC 15434 envelope: format 05 holds GS1 element strings, format 06 the data
+    identifiers a registered envelope scheme reads."""
+    try:
+        fmt, fields = parse_envelope(s)
+    except EnvelopeError as exc:
+        raise _error(
+            "bad_envelope", _("The code is not a well-formed ISO/IEC 15434 envelope."), raw, reason=str(exc)
+        ) from None
+    if fmt == "05":
+        return _gs1_string(GS.join(value for _di, value in fields), raw, use_fast)
+    values: dict[str, str] = {}
+    for di, value in fields:
+        if values.setdefault(di, value) != value:
+            raise _error(
+                "unknown_format", _("The code holds two different values for one element."), raw, di=di
+            )
+    found = schemes.by_envelope(values, raw) if schemes else None
+    if found is None:
+        raise _error("unknown_format", _("No labelling scheme in the registry reads this envelope."), raw)
+    return found
 
 
 _CANONICAL_KEY = re.compile(r"^(?:01/(?P<gtin>\d{14})/21/(?P<serial>.+)|00/(?P<sscc>\d{18}))$", re.DOTALL)

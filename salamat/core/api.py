@@ -15,7 +15,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import Field
 
-from salamat.core.actors import Actor
+from salamat.core.actors import Actor, actor_for_api_client, actor_for_request, api_client_authenticate
 from salamat.core.errors import DomainError
 
 log = logging.getLogger("salamat.api")
@@ -38,8 +38,6 @@ class ApiTokenAuth(HttpBearer):
     openapi_description = "An organisation's API token (`slm_…`), issued by its administrator."
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        from salamat.accounts.selectors import actor_for_api_client, api_client_authenticate
-
         actor = actor_for_api_client(api_client_authenticate(token))
         request.actor = actor
         return actor
@@ -52,8 +50,6 @@ class SessionActorAuth(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         if request.user.is_authenticated:
-            from salamat.accounts.selectors import actor_for_request
-
             return actor_for_request(request)
         return None
 

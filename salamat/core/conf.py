@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     "EPCIS_CAPTURE_FILE_SIZE_LIMIT": None,
     # Which answers the state registries give: "local" stand-ins or "xroad" (Tunduk).
     "TUNDUK_BACKEND": "local",
+    # Labelling schemes: each server process re-checks the registry's schemes at most this
+    # often (seconds), so a scheme added or changed takes effect everywhere within that time.
+    "SCHEME_RELOAD_SECONDS": 2,
     # Read replica (REPLICA_DATABASE_URL): after a failed connection, read from the primary for
     # this many seconds before trying the replica again ...
     "REPLICA_DOWN_SECONDS": 5,

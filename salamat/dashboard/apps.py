@@ -8,7 +8,7 @@ class DashboardConfig(AppConfig):
     verbose_name = _("Regulator dashboard")
 
     def ready(self) -> None:
-        from salamat.web.nav import NavItem, register
+        from salamat.core.nav import NavItem, register
 
         register(
             NavItem(

@@ -18,19 +18,19 @@ from django.views.decorators.cache import never_cache
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.db_routing import replica_reads
 from salamat.core.errors import DomainError, PermissionDenied
+from salamat.core.pages import error_page, login_required
 from salamat.epcis.selectors import epcis_not_applied_count
-from salamat.registry.models import Product, Region, TrackingList
+from salamat.registry.models import Region
+from salamat.registry.selectors import product_choices, tracking_list_choices
 from salamat.traceability import selectors
-from salamat.traceability.views import alert_label
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
+from salamat.traceability.labels import alert_label
 
 DEFAULT_DAYS = 30
 
 
 class DashboardFilter(forms.Form):
     tracking_list = forms.ModelChoiceField(
-        label=_("Tracking list"), queryset=TrackingList.objects.order_by("mandatory_from"), required=False,
+        label=_("Tracking list"), queryset=tracking_list_choices(), required=False,
         to_field_name="code", empty_label=_("All tracked products"),
     )  # fmt: skip
     date_from = forms.DateField(
@@ -38,7 +38,7 @@ class DashboardFilter(forms.Form):
     )
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     product = forms.ModelChoiceField(
-        label=_("Availability of"), queryset=Product.objects.order_by("trade_name"), required=False,
+        label=_("Availability of"), queryset=product_choices(), required=False,
         to_field_name="external_id", empty_label=_("Choose a product"),
     )  # fmt: skip
 

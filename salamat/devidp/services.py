@@ -18,6 +18,7 @@ from salamat.core.errors import ValidationFailed
 from salamat.core.identifiers import parse_pin
 from salamat.devidp.models import DevPerson
 from salamat.devidp.people import CLINIC_RECORDS, DEMO_HEAD_PHYSICIAN, PEOPLE, Person
+from salamat.tunduk.models import LegalEntity, MedicalLicence, RegistryPerson
 
 Application = get_application_model()
 
@@ -41,7 +42,6 @@ def devidp_setup(*, public_base_url: str | None = None) -> Application:
 def devidp_registries_ensure(*, people: list[Person]) -> None:
     """The stand-in state registries (salamat.tunduk) know the fictional people, the
     organisations they represent, and the unregistered clinics' licences (idempotent)."""
-    from salamat.tunduk.models import LegalEntity, MedicalLicence, RegistryPerson
 
     for person in [*people, Person(sub="", label="", email="", phone_number="", **DEMO_HEAD_PHYSICIAN)]:
         RegistryPerson.objects.update_or_create(

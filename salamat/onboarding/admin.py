@@ -1,5 +1,8 @@
+import hashlib
+
 from django.contrib import admin
 
+from salamat.accounts.selectors import actor_for_request
 from salamat.onboarding.models import (
     Application,
     ApplicationDocument,
@@ -10,6 +13,7 @@ from salamat.onboarding.models import (
     OnboardingSettings,
     PendingMembership,
 )
+from salamat.onboarding.services import onboarding_phase_set
 
 
 @admin.register(OnboardingSettings)
@@ -25,8 +29,6 @@ class OnboardingSettingsAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        from salamat.accounts.selectors import actor_for_request
-        from salamat.onboarding.services import onboarding_phase_set
 
         obj.pk = onboarding_phase_set(actor=actor_for_request(request), phase=obj.phase).pk
 
@@ -86,7 +88,6 @@ class OfferVersionAdmin(admin.ModelAdmin):
         return obj is None or obj.published_at is None
 
     def save_model(self, request, obj, form, change):
-        import hashlib
 
         obj.sha256 = hashlib.sha256(obj.text_ru.encode("utf-8")).hexdigest()
         super().save_model(request, obj, form, change)

@@ -8,7 +8,8 @@ class OnboardingConfig(AppConfig):
     verbose_name = _("Clinic onboarding")
 
     def ready(self) -> None:
-        from salamat.accounts.esi_signals import esi_logged_in
+        # Here, not at the top: models load only once the app registry is ready.
+        from salamat.accounts.signals import esi_logged_in
         from salamat.onboarding import nav
         from salamat.onboarding.receivers import link_invitations_at_esi_login
 

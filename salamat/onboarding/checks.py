@@ -19,6 +19,7 @@ from salamat.core.errors import ValidationFailed
 from salamat.core.identifiers import validate_pin, validate_tax_id
 from salamat.onboarding import states
 from salamat.onboarding.models import Application, CheckOutcome
+from salamat.onboarding.selectors import missing_document_kinds
 from salamat.registry.models import Organization
 from salamat.tunduk.adapters import legal_entity_registry, licence_registry, population_registry
 
@@ -146,8 +147,6 @@ def check_no_duplicate(app: Application, today: date) -> CheckResult:
 
 
 def check_documents(app: Application, today: date) -> CheckResult:
-    from salamat.onboarding.services import missing_document_kinds
-
     missing = missing_document_kinds(app)
     if missing:
         return CheckResult(

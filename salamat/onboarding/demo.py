@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from salamat.core.actors import SYSTEM
+from salamat.onboarding import services
 from salamat.onboarding.models import OfferVersion
 
 OFFER_TEXTS = Path(__file__).resolve().parent / "offer_texts"
@@ -14,7 +15,6 @@ SAMPLE_OFFER_TITLE = "Публичная оферта о подключении 
 
 def offer_sample_ensure() -> OfferVersion:
     """The offer in force; publishes the sample text (version 1 in ru/ky/en) when there is none."""
-    from salamat.onboarding import services
 
     current = services.offer_current()
     if current is not None:

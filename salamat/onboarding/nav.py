@@ -6,15 +6,15 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
-from salamat.web.nav import AUTHENTICATED, SECTION_ACCOUNT, SECTION_WORK, NavItem, register
+from salamat.core.nav import AUTHENTICATED, SECTION_ACCOUNT, SECTION_WORK, NavItem, register
+from salamat.onboarding import states
+from salamat.onboarding.models import Application, EsiRepresentation
+from salamat.registry.models import Organization, OrganizationStatus, OrganizationType
 
 
 def may_apply(actor: Actor) -> bool:
     """A person with no organisation on the platform, or who (as ESI said at their last
     login) represents an organisation not registered yet — and has no open application."""
-    from salamat.onboarding import states
-    from salamat.onboarding.models import Application, EsiRepresentation
-    from salamat.registry.models import Organization, OrganizationStatus
 
     if actor.user is None or actor.api_client is not None:
         return False
@@ -28,13 +28,11 @@ def may_apply(actor: Actor) -> bool:
 
 
 def has_applications(actor: Actor) -> bool:
-    from salamat.onboarding.models import Application
 
     return actor.user is not None and Application.objects.filter(applicant=actor.user).exists()
 
 
 def _medical_organization(actor: Actor) -> dict | None:
-    from salamat.registry.models import OrganizationType
 
     org = actor.organization
     if org is None or org.org_type != OrganizationType.MEDICAL:

@@ -8,6 +8,10 @@ import logging
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from salamat.accounts.models import User
+from salamat.onboarding.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +22,6 @@ def notify_after_commit(*, user_id: int, application_id: int | None, subject: st
 
 
 def _deliver(user_id: int, application_id: int | None, subject: str, body: str) -> None:
-    from salamat.accounts.models import User
-    from salamat.onboarding.models import Notification
 
     user = User.objects.filter(pk=user_id).first()
     if user is None:
@@ -34,7 +36,6 @@ def _deliver(user_id: int, application_id: int | None, subject: str, body: str) 
 
 def applicant_message(status: str, comment: str = "") -> tuple[str, str]:
     """Subject and text for the applicant when their application reaches `status`."""
-    from django.utils.translation import gettext as _
 
     with translation.override(translation.get_language() or "ru"):
         subjects = {

@@ -34,6 +34,8 @@ from salamat.onboarding.forms import (
 )
 from salamat.onboarding.models import Application, ApplicationDocument, DocumentKind, OnboardingPhase
 from salamat.registry.models import Organization
+from salamat.signatures import standin_ca
+from salamat.signatures.crypto import canonical_bytes, sign
 
 
 def _base_template() -> str:
@@ -294,7 +296,6 @@ def application_offer(request: HttpRequest, application_id) -> HttpResponse:
             messages.success(request, _("You accepted the public offer."))
             return redirect("onboarding:status", application_id=app.external_id)
     record = services.offer_acceptance_record(app, offer, request.user.pin or "")
-    from salamat.signatures.crypto import canonical_bytes
 
     return _render(
         request,
@@ -316,8 +317,6 @@ def application_offer(request: HttpRequest, application_id) -> HttpResponse:
 def _standin_signature(request: HttpRequest, app: Application, offer) -> tuple[str, str]:
     """Development only: what a person's signing tool would produce — a stand-in CA
     certificate for their PIN and the acceptance record signed with its key."""
-    from salamat.signatures import standin_ca
-    from salamat.signatures.crypto import sign
 
     user = request.user
     cert = standin_ca.issue_personal_certificate(user.pin or "", user.full_name or user.username)

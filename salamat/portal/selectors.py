@@ -10,55 +10,18 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from salamat.codes import CodeKind
 from salamat.codes.model import CodeError
-from salamat.core.db_routing import read_connection
 from salamat.portal.models import Verdict
-from salamat.registry.models import Organization, OrganizationType, Product, ProductGtin, Site
-from salamat.registry.selectors import product_tracking_mandatory
+from salamat.registry.models import OrganizationType, Product
+from salamat.registry.selectors import product_by_gtin, product_tracking_mandatory, products_named
 from salamat.traceability.codes import parse_many
-from salamat.traceability.models import Package
 from salamat.traceability.rules import Flag, State
-from salamat.traceability.selectors import availability
+from salamat.traceability.selectors import availability, package_public
 
 MAX_CODE_LENGTH = 512
-
-# The columns a verdict shows, fetched with the package in one indexed lookup (joins on keys).
-# Plain SQL built once: the ORM would rebuild this query on every one of millions of checks.
-_P, _R = Package._meta.db_table, Product._meta.db_table
-_O, _S = Organization._meta.db_table, Site._meta.db_table
-_CHECK_SQL = (
-    "SELECT p.state, p.flags, p.batch, p.expiry, r.trade_name, r.inn, r.dosage_form, r.strength, "  # noqa: S608
-    "r.manufacturer_name, r.manufacturer_country, r.registration_number, o.name, o.org_type, s.name, "
-    f"s.address, s.region FROM {_P} p JOIN {_R} r ON r.id = p.product_id "
-    f"LEFT JOIN {_O} o ON o.id = p.owner_id LEFT JOIN {_S} s ON s.id = p.site_id WHERE p.key = %s LIMIT 1"
-)
-
-
-def _package_row(key: str) -> tuple | None:
-    connection = read_connection(Package)  # the replica inside a replica_reads view
-    if connection.vendor == "postgresql":
-        # A server-side-binding cursor with a prepared statement: PostgreSQL plans the four-table
-        # lookup once per connection instead of once per check, which is most of the check's time
-        # in the database. Django's own cursors bind on the client and never prepare, and Django
-        # opens connections with prepared statements off (`prepare_threshold=None`); only this
-        # cursor uses them. (Behind PgBouncer, use transaction pooling of version 1.21 or later,
-        # which keeps protocol-level prepared statements.) Errors still come out as Django's.
-        import psycopg
-
-        connection.ensure_connection()
-        raw = connection.connection
-        if raw.prepare_threshold is None:
-            raw.prepare_threshold = 5
-        with connection.wrap_database_errors, psycopg.Cursor(raw) as cur:
-            cur.execute(_CHECK_SQL, [key], prepare=True)
-            return cur.fetchone()
-    with connection.cursor() as cur:
-        cur.execute(_CHECK_SQL, [key])
-        return cur.fetchone()
 
 
 @dataclass
@@ -104,9 +67,9 @@ def _parse(code: str):
 def _untracked_or_unknown(gtin: str | None, key: str, error: str, today: date) -> CheckResult:
     """A code we hold no package for: `not_tracked` when its product is not yet on an active list."""
     if gtin:
-        row = ProductGtin.objects.select_related("product").filter(gtin=gtin).first()
-        if row is not None and not product_tracking_mandatory(product=row.product, on=today):
-            return CheckResult(Verdict.NOT_TRACKED, key=key, product=_product_dict(row.product))
+        product = product_by_gtin(gtin)
+        if product is not None and not product_tracking_mandatory(product=product, on=today):
+            return CheckResult(Verdict.NOT_TRACKED, key=key, product=_product_dict(product))
     return CheckResult(Verdict.UNKNOWN, key=key, error=error or "not_found")
 
 
@@ -118,15 +81,13 @@ def package_check(*, code: str) -> CheckResult:
     if parsed is None:
         return _untracked_or_unknown(gtin, "", error, today)
     key = parsed.key
-    row = _package_row(key)
+    row = package_public(key=key)
     if row is None:
         if parsed.kind is CodeKind.STICKER:
             # Issued and never applied, voided, or never issued: no package wears it.
             return CheckResult(Verdict.STICKER_NOT_IN_CIRCULATION, key=key)
         return _untracked_or_unknown(parsed.gtin, key, "not_found", today)
     state, flags, batch, expiry, *p, owner, owner_type, site, address, region = row
-    if isinstance(expiry, str):  # SQLite answers dates as text
-        expiry = date.fromisoformat(expiry)
     if state == State.REGISTERED:
         return CheckResult(Verdict.STICKER_NOT_IN_CIRCULATION, key=key)
     if state == State.NONE:  # its introduction was cancelled: as unknown as a code never seen
@@ -160,11 +121,7 @@ def where_to_buy(*, query: str, region: str = "") -> list[dict[str, Any]]:
     query = query.strip()
     if len(query) < 2:
         return []
-    products = list(
-        Product.objects.filter(Q(trade_name__icontains=query) | Q(inn__icontains=query)).order_by(
-            "trade_name", "strength"
-        )[:MAX_PRODUCTS]
-    )
+    products = products_named(query=query, limit=MAX_PRODUCTS)
     out = []
     for product in products:
         places = [

@@ -22,8 +22,11 @@ from salamat.core.errors import ValidationFailed, field_error
 from salamat.core.ratelimit import fixed_window_hit
 from salamat.portal import uploads
 from salamat.portal.models import CheckLog
-from salamat.registry.models import Organization, OrganizationType
-from salamat.traceability.models import Alert, AlertSeverity, Package
+from salamat.registry.models import Organization
+from salamat.registry.selectors import regulator_organization
+from salamat.traceability import services as trace
+from salamat.traceability.models import Alert, AlertSeverity
+from salamat.traceability.selectors import package_owner_id
 
 # --- check log ----------------------------------------------------------------------------
 #
@@ -108,7 +111,7 @@ PROBLEMS = ("counterfeit", "already_sold", "damaged", "expired", "side_effects",
 
 
 def _regulator() -> Organization:
-    org = Organization.objects.filter(org_type=OrganizationType.MINISTRY).order_by("id").first()
+    org = regulator_organization()
     if org is None:
         raise ValidationFailed("no_regulator", _("Reports cannot be received right now."))
     return org
@@ -140,19 +143,22 @@ def report_create(
     if photo is not None:
         kind = uploads.check_image(photo)  # raises before anything is written
         stored = _store_photo(photo, kind)
-    owner_id = Package.objects.filter(key=key).values_list("owner_id", flat=True).first() if key else None
+    owner_id = package_owner_id(key=key) if key else None
     organization_id = owner_id or _regulator().pk
-    alert = Alert.objects.create(
-        kind=REPORT_KIND,
-        severity=AlertSeverity.HIGH if problem in ("counterfeit", "already_sold") else AlertSeverity.MEDIUM,
-        organization_id=organization_id,
-        operation="check",
-        codes=[key] if key else [],
-        code_count=1 if key else 0,
-        details={
-            "verdict": verdict, "problem": problem, "description": description[:2000],
-            "where_bought": where_bought[:300], "region": region[:20], "phone": phone, "photo": stored or "",
-        },
+    (alert,) = trace.alerts_record(
+        [
+            {
+                "kind": REPORT_KIND,
+                "severity": AlertSeverity.HIGH if problem in ("counterfeit", "already_sold") else AlertSeverity.MEDIUM,
+                "organization_id": organization_id,
+                "operation": "check",
+                "codes": [key] if key else [],
+                "details": {
+                    "verdict": verdict, "problem": problem, "description": description[:2000],
+                    "where_bought": where_bought[:300], "region": region[:20], "phone": phone, "photo": stored or "",
+                },
+            }
+        ]
     )  # fmt: skip
     audit_record(
         actor=SYSTEM, action="portal.report", obj=alert, changes={"verdict": verdict, "problem": problem}

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from salamat.core.actors import Actor
+from salamat.core.actors import Actor, actor_for_user
 from salamat.core.errors import DomainError, ValidationFailed
 from salamat.registry import services
 from salamat.registry import validation as v
@@ -33,8 +33,6 @@ from salamat.registry.models import (
 
 
 def actor_of(request) -> Actor:
-    from salamat.accounts.selectors import actor_for_user
-
     return actor_for_user(request.user)
 
 
@@ -474,3 +472,33 @@ class TrackingListAdmin(MinistryWriteMixin, admin.ModelAdmin):
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
         _record_formset(formset, add, deleted=remove)
+
+
+# --- labelling schemes: read-only here; the regulator's pages validate and audit every change ---
+
+from salamat.registry.models import LabellingScheme, SchemeProductCode  # noqa: E402
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(LabellingScheme)
+class LabellingSchemeAdmin(_ReadOnlyAdmin):
+    list_display = ("code", "name_en", "kind", "prefix", "is_active", "version", "updated_at")
+    list_filter = ("kind", "is_active")
+
+
+@admin.register(SchemeProductCode)
+class SchemeProductCodeAdmin(_ReadOnlyAdmin):
+    list_display = ("scheme", "code", "product")
+    list_filter = ("scheme",)
+    search_fields = ("code", "product__trade_name", "product__registration_number")
+    list_select_related = ("scheme", "product")

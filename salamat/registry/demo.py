@@ -17,6 +17,7 @@ from django.db import transaction
 
 from salamat.codes.checkdigit import gs1_check_digit
 from salamat.core.actors import SYSTEM
+from salamat.registry import services
 from salamat.registry.models import (
     Organization,
     OrganizationStatus,
@@ -546,107 +547,22 @@ def product_specs() -> list[ProductSpec]:
     return specs
 
 
-# --- people --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PersonSpec:
-    username: str
-    first_name: str
-    last_name: str
-    pin: str
-    memberships: tuple[tuple[str, str], ...] = ()  # (organisation key, role)
-    superuser: bool = False
-    staff: bool = False  # ministry staff use the Django admin
-
-
-PEOPLE = (
-    PersonSpec("demo-admin", "Aidar", "Demoev", "20101198000011", superuser=True, staff=True),
-    PersonSpec(
-        "demo-regulator", "Gulnara", "Demova", "10503197900021", (("ministry", "regulator"),), staff=True
-    ),
-    PersonSpec(
-        "demo-reviewer", "Bakyt", "Testov", "21207198500031", (("ministry", "ministry_reviewer"),), staff=True
-    ),
-    PersonSpec(
-        "demo-pharmacist", "Aigerim", "Demova", "11109199200041", (("pharmacy-bishkek-1", "pharmacist"),)
-    ),
-    PersonSpec(
-        "demo-pharmacy-admin", "Nurlan", "Demoev", "20304198700051", (("pharmacy-bishkek-1", "org_admin"),)
-    ),
-    PersonSpec(
-        "demo-warehouse",
-        "Timur",
-        "Sampleev",
-        "22508199000061",
-        (("wholesaler-bishkek", "warehouse_operator"),),
-    ),
-    PersonSpec(
-        "demo-importer",
-        "Elnura",
-        "Sampleeva",
-        "11712198800071",
-        (("importer-1", "warehouse_operator"), ("importer-1", "org_admin")),
-    ),
-    PersonSpec(
-        "demo-manufacturer",
-        "Marat",
-        "Fictivov",
-        "20906198300081",
-        (("manufacturer-1", "warehouse_operator"),),
-    ),
-    PersonSpec("demo-doctor", "Asel", "Fictivova", "10210198600091", (("hospital-bishkek", "doctor"),)),
-    PersonSpec(
-        "demo-chair", "Kubat", "Testov", "21411197500101", (("hospital-bishkek", "commission_chair"),)
-    ),
-    PersonSpec(
-        "demo-clinic-admin", "Zarina", "Testova", "10801199100111", (("clinic-bishkek", "org_admin"),)
-    ),
-    PersonSpec("demo-clinic-doctor", "Erlan", "Sampleev", "22302198900121", (("clinic-bishkek", "doctor"),)),
-    PersonSpec("demo-social-fund", "Cholpon", "Demova", "11605198200131", (("social-fund", "org_admin"),)),
-    PersonSpec("demo-citizen", "Azamat", "Citizenov", "20712199500141"),
-)
-
-MINISTRY_STAFF_GROUP = "Ministry staff"
-# What ministry staff may do in the Django admin (writes there go through the services).
-_STAFF_PERMISSIONS = {
-    "registry": {
-        "organization": ("view", "add", "change"),
-        "site": ("view", "add", "change"),
-        "product": ("view", "add", "change"),
-        "productgtin": ("view", "add", "change", "delete"),
-        "trackinglist": ("view", "add", "change"),
-        "trackinglistentry": ("view", "add", "change", "delete"),
-    },
-    "accounts": {"user": ("view",), "membership": ("view",), "apiclient": ("view", "change")},
-    "core": {"auditlog": ("view",)},
-}
-
-
 # --- the seeding -----------------------------------------------------------------------------
 
 
 @transaction.atomic
-def seed_demo() -> dict[str, int]:
-    """Creates whatever of the demo country is missing; returns how many of each were created."""
-    created = {
-        "tracking_lists": 0,
-        "organizations": 0,
-        "sites": 0,
-        "products": 0,
-        "users": 0,
-        "memberships": 0,
-    }
+def seed_registry(created: dict[str, int]) -> dict[str, Organization]:
+    """Creates whatever of the demo registry is missing, counting it in `created`; returns the
+    demo organisations by key (the people are seeded by `salamat.accounts.demo`)."""
+    for key in ("tracking_lists", "organizations", "sites", "products"):
+        created.setdefault(key, 0)
     _seed_lists(created)
     orgs = _seed_organizations(created)
     _seed_products(created, orgs)
-    _seed_people(created, orgs)
-    return created
+    return orgs
 
 
 def _seed_lists(created: dict[str, int]) -> None:
-    from salamat.registry import services
-
     existing = set(TrackingList.objects.values_list("code", flat=True))
     for spec in TRACKING_LISTS:
         if spec.code not in existing:
@@ -661,8 +577,6 @@ def _seed_lists(created: dict[str, int]) -> None:
 
 
 def _seed_organizations(created: dict[str, int]) -> dict[str, Organization]:
-    from salamat.registry import services
-
     specs = organization_specs()
     existing = {o.tax_id: o for o in Organization.objects.filter(tax_id__in=[s.tax_id for s in specs])}
     glns = set(Site.objects.filter(gln__startswith="4708").values_list("gln", flat=True))
@@ -704,8 +618,6 @@ def _seed_organizations(created: dict[str, int]) -> dict[str, Organization]:
 
 
 def _seed_products(created: dict[str, int], orgs: dict[str, Organization]) -> None:
-    from salamat.registry import services
-
     specs = product_specs()
     existing = {
         p.registration_number: p
@@ -738,62 +650,3 @@ def _seed_products(created: dict[str, int], orgs: dict[str, Organization]) -> No
         services.tracking_list_add_products(
             actor=SYSTEM, tracking_list=tracking_list, products=by_list[tracking_list.code]
         )
-
-
-def _seed_people(created: dict[str, int], orgs: dict[str, Organization]) -> None:
-    from django.contrib.auth.hashers import make_password
-
-    from salamat.accounts import services as account_services
-    from salamat.accounts.models import Membership, User
-    from salamat.core.demo import DEMO_PASSWORD
-
-    group = _ministry_staff_group()
-    users = {u.username: u for u in User.objects.filter(username__in=[p.username for p in PEOPLE])}
-    held = set(
-        Membership.objects.filter(user__username__in=[p.username for p in PEOPLE]).values_list(
-            "user__username", "organization_id", "role"
-        )
-    )
-    password_hash = None
-    for person in PEOPLE:
-        user = users.get(person.username)
-        if user is None:
-            user = account_services.user_create(
-                actor=SYSTEM,
-                username=person.username,
-                first_name=person.first_name,
-                last_name=person.last_name,
-                email=f"{person.username}@demo.salamat.example",
-                pin=person.pin,
-                is_staff=person.staff,
-            )
-            # One hash for all demo accounts: hashing the same password 14 times would cost seconds.
-            password_hash = password_hash or make_password(DEMO_PASSWORD)
-            user.password = password_hash
-            user.is_superuser = person.superuser
-            user.save(update_fields=["password", "is_superuser"])
-            created["users"] += 1
-        if person.staff and not person.superuser and not user.groups.filter(pk=group.pk).exists():
-            user.groups.add(group)
-        for org_key, role in person.memberships:
-            org = orgs[org_key]
-            if (person.username, org.pk, role) not in held:
-                account_services.membership_grant(actor=SYSTEM, user=user, organization=org, role=role)
-                created["memberships"] += 1
-
-
-def _ministry_staff_group():
-    from django.contrib.auth.models import Group, Permission
-
-    group, _created = Group.objects.get_or_create(name=MINISTRY_STAFF_GROUP)
-    wanted = Permission.objects.none()
-    for app_label, models_ in _STAFF_PERMISSIONS.items():
-        for model, actions in models_.items():
-            wanted |= Permission.objects.filter(
-                content_type__app_label=app_label,
-                codename__in=[f"{action}_{model}" for action in actions],
-            )
-    wanted_ids = set(wanted.values_list("pk", flat=True))
-    if set(group.permissions.values_list("pk", flat=True)) != wanted_ids:
-        group.permissions.set(wanted_ids)
-    return group

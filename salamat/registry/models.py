@@ -191,3 +191,66 @@ class TrackingListEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tracking_list_id}:{self.product_id}"
+
+
+class SchemeKind(models.TextChoices):
+    PATTERN = "pattern", _("Pattern")  # a regular expression with named parts, after a literal prefix
+    ENVELOPE = "envelope", _("ISO/IEC 15434 envelope")  # data identifiers (ASC MH10.8.2) carry the parts
+
+
+class LabellingScheme(models.Model):
+    """A labelling standard other than GS1 the platform reads (see `salamat.codes.schemes`).
+    Changed only through `salamat.registry.labelling.services`; every change raises `version`,
+    which the server processes watch to reload the schemes."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.SlugField(
+        _("code"), max_length=40, unique=True
+    )  # the key prefix: <code>:<product>/<serial>
+    name_ru = models.CharField(_("name (Russian)"), max_length=255)
+    name_ky = models.CharField(_("name (Kyrgyz)"), max_length=255)
+    name_en = models.CharField(_("name (English)"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=10, choices=SchemeKind.choices)
+    prefix = models.CharField(_("literal prefix"), max_length=40, blank=True)
+    pattern = models.TextField(_("pattern"), blank=True)
+    fields = models.JSONField(_("data identifiers of the parts"), default=dict, blank=True)
+    checks = models.JSONField(_("check-digit algorithm of each part"), default=dict, blank=True)
+    expiry_format = models.CharField(_("expiry format"), max_length=8, default="YYMMDD")
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("labelling scheme")
+        verbose_name_plural = _("labelling schemes")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        lang = (get_language() or "ru")[:2]
+        return getattr(self, f"name_{lang}", "") or self.name_ru
+
+
+class SchemeProductCode(models.Model):
+    """A scheme's own product code (an IFA PPN, a Chinese 7-digit code…) mapped to a registry product."""
+
+    scheme = models.ForeignKey(LabellingScheme, on_delete=models.CASCADE, related_name="product_codes")
+    code = models.CharField(_("product code"), max_length=64)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="scheme_codes")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("scheme product code")
+        verbose_name_plural = _("scheme product codes")
+        constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="scheme_product_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scheme_id}:{self.code}"

@@ -11,6 +11,7 @@ from salamat.core.actors import Actor
 from salamat.registry.models import (
     Organization,
     OrganizationStatus,
+    OrganizationType,
     Product,
     ProductGtin,
     TrackingList,
@@ -89,3 +90,36 @@ def organization_visible_in_full(*, actor: Actor, organization: Organization) ->
     if actor.user is not None and actor.user.is_superuser:
         return True
     return actor.organization is not None and actor.organization.pk == organization.pk
+
+
+def product_tracking_lists(*, product: Product) -> list[TrackingList]:
+    """The tracking lists that cover `product`, earliest start first."""
+    return list(
+        TrackingList.objects.filter(Q(covers_all_products=True) | Q(entries__product=product))
+        .distinct()
+        .order_by("mandatory_from", "code")
+    )
+
+
+def products_named(*, query: str, limit: int) -> list[Product]:
+    """Up to `limit` products whose trade name or INN contains `query`, by trade name and strength."""
+    return list(
+        Product.objects.filter(Q(trade_name__icontains=query) | Q(inn__icontains=query)).order_by(
+            "trade_name", "strength"
+        )[:limit]
+    )
+
+
+def regulator_organization() -> Organization | None:
+    """The ministry that regulates the market (the first one registered)."""
+    return Organization.objects.filter(org_type=OrganizationType.MINISTRY).order_by("id").first()
+
+
+def product_choices() -> QuerySet[Product]:
+    """Every product, by trade name: the choices of a form's product field."""
+    return Product.objects.order_by("trade_name")
+
+
+def tracking_list_choices() -> QuerySet[TrackingList]:
+    """Every tracking list, the earliest mandatory first: the choices of a form's list field."""
+    return TrackingList.objects.order_by("mandatory_from")

@@ -16,10 +16,10 @@ from typing import Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from salamat.accounts.models import Role
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record, diff
 from salamat.core.errors import Conflict, PermissionDenied, ValidationFailed, field_error
+from salamat.core.roles import Role
 from salamat.registry import validation as v
 from salamat.registry.models import (
     Organization,
@@ -28,6 +28,7 @@ from salamat.registry.models import (
     OwnershipForm,
     Product,
     ProductGtin,
+    Region,
     Site,
     TrackingList,
     TrackingListEntry,
@@ -292,6 +293,59 @@ def organization_set_status(
         action="organization.set_status",
         obj=organization,
         changes={"status": {"old": old, "new": status}, "reason": reason.strip()[:500]},
+    )
+    return organization
+
+
+@transaction.atomic
+def medical_organization_activate(
+    *,
+    actor: Actor,
+    tax_id: str,
+    name: str,
+    address: str,
+    region: str,
+    district: str = "",
+    email: str = "",
+    phone: str = "",
+    licence_number: str = "",
+    application: str = "",
+) -> Organization:
+    """Registers, or activates again, a private clinic whose onboarding `application` was
+    approved, with a site at its address; refused (`organization_type_conflict`) when the tax
+    ID belongs to an organisation of another type. The approval is the authority: no role check."""
+    organization = Organization.objects.select_for_update().filter(tax_id=tax_id).first()
+    if organization is not None and organization.org_type != OrganizationType.MEDICAL:
+        raise Conflict(
+            "organization_type_conflict",
+            _("An organisation of another type is registered with this tax ID."),
+        )
+    created = organization is None
+    if created:
+        organization = Organization(tax_id=tax_id, org_type=OrganizationType.MEDICAL)
+    old_status = organization.status if not created else None
+    organization.name = name
+    organization.ownership = OwnershipForm.PRIVATE
+    organization.status = OrganizationStatus.ACTIVE
+    organization.legal_address = address
+    organization.region = region
+    organization.email = email
+    organization.phone = phone
+    organization.licence_number = licence_number
+    organization.save()
+    if not organization.sites.filter(address=address).exists():
+        Site.objects.create(
+            organization=organization,
+            name=name,
+            address=address,
+            region=region or Region.BISHKEK,
+            district=district,
+        )
+    audit_record(
+        actor=actor,
+        action="organization.create" if created else "organization.activate",
+        obj=organization,
+        changes={"status": {"old": old_status, "new": organization.status}, "application": application},
     )
     return organization
 

@@ -8,6 +8,7 @@ class SickLeaveConfig(AppConfig):
     verbose_name = _("Sick leave")
 
     def ready(self) -> None:
+        # Here, not at the top: models load only once the app registry is ready.
         from salamat.sickleave.nav_entries import register_sick_leave_entries
 
         register_sick_leave_entries()

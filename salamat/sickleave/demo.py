@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from salamat.accounts.models import User
 from salamat.accounts.selectors import actor_for_user
+from salamat.devidp.people import PEOPLE
 from salamat.sickleave import services, signing
 from salamat.sickleave.models import SickLeave
 from salamat.tunduk.models import RegistryPerson
@@ -31,7 +32,6 @@ def _as_of(day: date):
 
 def _ensure_esi_people() -> None:
     # The stand-in ESI's fictional citizens must exist in the population stand-in too.
-    from salamat.devidp.people import PEOPLE
 
     for person in PEOPLE:
         RegistryPerson.objects.get_or_create(

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from salamat.accounts.selectors import actor_for_api_client, actor_for_request, api_client_authenticate
 from salamat.core.errors import DomainError
 from salamat.sickleave import selectors
 from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
@@ -201,7 +202,6 @@ def _outcome(status: int, code: str, message: str) -> HttpResponse:
 
 
 def _actor(request: HttpRequest):
-    from salamat.accounts.selectors import actor_for_api_client, actor_for_request, api_client_authenticate
 
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):

@@ -1,4 +1,4 @@
-"""Sick leave's entries in the navigation registry (see `salamat.web.nav`)."""
+"""Sick leave's entries in the navigation registry (see `salamat.core.nav`)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
-from salamat.web.nav import AUTHENTICATED, PUBLIC, SECTION_PUBLIC, SECTION_WORK, NavItem, register
+from salamat.core.nav import AUTHENTICATED, PUBLIC, SECTION_PUBLIC, SECTION_WORK, NavItem, register
+from salamat.registry.models import OrganizationType
 
 
 def _medical(actor: Actor) -> bool:
-    from salamat.registry.models import OrganizationType
 
     return actor.organization is not None and actor.organization.org_type == OrganizationType.MEDICAL
 

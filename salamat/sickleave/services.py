@@ -20,7 +20,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.accounts.models import Membership, Role, User
+from salamat.accounts.models import Role, User
+from salamat.accounts.selectors import membership_active
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
 from salamat.core.conf import setting
@@ -80,9 +81,7 @@ def _require_issuer(actor: Actor, certificate: SickLeave, *roles: str) -> Organi
 
 
 def _doctor_position(user: User, organization: Organization) -> str:
-    membership = Membership.objects.filter(
-        user=user, organization=organization, role=Role.DOCTOR, is_active=True
-    ).first()
+    membership = membership_active(user=user, organization=organization, role=Role.DOCTOR)
     return membership.position if membership else ""
 
 
@@ -91,10 +90,7 @@ def _check_commission_chair(
 ) -> tuple[User | None, str]:
     if chair is None:
         return None, ""
-    is_chair = Membership.objects.filter(
-        user=chair, organization=organization, role=Role.COMMISSION_CHAIR, is_active=True
-    ).exists()
-    if not is_chair:
+    if membership_active(user=chair, organization=organization, role=Role.COMMISSION_CHAIR) is None:
         raise PermissionDenied(
             "not_commission_chair",
             _("This person does not chair the medical commission of your organisation."),

@@ -36,6 +36,7 @@ from salamat.signatures import crypto
 from salamat.signatures.crypto import SignatureInvalid
 from salamat.signatures.models import SignedRecord
 from salamat.signatures.services import signed_record_create, signed_record_verify_again
+from salamat.signatures.standin_ca import issue_personal_certificate
 
 PERIOD_PURPOSE = "sick_leave.period"
 COMMISSION_PURPOSE = "sick_leave.commission_approval"
@@ -152,7 +153,6 @@ def certificate_record(leave: SickLeave) -> dict[str, Any]:
 
 
 def _issue(pin: str, name: str):
-    from salamat.signatures.standin_ca import issue_personal_certificate
 
     # Organisations get the same kind of certificate with their tax ID as subject serialNumber
     # (a national CA issues organisation seals the same way, with the tax ID instead of a PIN).

@@ -21,6 +21,7 @@ from salamat.accounts.selectors import actor_for_request
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, NotFound
 from salamat.core.identifiers import parse_pin
+from salamat.core.pages import login_required
 from salamat.sickleave import presenters, selectors, services
 from salamat.sickleave.forms import (
     AnnulForm,
@@ -35,10 +36,10 @@ from salamat.sickleave.forms import (
 )
 from salamat.sickleave.icd import icd10_suggest
 from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
+from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.ratelimit import verification_allowed
 from salamat.sickleave.signing import signatures_of
 from salamat.tunduk.adapters import population_registry
-from salamat.web.decorators import login_required
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -320,7 +321,6 @@ def sick_leave_detail(request: HttpRequest, external_id) -> HttpResponse:
 @login_required
 def sick_leave_pdf(request: HttpRequest, external_id) -> HttpResponse:
     """The printout (no diagnosis), for whoever may read the certificate."""
-    from salamat.sickleave.pdf import printable_from, render_pdf
 
     _actor, leave = _readable(request, external_id)
     response = HttpResponse(render_pdf(printable_from(leave)), content_type="application/pdf")

@@ -75,6 +75,8 @@ class SignedRecord(models.Model):
 
     def verify_again(self, *, at=None):
         """Re-checks hash, signature, trust and signer now (or at `at`); raises `SignatureInvalid`."""
+        # Inside the app: services import this module, so the model's shortcut looks them up
+        # when called (the one import inside a function that is not an AppConfig.ready).
         from salamat.signatures.services import signed_record_verify_again
 
         return signed_record_verify_again(record=self, at=at)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from salamat.web.nav import SECTION_WORK, NavItem, register
+from salamat.core.nav import SECTION_WORK, NavItem, register
 
 ROLES = frozenset({"warehouse_operator", "pharmacist", "org_admin"})
 

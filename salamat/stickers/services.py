@@ -16,15 +16,13 @@ from salamat.core.audit import audit_record
 from salamat.core.errors import NotFound, PermissionDenied, ValidationFailed, field_error
 from salamat.registry.models import Organization, OrganizationStatus, Product
 from salamat.stickers.models import Sticker, StickerOrder, StickerStatus
-from salamat.traceability import bulk
+from salamat.traceability import selectors as trace_selectors
 from salamat.traceability import services as trace
-from salamat.traceability.models import Package
-from salamat.traceability.rules import Reason, State
+from salamat.traceability.rules import State
 
 MAX_ORDER = 10_000  # stickers per order
 MAX_VOID = 10_000  # stickers per void request
 ORDER_ROLES = ("warehouse_operator", "org_admin")
-PACKAGE_TABLE = Package._meta.db_table
 
 
 def _require_orderer(actor: Actor) -> Organization:
@@ -89,7 +87,7 @@ def sticker_order_create(
             if attempt == 2:
                 raise
     if product is not None and batch and expiry is not None:
-        _register_packages(org=org, product=product, batch=batch[:20], expiry=expiry, serials=serials)
+        _register_packages(actor=actor, product=product, batch=batch[:20], expiry=expiry, serials=serials)
     audit_record(
         actor=actor,
         action="sticker.order",
@@ -104,22 +102,12 @@ def sticker_order_create(
     return order
 
 
-def _register_packages(
-    *, org: Organization, product: Product, batch: str, expiry: date, serials: Sequence[str]
-):
-    """Package rows in state `registered`, owned by the sticker holder (only it may introduce them)."""
-    now = timezone.now()
-    ids = bulk.allocate_ids(PACKAGE_TABLE, len(serials))
-    bulk.insert_rows(
-        PACKAGE_TABLE,
-        ("id", "key", "product_id", "batch", "expiry", "state", "withdraw_reason", "owner_id", "flags",
-         "updated_at"),
-        ("bigint", "text", "bigint", "text", "date", "smallint", "smallint", "bigint", "smallint", "timestamptz"),
-        (
-            (pid, f"sticker:{s}", product.pk, batch, expiry, int(State.REGISTERED), int(Reason.NONE), org.pk, 0, now)
-            for pid, s in zip(ids, serials, strict=True)
-        ),
-    )  # fmt: skip
+def _register_packages(*, actor: Actor, product: Product, batch: str, expiry: date, serials: Sequence[str]):
+    """The stickers' packages, registered by the traceability service (state `registered`, held by
+    the sticker holder, who alone may introduce them)."""
+    trace.packages_register(
+        actor=actor, product=product, batch=batch, expiry=expiry, keys=[f"sticker:{s}" for s in serials]
+    )
 
 
 def sticker_order_get(*, actor: Actor, order_id: uuid.UUID) -> StickerOrder:
@@ -182,12 +170,7 @@ def stickers_void(*, actor: Actor, serials: Sequence[str], reason: str = "") -> 
         .filter(serial__in=good)
         .order_by("id")
     }
-    packages = dict(
-        Package.objects.select_for_update()
-        .filter(key__in=[f"sticker:{s}" for s in good])
-        .order_by("id")
-        .values_list("key", "state")
-    )
+    packages = trace.packages_lock_states(keys=[f"sticker:{s}" for s in good])
     for serial in good:
         sticker = found.get(serial)
         state = packages.get(f"sticker:{serial}")
@@ -205,8 +188,7 @@ def stickers_void(*, actor: Actor, serials: Sequence[str], reason: str = "") -> 
         )
     now = timezone.now()
     Sticker.objects.filter(serial__in=good).update(status=StickerStatus.VOIDED, voided_at=now)
-    # A registered package row of a voided sticker never entered circulation and has no events.
-    Package.objects.filter(key__in=[f"sticker:{s}" for s in good], state=State.REGISTERED).delete()
+    trace.packages_unregister(actor=actor, keys=[f"sticker:{s}" for s in good])
     audit_record(
         actor=actor,
         action="sticker.void",
@@ -235,9 +217,7 @@ def stickers_apply(
     stickers = {
         s.serial: s for s in Sticker.objects.select_related("order").filter(serial__in=good).order_by("id")
     }
-    existing = set(
-        Package.objects.filter(key__in=[f"sticker:{s}" for s in good]).values_list("key", flat=True)
-    )
+    existing = trace_selectors.package_keys_existing(keys=[f"sticker:{s}" for s in good])
     product = None
     if product_id is not None:
         product = Product.objects.filter(external_id=product_id).first()
@@ -270,7 +250,7 @@ def stickers_apply(
     products = Product.objects.in_bulk({k[0] for k in to_register})
     for (product_pk, the_batch, the_expiry), group in to_register.items():
         _register_packages(
-            org=org, product=products[product_pk], batch=the_batch, expiry=the_expiry, serials=group
+            actor=actor, product=products[product_pk], batch=the_batch, expiry=the_expiry, serials=group
         )
     return trace.packages_introduce(
         actor=actor, codes=[f"sticker:{s}" for s in good], batch=batch or None, expiry=expiry, site_id=site_id

@@ -13,11 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.errors import DomainError
+from salamat.core.pages import error_page, login_required
 from salamat.registry.models import Product
 from salamat.stickers import pdf, selectors, services
 from salamat.stickers.models import StickerLayout
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
 
 
 class OrderForm(forms.Form):

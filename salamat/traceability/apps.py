@@ -8,6 +8,6 @@ class TraceabilityConfig(AppConfig):
     verbose_name = _("Drug traceability")
 
     def ready(self) -> None:
-        from salamat.traceability.views import register_nav_entries
+        from salamat.traceability.views.nav import register_nav_entries
 
         register_nav_entries()

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.codes.model import CodeError
+from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
+from salamat.core.db_routing import read_connection
 from salamat.core.errors import NotFound, ValidationFailed
-from salamat.registry.models import Organization, Product, TrackingList
+from salamat.registry.models import Organization, Product, ProductGtin, Site, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
 from salamat.traceability import bulk, rules
 from salamat.traceability.codes import parse_many
@@ -31,6 +32,7 @@ from salamat.traceability.models import (
     RecallKind,
     RecallStatus,
     Shipment,
+    ShipmentStatus,
     StockBalance,
 )
 from salamat.traceability.rules import Reason, State, decode_prev
@@ -382,8 +384,6 @@ def code_check_for_operation(
 ) -> CodeCheck:
     """Whether one scanned code may take part in `operation` for the actor, by the same pure rules
     the services apply, without writing anything (no alert either: the submission raises those)."""
-    from salamat.codes.model import CodeKind
-    from salamat.traceability import rules
 
     op = rules.Operation(operation)
     org_id = actor.organization.pk if actor.organization is not None else 0
@@ -425,8 +425,6 @@ def code_check_for_operation(
     addressed_to = None
     if op in (rules.Operation.ACCEPT, rules.Operation.REJECT):
         if shipment is not None:
-            from salamat.traceability.models import EventPackage
-
             # A shipment's packages are its send event's (event, package) rows.
             if not EventPackage.objects.filter(
                 event_id=shipment.send_event_id, package_id=package.pk
@@ -470,7 +468,6 @@ def _packages_in_box(box_id: int) -> int:
 def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:
     """Whether the box or pallet holds (at any depth, as the service reads it) a package the
     shipment sent."""
-    from salamat.traceability.models import EventPackage
 
     sql = (
         f"SELECT 1 FROM {Package._meta.db_table} p JOIN {EventPackage._meta.db_table} ep "  # noqa: S608
@@ -480,7 +477,6 @@ def _box_in_shipment(box_id: int, shipment: Shipment) -> bool:
 
 
 def _receiver_of_package(package: Package) -> int | None:
-    from salamat.traceability.models import EventPackage, ShipmentStatus
 
     send_events = EventPackage.objects.filter(package_id=package.pk).values("event_id")
     return (
@@ -504,8 +500,6 @@ def _introduce_check(
 ):
     """The verdict the introduction service would give this code (`rules.check_introduction`);
     `product` is the one chosen on the form, for codes that do not name theirs."""
-    from salamat.codes.model import CodeKind
-    from salamat.registry.models import ProductGtin
 
     sticker = package is not None and package.state == PackageState.REGISTERED
     if sticker:
@@ -626,3 +620,76 @@ def operations_recent(*, organization: Organization, limit: int = 100) -> list[R
         )
         for e in events
     ]
+
+
+def package_keys_existing(*, keys: list[str]) -> set[str]:
+    """Which of `keys` name a package row (in any state, registered ones included)."""
+    return set(Package.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
+class PublicPackage(NamedTuple):
+    """What the citizen check shows of one package: its state and batch, its product as
+    registered, and who holds it now (an organisation and its site, never a person)."""
+
+    state: int
+    flags: int
+    batch: str
+    expiry: date
+    trade_name: str
+    inn: str
+    dosage_form: str
+    strength: str
+    manufacturer_name: str
+    manufacturer_country: str
+    registration_number: str
+    owner_name: str | None
+    owner_type: str | None
+    site_name: str | None
+    site_address: str | None
+    site_region: str | None
+
+
+# The columns a verdict shows, fetched with the package in one indexed lookup (joins on keys).
+# Plain SQL built once: the ORM would rebuild this query on every one of millions of checks.
+_PUBLIC_SQL = (
+    "SELECT p.state, p.flags, p.batch, p.expiry, r.trade_name, r.inn, r.dosage_form, r.strength, "  # noqa: S608
+    "r.manufacturer_name, r.manufacturer_country, r.registration_number, o.name, o.org_type, s.name, "
+    f"s.address, s.region FROM {Package._meta.db_table} p JOIN {Product._meta.db_table} r ON r.id = p.product_id "
+    f"LEFT JOIN {Organization._meta.db_table} o ON o.id = p.owner_id "
+    f"LEFT JOIN {Site._meta.db_table} s ON s.id = p.site_id WHERE p.key = %s LIMIT 1"
+)
+
+
+def package_public(*, key: str) -> PublicPackage | None:
+    """The package with this canonical key as the citizen check shows it (one indexed lookup)."""
+    connection = read_connection(Package)  # the replica inside a replica_reads view
+    if connection.vendor == "postgresql":
+        # A server-side-binding cursor with a prepared statement: PostgreSQL plans the four-table
+        # lookup once per connection instead of once per check, which is most of the check's time
+        # in the database. Django's own cursors bind on the client and never prepare, and Django
+        # opens connections with prepared statements off (`prepare_threshold=None`); only this
+        # cursor uses them. (Behind PgBouncer, use transaction pooling of version 1.21 or later,
+        # which keeps protocol-level prepared statements.) Errors still come out as Django's.
+        import psycopg
+
+        connection.ensure_connection()
+        raw = connection.connection
+        if raw.prepare_threshold is None:
+            raw.prepare_threshold = 5
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cur:
+            cur.execute(_PUBLIC_SQL, [key], prepare=True)
+            row = cur.fetchone()
+    else:
+        with connection.cursor() as cur:
+            cur.execute(_PUBLIC_SQL, [key])
+            row = cur.fetchone()
+    if row is None:
+        return None
+    if isinstance(row[3], str):  # SQLite answers dates as text
+        row = (*row[:3], date.fromisoformat(row[3]), *row[4:])
+    return PublicPackage._make(row)
+
+
+def package_owner_id(*, key: str) -> int | None:
+    """The id of the organisation holding the package `key` now, if there is one."""
+    return Package.objects.filter(key=key).values_list("owner_id", flat=True).first()

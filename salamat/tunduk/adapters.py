@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from salamat.core.conf import setting
+from salamat.tunduk.models import LegalEntity, MedicalLicence, RegistryPerson
 
 # --- what the registries answer (plain values, never model instances) ---------------
 
@@ -103,7 +104,6 @@ class LocalPopulationRegistry:
     """Answers from the `RegistryPerson` stand-in table."""
 
     def lookup(self, pin: str) -> Person | None:
-        from salamat.tunduk.models import RegistryPerson
 
         row = RegistryPerson.objects.filter(pin=pin).first()
         if row is None:
@@ -123,7 +123,6 @@ class LocalLegalEntityRegistry:
     """Answers from the `LegalEntity` stand-in table."""
 
     def lookup(self, tax_id: str) -> LegalEntityInfo | None:
-        from salamat.tunduk.models import LegalEntity
 
         row = LegalEntity.objects.filter(tax_id=tax_id).first()
         if row is None:
@@ -153,12 +152,10 @@ class LocalLicenceRegistry:
         )
 
     def lookup(self, tax_id: str) -> list[LicenceInfo]:
-        from salamat.tunduk.models import MedicalLicence
 
         return [self._info(row) for row in MedicalLicence.objects.filter(tax_id=tax_id).order_by("issued_on")]
 
     def by_number(self, number: str) -> LicenceInfo | None:
-        from salamat.tunduk.models import MedicalLicence
 
         row = MedicalLicence.objects.filter(number=(number or "").strip()).first()
         return self._info(row) if row is not None else None

@@ -8,6 +8,7 @@ class WebConfig(AppConfig):
     verbose_name = _("Web pages")
 
     def ready(self) -> None:
+        # Here, not at the top: models load only once the app registry is ready.
         from salamat.web.nav_entries import register_web_entries
 
         register_web_entries()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils.translation import get_language_info
 
-from salamat.web.nav import nav_items_for
+from salamat.accounts.selectors import actor_for_request, organizations_of
+from salamat.core.nav import nav_items_for
 from salamat.web.selectors import role_labels
 
 # Short labels of the language switcher, each in its own language.
@@ -13,7 +14,6 @@ _SHORT = {"ru": "Рус", "ky": "Кыр", "en": "Eng"}
 
 
 def platform(request):
-    from salamat.accounts.selectors import actor_for_request, organizations_of
 
     user = getattr(request, "user", None)
     actor = actor_for_request(request) if user is not None else None

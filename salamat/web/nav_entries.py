@@ -1,4 +1,4 @@
-"""The web foundation's own entries in the navigation registry (see `salamat.web.nav`)."""
+"""The web foundation's own entries in the navigation registry (see `salamat.core.nav`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
-from salamat.web.nav import (
+from salamat.core.nav import (
     AUTHENTICATED,
     PUBLIC,
     SECTION_ACCOUNT,

@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from salamat.web.views import account, auth, home, registry
+from salamat.web.views import account, auth, home
 
 app_name = "web"
 
@@ -13,12 +13,6 @@ urlpatterns = [
     path(
         "account/api-clients/<uuid:external_id>/revoke/", account.api_client_revoke, name="api_client_revoke"
     ),
-    path("registry/products/", registry.product_list, name="product_list"),
-    path("registry/products/<uuid:external_id>/", registry.product_detail, name="product_detail"),
-    path("registry/organizations/", registry.organization_list, name="organization_list"),
-    path(
-        "registry/organizations/<uuid:external_id>/",
-        registry.organization_detail,
-        name="organization_detail",
-    ),
+    # The registry's pages (salamat.registry.views), their names in this namespace.
+    path("registry/", include("salamat.registry.urls")),
 ]

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.utils import translation
 
-from salamat.accounts.esi_claims import EsiOrganization, identity_from_claims
+from salamat.accounts.claims import EsiOrganization, identity_from_claims
 from salamat.core.errors import PermissionDenied
 
 CLAIMS = {

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.test import RequestFactory
 
-from salamat.accounts.esi_services import esi_username
 from salamat.accounts.models import User
 from salamat.accounts.oidc import esi_organizations
+from salamat.accounts.services import esi_username
 from salamat.core.models import AuditLog
 from salamat.devidp.people import PEOPLE
 from salamat.devidp.services import devidp_person_save

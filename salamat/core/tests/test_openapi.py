@@ -2,7 +2,7 @@
 
 import json
 
-from salamat.core.management.commands.export_openapi import OPENAPI_PATH, generated_openapi
+from salamat.web.management.commands.export_openapi import OPENAPI_PATH, generated_openapi
 
 
 def test_committed_openapi_matches_generated():

@@ -29,9 +29,7 @@ CONFORMANCE = Path(__file__).resolve().parent / "conformance"
 @pytest.fixture
 def conformance() -> Path:
     if not CONFORMANCE.is_dir():
-        pytest.fail(
-            f"GS1 example documents not found at {CONFORMANCE}"
-        )
+        pytest.fail(f"GS1 example documents not found at {CONFORMANCE}")
     return CONFORMANCE
 
 

@@ -25,7 +25,7 @@ def _offer(db):
     from salamat.onboarding import services
 
     if services.offer_current() is None:
-        texts = Path(services.__file__).parent / "offer_texts"
+        texts = Path(services.__file__).parent.parent / "offer_texts"
         services.offer_version_publish(
             actor=SYSTEM,
             title="Публичная оферта",

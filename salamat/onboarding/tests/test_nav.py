@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from salamat.accounts.selectors import actor_for_user
+from salamat.core.nav import nav_items_for
 from salamat.onboarding import services
 from salamat.onboarding.models import EsiRepresentation
 from salamat.onboarding.tests.conftest import TAX_ID
-from salamat.web.nav import nav_items_for
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def staff_client(regulator) -> Client:
     """A regulator of the ministry with the ministry staff group, logged in to the admin."""
-    from salamat.registry.demo import _ministry_staff_group
+    from salamat.accounts.demo import _ministry_staff_group
 
     user = regulator.user
     user.is_staff = True
@@ -169,7 +169,7 @@ def test_suspend_action(staff_client, make_org):
 
 
 def test_non_ministry_staff_may_only_look(make_org, make_user, snapshot):
-    from salamat.registry.demo import _ministry_staff_group
+    from salamat.accounts.demo import _ministry_staff_group
 
     user = make_user("pharmacist", make_org("pharmacy"))
     user.is_staff = True

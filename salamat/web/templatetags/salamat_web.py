@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django import template
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+
+from salamat.registry.countries import country_name
 
 register = template.Library()
 
@@ -64,8 +67,5 @@ def query_with(context, **changes) -> str:
 @register.filter
 def country(code: str) -> str:
     """An ISO 3166-1 alpha-2 code as the country's name in the page's language."""
-    from django.utils import translation
-
-    from salamat.registry.countries import country_name
 
     return country_name(code, (translation.get_language() or "ru").split("-")[0])

@@ -83,7 +83,7 @@ def test_regulator_without_staff_flag_has_no_administration_card(client, person)
 
 
 def test_nav_entries_for_missing_pages_are_skipped_and_roles_respected(client, person):
-    from salamat.web.nav import NavItem, register, unregister
+    from salamat.core.nav import NavItem, register, unregister
 
     register(
         NavItem(roles={"pharmacist"}, url_name="traceability:no-such-page", label="Ghost page"),
@@ -103,7 +103,7 @@ def test_nav_entries_for_missing_pages_are_skipped_and_roles_respected(client, p
 
 
 def test_nav_item_needs_exactly_one_target():
-    from salamat.web.nav import NavItem
+    from salamat.core.nav import NavItem
 
     with pytest.raises(ValueError):
         NavItem(roles={"public"}, label="x")

@@ -12,8 +12,7 @@ from salamat.accounts import services
 from salamat.accounts.models import Role
 from salamat.accounts.selectors import actor_for_request, api_clients_of
 from salamat.core.errors import DomainError
-from salamat.web.decorators import login_required
-from salamat.web.errors import error_page
+from salamat.core.pages import error_page, login_required
 from salamat.web.forms import ApiClientForm
 
 

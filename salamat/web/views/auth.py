@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from salamat.accounts.selectors import SESSION_ORG_KEY, organizations_of
-from salamat.web.decorators import login_required
+from salamat.core.pages import login_required, safe_next
 from salamat.web.forms import LoginForm, OrganizationSwitchForm
-from salamat.web.redirects import safe_next
 
 
 class LoginView(auth_views.LoginView):

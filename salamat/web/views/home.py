@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.accounts.selectors import actor_for_request
-from salamat.web.nav import SECTION_ACCOUNT, SECTION_PUBLIC, SECTION_WORK, home_sections_for
+from salamat.core.nav import SECTION_ACCOUNT, SECTION_PUBLIC, SECTION_WORK, home_sections_for
 
 # One line per role on what the platform is for them.
 ROLE_INTROS = {

@@ -8,6 +8,10 @@ from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 from django.utils import timezone
 
+from salamat.accounts.services import api_client_issue
+from salamat.core.actors import SYSTEM
+from salamat.registry.demo import primary_organization
+
 # The TYPE argument and the demo organisation kind it stands for.
 TYPES = {
     "manufacturer": "manufacturer",
@@ -36,9 +40,6 @@ class Command(BaseCommand):
         kind = TYPES.get(type.strip().lower())
         if kind is None:
             raise CommandError(f"Unknown type {type!r}; valid types: {', '.join(TYPES)}.")
-        from salamat.accounts.services import api_client_issue
-        from salamat.core.actors import SYSTEM
-        from salamat.registry.demo import primary_organization
 
         organization = primary_organization(kind)
         if organization is None:

@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 
+from salamat.devidp.models import DevPerson
+from salamat.devidp.services import devidp_setup
+
 
 class Command(BaseCommand):
     help = "Development only: create the platform's OAuth application and the stand-in ESI people."
@@ -17,8 +20,6 @@ class Command(BaseCommand):
     def handle(self, *args, public_base_url=None, verbosity=1, **options):
         if not settings.DEV_MODE:
             raise CommandError("devidp_setup is for development mode only (SALAMAT_MODE=development).")
-        from salamat.devidp.models import DevPerson
-        from salamat.devidp.services import devidp_setup
 
         application = devidp_setup(public_base_url=public_base_url)
         if verbosity:

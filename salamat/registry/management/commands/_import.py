@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management import BaseCommand, CommandError
 from django.utils import translation
 
-from salamat.core.actors import SYSTEM, Actor
+from salamat.core.actors import SYSTEM, Actor, actor_for_user
 from salamat.core.errors import DomainError
 from salamat.registry.importers import ImportRejected, run_import
 
@@ -70,10 +71,7 @@ class ImportCommand(BaseCommand):
     def _actor(username: str) -> Actor:
         if not username:
             return SYSTEM
-        from salamat.accounts.models import User
-        from salamat.accounts.selectors import actor_for_user
-
-        user = User.objects.filter(username=username, is_active=True).first()
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise CommandError(f"--user {username}: no such active user")
         return actor_for_user(user)

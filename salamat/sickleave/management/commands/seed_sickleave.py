@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.core.management import BaseCommand, CommandError
 
+from salamat.sickleave.demo import seed_sick_leave
+
 
 class Command(BaseCommand):
     help = "Development only: demo sick leaves (open, extended with the commission, closed, annulled)."
@@ -10,7 +12,6 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEV_MODE:
             raise CommandError("seed_sickleave is for development mode only.")
-        from salamat.sickleave.demo import seed_sick_leave
 
         created = seed_sick_leave()
         self.stdout.write(

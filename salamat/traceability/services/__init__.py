@@ -1,0 +1,79 @@
+"""Every write of the traceability module, one file per family of operations.
+
+    engine.py       what every operation shares: who may do what, parsing and locking the
+                    codes, package and box rows, the rules checks, the refusal and its alerts,
+                    `_run`, event rows, audit
+    idempotency.py  Idempotency-Key: a retry gets the stored answer
+    introduce.py    packages_introduce
+    withdraw.py     packages_sell, _dispense, _write_off, _destroy, _export, _return
+    containers.py   containers_aggregate, containers_disaggregate
+    shipments.py    shipment_send, shipment_accept, shipment_reject
+    cancel.py       operation_cancel
+    regulator.py    recall_create, recall_lift, alert_resolve
+    registered.py   packages_register, packages_lock_states, packages_unregister (the packages
+                    of issued stickers, before they are introduced)
+
+This module is the public surface: callers import from `salamat.traceability.services`,
+never from the files above, so the files can be rearranged without touching them.
+"""
+
+from salamat.traceability.models import OperationType
+from salamat.traceability.services.cancel import operation_cancel
+from salamat.traceability.services.containers import containers_aggregate, containers_disaggregate
+from salamat.traceability.services.engine import (
+    _PIPELINE_SLICES,  # read by a test that counts the pipelined queries
+    INTRODUCER_TYPES,
+    MAX_CODES,
+    OPERATION_ROLES,
+    OperationRefused,
+    alerts_record,
+)
+from salamat.traceability.services.idempotency import Idempotency, idempotent_call, request_hash
+from salamat.traceability.services.introduce import packages_introduce
+from salamat.traceability.services.registered import (
+    packages_lock_states,
+    packages_register,
+    packages_unregister,
+)
+from salamat.traceability.services.regulator import alert_resolve, recall_create, recall_lift
+from salamat.traceability.services.shipments import shipment_accept, shipment_reject, shipment_send
+from salamat.traceability.services.withdraw import (
+    packages_destroy,
+    packages_dispense,
+    packages_export,
+    packages_return,
+    packages_sell,
+    packages_write_off,
+)
+
+__all__ = [
+    "INTRODUCER_TYPES",
+    "MAX_CODES",
+    "OPERATION_ROLES",
+    "_PIPELINE_SLICES",
+    "Idempotency",
+    "OperationRefused",
+    "OperationType",
+    "alert_resolve",
+    "alerts_record",
+    "containers_aggregate",
+    "containers_disaggregate",
+    "idempotent_call",
+    "operation_cancel",
+    "packages_destroy",
+    "packages_dispense",
+    "packages_export",
+    "packages_introduce",
+    "packages_lock_states",
+    "packages_register",
+    "packages_return",
+    "packages_sell",
+    "packages_unregister",
+    "packages_write_off",
+    "recall_create",
+    "recall_lift",
+    "request_hash",
+    "shipment_accept",
+    "shipment_reject",
+    "shipment_send",
+]

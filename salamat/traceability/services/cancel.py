@@ -1,0 +1,218 @@
+"""Cancelling one's own recent operation: a cancellation event that restores the previous states."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from salamat.core.actors import Actor
+from salamat.core.audit import audit_record
+from salamat.core.conf import setting
+from salamat.core.errors import Conflict, NotFound
+from salamat.traceability import bulk, rules
+from salamat.traceability.models import (
+    OPERATION_OF_CODE,
+    Container,
+    ContainerState,
+    Event,
+    Package,
+    Shipment,
+    ShipmentStatus,
+)
+from salamat.traceability.rules import Operation, Refusal, State
+from salamat.traceability.services.engine import (
+    _CREATED,
+    CONTAINER_TABLE,
+    EVENT_PACKAGE_TABLE,
+    PACKAGE_TABLE,
+    Op,
+    _answer,
+    _containers_by,
+    _error,
+    _new_event,
+    _package_rows,
+    _refuse_if_errors,
+    _require,
+    _run,
+    _write_event_packages,
+)
+from salamat.traceability.services.idempotency import Idempotency
+from salamat.traceability.stock import StockChange
+
+
+def operation_cancel(*, actor: Actor, event_id: uuid.UUID, idempotency: Idempotency | None = None) -> dict:
+    """Cancels the actor's own operation within the window, when nothing happened to its
+    packages since; the cancellation is an event of its own and restores the previous states."""
+    org = _require(actor, Op.CANCEL)
+
+    def body() -> dict:
+        original = Event.objects.select_for_update().filter(event_id=event_id).first()
+        if original is None or (original.organization_id != org.pk and not actor.has_role("regulator")):
+            raise NotFound("event_not_found", _("No such operation of your organisation."))
+        operation = OPERATION_OF_CODE.get(original.operation, Op.CANCEL)
+        age = (timezone.now() - original.record_time).total_seconds() / 86400
+        refusal = rules.cancel_refusal(
+            operation=operation,
+            event_org=original.organization_id,
+            actor_org=org.pk,
+            already_cancelled=original.cancelled_by_id is not None,
+            age_days=age,
+            window_days=setting("CANCEL_WINDOW_DAYS"),
+        )
+        if refusal is not None:
+            raise Conflict(
+                refusal, str(_CANCEL_MESSAGES.get(refusal, refusal)), details={"event_id": str(event_id)}
+            )
+        prev = {
+            r[0]: r[1:]
+            for r in bulk.fetch(
+                f"SELECT package_id, prev_state, prev_units, prev_owner_id, prev_site_id, prev_container_id "  # noqa: S608
+                f"FROM {EVENT_PACKAGE_TABLE} WHERE event_id = %s",
+                [original.pk],
+            )
+        }
+        cond, params = bulk.in_list("id", sorted(prev))
+        packages = _package_rows(cond, params) if prev else []
+        errors = [_error(p.key, Refusal.CHANGED_SINCE) for p in packages if p.last_event_id != original.pk]
+        boxes = _packing_undo(operation, original, set(prev), errors)
+        _refuse_if_errors(errors, Op.CANCEL, org.pk)
+
+        when = timezone.now()
+        event_uuid = uuid.uuid4()
+        answer = _answer(
+            Op.CANCEL, event_uuid, when, len(packages), cancelled_event_id=str(original.event_id)
+        )
+        event = _new_event(
+            operation=Op.CANCEL, actor=actor, org=org, site=original.site, when=when, count=len(packages),
+            idempotency=idempotency, response=answer, event_uuid=event_uuid,
+            biz_transactions=[{"type": "cancels", "id": str(original.event_id)}],
+            withdrawn=-original.withdrawn_count,
+        )  # fmt: skip
+        _write_event_packages(event.pk, packages, owner_site=True, units=True)
+        now = timezone.now()
+        restore, never_introduced, back_in_circulation = [], [], []
+        stock = StockChange()
+        stock.leave(packages)
+        for p in packages:
+            prev_state, prev_units, prev_owner, prev_site, _prev_box = prev[p.id]
+            state, reason = rules.decode_prev(prev_state)
+            if state is State.NONE:
+                # A cancelled introduction: the row stays, out of circulation and held by no one, so
+                # the events that name the package keep naming it (history, EPCIS queries) and the
+                # code may be introduced again.
+                never_introduced.append(p.id)
+                restore.append((p.id, int(State.NONE), 0, None, None, None, None, None, event.pk, now))
+                continue
+            restore.append(
+                (
+                    p.id, int(state), int(reason),
+                    prev_units if original.units is not None else p.remaining_units,
+                    prev_owner or p.owner_id, prev_site or p.site_id,
+                    p.owner_id if prev_owner else p.previous_owner_id,
+                    None,
+                    event.pk, now,
+                )
+            )  # fmt: skip
+            if state == State.IN_CIRCULATION:
+                owner_id, site_id = restore[-1][4], restore[-1][5]
+                back_in_circulation.append((owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags))
+        stock.add(back_in_circulation)
+        bulk.update_rows(
+            PACKAGE_TABLE,
+            ("state", "withdraw_reason", "remaining_units", "owner_id", "site_id", "previous_owner_id",
+             "withdrawn_on", "last_event_id", "updated_at"),
+            ("smallint", "smallint", "integer", "bigint", "bigint", "bigint", "date", "bigint", "timestamptz"),
+            restore,
+        )  # fmt: skip
+        if boxes is not None:
+            bulk.update_rows(
+                PACKAGE_TABLE, ("container_id",), ("bigint",), [(p.id, prev[p.id][4]) for p in packages]
+            )
+            boxes.restore(now)
+        bulk.update_where(PACKAGE_TABLE, {"introduced_on": None}, never_introduced)
+        stock.save()
+        Event.objects.filter(pk=original.pk).update(cancelled_by=event)
+        _cancel_shipment(operation, original, event)
+        audit_record(
+            actor=actor,
+            action="package.cancel",
+            object_type="traceability.event",
+            object_id=str(original.event_id),
+            changes={
+                "operation": str(operation),
+                "package_count": len(packages),
+                "cancel_event": str(event_uuid),
+            },
+        )
+        return answer
+
+    return _run(Op.CANCEL, actor, idempotency, body)
+
+
+class _BoxesBefore:
+    """The boxes and pallets a packing or unpacking event changed, to be put back."""
+
+    def __init__(self, before: list[list], created_box: int | None) -> None:
+        self.before, self.created_box = before, created_box
+
+    def restore(self, now: datetime) -> None:
+        bulk.update_rows(
+            CONTAINER_TABLE, ("parent_id", "state", "updated_at"), ("bigint", "smallint", "timestamptz"),
+            [(cid, parent, state, now) for cid, parent, state, _p, _s in self.before if state != _CREATED],
+        )  # fmt: skip
+        if self.created_box is not None:  # made by the cancelled packing, empty again: never existed
+            Container.objects.filter(pk=self.created_box).delete()
+
+
+def _packing_undo(
+    operation: Operation, original: Event, package_ids: set[int], errors: list[dict]
+) -> _BoxesBefore | None:
+    """For a packing or unpacking being cancelled: checks that each box it changed is still as
+    the event left it (else `changed_since` naming the box) and answers how to put them back."""
+    if operation not in (Op.AGGREGATE, Op.DISAGGREGATE):
+        return None
+    before = [list(entry) for entry in original.containers_before]
+    current = {c.id: c for c in _containers_by("id", sorted(entry[0] for entry in before))}
+    for cid, _parent, _state, parent_after, state_after in before:
+        c = current.get(cid)
+        if c is None or c.parent_id != parent_after or c.state != state_after:
+            errors.append(_error(c.key if c else str(cid), Refusal.CHANGED_SINCE))
+    created_box = next((entry[0] for entry in before if entry[2] == _CREATED), None)
+    if created_box in current:
+        # Nothing else may have gone into the new box since: cancelling empties it.
+        nested = [entry[0] for entry in before if entry[2] != _CREATED]
+        if Package.objects.filter(container_id=created_box).exclude(id__in=package_ids).exists() or (
+            Container.objects.filter(parent_id=created_box).exclude(id__in=nested).exists()
+        ):
+            errors.append(_error(current[created_box].key, Refusal.CHANGED_SINCE))
+    return _BoxesBefore(before, created_box)
+
+
+_CANCEL_MESSAGES = {  # translated when the error is raised, in the request's language
+    "not_your_operation": gettext_lazy("Only the participant who performed an operation may cancel it."),
+    "already_cancelled": gettext_lazy("This operation was already cancelled."),
+    "not_cancellable": gettext_lazy(
+        "This operation cannot be cancelled; perform the inverse operation instead."
+    ),
+    "cancel_window_passed": gettext_lazy("The time allowed to cancel this operation has passed."),
+}
+
+
+def _cancel_shipment(operation: Operation, original: Event, cancel: Event) -> None:
+    if operation is Op.SHIP:
+        shipment = Shipment.objects.filter(send_event=original).first()
+        if shipment is not None:
+            Shipment.objects.filter(pk=shipment.pk).update(
+                status=ShipmentStatus.CANCELLED, close_event=cancel
+            )
+            box_ids = [r[0] for r in bulk.fetch(
+                f"SELECT DISTINCT container_id FROM {PACKAGE_TABLE} p JOIN {EVENT_PACKAGE_TABLE} s "  # noqa: S608
+                "ON s.package_id = p.id WHERE s.event_id = %s AND p.container_id IS NOT NULL", [original.pk],
+            )]  # fmt: skip
+            bulk.update_where(CONTAINER_TABLE, {"state": int(ContainerState.ACTIVE)}, box_ids)
+    elif operation in (Op.ACCEPT, Op.REJECT):
+        Shipment.objects.filter(close_event=original).update(status=ShipmentStatus.SENT, close_event=None)

@@ -1,0 +1,183 @@
+"""Introduction into circulation (import or local production), from codes or stickers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from salamat.codes.model import CodeKind, ParsedCode
+from salamat.core.actors import Actor
+from salamat.core.errors import PermissionDenied, field_error
+from salamat.registry.models import Product
+from salamat.traceability import bulk, rules
+from salamat.traceability.rules import Reason, Refusal, State
+from salamat.traceability.selectors import RecallFlags
+from salamat.traceability.services.engine import (
+    _EP_COLUMNS,
+    _EP_TYPES,
+    EVENT_PACKAGE_TABLE,
+    INTRODUCER_TYPES,
+    PACKAGE_TABLE,
+    Op,
+    _answer,
+    _audit,
+    _error,
+    _event_time,
+    _local_day,
+    _new_event,
+    _parse_and_lock,
+    _refuse_if_errors,
+    _require,
+    _run,
+    _site,
+)
+from salamat.traceability.services.idempotency import Idempotency
+from salamat.traceability.stock import StockChange
+
+
+def packages_introduce(
+    *,
+    actor: Actor,
+    codes: list[str],
+    batch: str | None = None,
+    expiry: date | None = None,
+    product_id: uuid.UUID | None = None,
+    event_time: datetime | None = None,
+    site_id: uuid.UUID | None = None,
+    idempotency: Idempotency | None = None,
+) -> dict:
+    """Introduces packages into circulation (import or local production) at the actor's site."""
+    org = _require(actor, Op.INTRODUCE)
+    if org.org_type not in INTRODUCER_TYPES:
+        raise PermissionDenied(
+            "not_an_introducer", _("Only an active manufacturer or importer may introduce packages.")
+        )
+    when = _event_time(event_time)
+    site = _site(org, site_id)
+    fallback_product = None
+    if product_id is not None:
+        fallback_product = Product.objects.filter(external_id=product_id).first()
+        if fallback_product is None:
+            raise field_error("product", "product_not_registered", _("No such product in the registry."))
+
+    def body() -> dict:
+        on = _local_day(when)
+        request, known = _parse_and_lock(codes, containers=False)
+        errors, keys, parsed_of = request.errors, request.packages, request.parsed
+        products = _products_for(parsed_of.values())
+        existing = {row.key: row for row in known}
+        sticker_products = Product.objects.in_bulk(
+            {r.product_id for r in existing.values() if r.state == State.REGISTERED}
+        )
+        recalls = RecallFlags({p.id for p in products.values() if p is not None})
+        registered_today: dict[int, bool] = {}  # product id -> registered on the day
+        # The verdict depends only on these facts, which most codes of a request share: the rules
+        # run once per distinct combination, not once per code.
+        verdicts: dict[tuple, Refusal | None] = {}
+        new, known_rows = [], []  # codes never seen; rows with a sticker or a cancelled introduction
+        for key, raw in keys.items():
+            parsed = parsed_of[key]
+            product = products.get(parsed.gtin) if parsed.gtin else fallback_product
+            row = existing.get(key)
+            # A code never seen, or one whose introduction was cancelled (its row stays, state NONE,
+            # with the events that name it): introduced afresh from what the code says.
+            fresh = row is None or row.state == State.NONE
+            if not fresh and row.state == State.REGISTERED:
+                product = sticker_products.get(row.product_id)
+            the_batch = parsed.batch or batch or (None if fresh else row.batch)
+            the_expiry = parsed.expiry or expiry or (None if fresh else row.expiry)
+            flags = recalls(product, the_batch, key) if recalls.active else 0
+            if row is not None:
+                flags |= row.flags  # a recall or block on the package itself stays
+            if row is None and parsed.kind is CodeKind.STICKER:
+                errors.append(
+                    _error(raw, "sticker_not_issued", key=key)
+                )  # only serials the stickers service issued
+                continue
+            registered = False
+            if product is not None:
+                registered = registered_today.get(product.id)
+                if registered is None:
+                    registered = registered_today[product.id] = product.is_registered_on(on)
+            facts = (
+                State.NONE if fresh else row.state, None if fresh else row.owner_id, flags, registered,
+                bool(the_batch), the_expiry,
+            )  # fmt: skip
+            try:
+                refusal = verdicts[facts]
+            except KeyError:
+                refusal = verdicts[facts] = rules.check_introduction(
+                    org.pk, on=on, state=facts[0], owner_id=facts[1], flags=flags, product_registered=registered,
+                    batch=the_batch, expiry=the_expiry,
+                )  # fmt: skip
+            if refusal is not None:
+                errors.append(_error(raw, refusal, key=key))
+            elif row is None:
+                new.append((key, product.id, the_batch[:20], the_expiry, flags))
+            else:
+                known_rows.append((row, product.id, the_batch[:20], the_expiry, flags))
+        _refuse_if_errors(errors, Op.INTRODUCE, org.pk)
+
+        event_uuid = uuid.uuid4()
+        count = len(new) + len(known_rows)
+        answer = _answer(Op.INTRODUCE, event_uuid, when, count)
+        event = _new_event(
+            operation=Op.INTRODUCE, actor=actor, org=org, site=site, when=when, count=count,
+            idempotency=idempotency, response=answer, event_uuid=event_uuid,
+        )  # fmt: skip
+        now = timezone.now()
+        ids = bulk.allocate_ids(PACKAGE_TABLE, len(new))
+        # Per-request constants hoisted: `.pk` is a property and the enums are not plain ints.
+        event_pk, org_pk, site_pk = event.pk, org.pk, site.pk
+        in_circulation, no_reason = int(State.IN_CIRCULATION), int(Reason.NONE)
+        bulk.insert_rows(
+            PACKAGE_TABLE,
+            ("id", "key", "product_id", "batch", "expiry", "state", "withdraw_reason", "owner_id", "site_id",
+             "flags", "last_event_id", "introduced_on", "updated_at"),
+            ("bigint", "text", "bigint", "text", "date", "smallint", "smallint", "bigint", "bigint",
+             "smallint", "bigint", "date", "timestamptz"),
+            [
+                (pid, key, product_pk, b, e, in_circulation, no_reason, org_pk, site_pk, flags, event_pk, on, now)
+                for pid, (key, product_pk, b, e, flags) in zip(ids, new, strict=True)
+            ],
+        )  # fmt: skip
+        bulk.update_rows(
+            PACKAGE_TABLE,
+            ("product_id", "batch", "expiry", "state", "withdraw_reason", "owner_id", "site_id",
+             "previous_owner_id", "container_id", "remaining_units", "flags", "last_event_id", "introduced_on",
+             "withdrawn_on", "updated_at"),
+            ("bigint", "text", "date", "smallint", "smallint", "bigint", "bigint", "bigint", "bigint", "integer",
+             "smallint", "bigint", "date", "date", "timestamptz"),
+            [
+                (r.id, product_pk, b, e, in_circulation, no_reason, org_pk, site_pk, None, None, None, flags,
+                 event_pk, on, None, now)
+                for r, product_pk, b, e, flags in known_rows
+            ],
+        )  # fmt: skip
+        prev_none = rules.encode_prev(State.NONE, Reason.NONE)
+        bulk.insert_rows(
+            EVENT_PACKAGE_TABLE, _EP_COLUMNS, _EP_TYPES,
+            [(event_pk, pid, prev_none) for pid in ids]
+            + [(event_pk, r.id, r.state * 8 + r.reason) for r, *_rest in known_rows],
+        )  # fmt: skip
+        stock = StockChange()
+        stock.add((org_pk, site_pk, product_pk, b, e, flags) for _key, product_pk, b, e, flags in new)
+        stock.add((org_pk, site_pk, product_pk, b, e, flags) for _r, product_pk, b, e, flags in known_rows)
+        stock.save()
+        _audit(actor, Op.INTRODUCE, event)
+        return answer
+
+    return _run(Op.INTRODUCE, actor, idempotency, body)
+
+
+def _products_for(parsed: Iterable[ParsedCode]) -> dict[str, Product | None]:
+    """GTIN-14 → product, in one query for the whole request."""
+    from salamat.registry.models import ProductGtin
+
+    gtins = {p.gtin for p in parsed if p.gtin}
+    found = {g.gtin: g.product for g in ProductGtin.objects.filter(gtin__in=gtins).select_related("product")}
+    return {g: found.get(g) for g in gtins}

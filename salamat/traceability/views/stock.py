@@ -1,0 +1,77 @@
+"""The organisation's stock, and a package's history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from salamat.accounts.selectors import actor_for_request
+from salamat.core.conf import setting
+from salamat.core.errors import DomainError, PermissionDenied
+from salamat.core.pages import error_page, login_required
+from salamat.registry.models import Site
+from salamat.traceability import selectors, services
+from salamat.traceability.labels import REASONS, reason_text, transactions_shown
+from salamat.traceability.rules import Operation
+
+
+@never_cache
+@login_required
+def stock(request):
+    """The organisation's stock by product, batch and expiry; expiring soon highlighted."""
+    actor = actor_for_request(request)
+    if actor.organization is None or not actor.has_role(*services.OPERATION_ROLES[Operation.ACCEPT]):
+        return error_page(
+            request,
+            PermissionDenied(
+                "role_required", _("This page is not available for your role and organisation.")
+            ),
+        )
+    org = actor.organization
+    sites = list(Site.objects.filter(organization=org).order_by("name"))
+    site = next((s for s in sites if str(s.external_id) == request.GET.get("site", "")), None)
+    rows = selectors.stock_for_site(organization=org, site_id=site.pk if site else None)
+    # The page reads by product (its batches together, first to expire first); the selector is by expiry.
+    rows.sort(key=lambda r: (r["product"].trade_name.casefold(), r["product"].pk, r["expiry"], r["batch"]))
+    return render(
+        request,
+        "traceability/stock.html",
+        {
+            "rows": rows,
+            "sites": sites,
+            "site": site,
+            "total": sum(r["packages"] for r in rows),
+            "soon_days": setting("EXPIRING_SOON_DAYS"),
+        },
+    )
+
+
+@never_cache
+@login_required
+def history(request):
+    """A package's history (every event: what, who, where, when), by scanning or typing its code."""
+    actor = actor_for_request(request)
+    if actor.organization is None and not selectors.is_regulator(actor):
+        return error_page(
+            request, PermissionDenied("no_organization", _("This needs an organisation to act for."))
+        )
+    code = request.GET.get("code", "")
+    context: dict[str, Any] = {"code": code, "for_regulator": selectors.is_regulator(actor)}
+    status = 200
+    if code:
+        try:
+            package, entries = selectors.package_history(actor=actor, code=code)
+            for entry in entries:
+                entry.event.transactions = transactions_shown(entry.event.biz_transactions)
+            context.update(
+                package=package, entries=entries, recalls=selectors.package_recalls(package),
+                today=timezone.localdate(),
+            )  # fmt: skip
+        except DomainError as exc:
+            context["error"] = reason_text(exc.code) if exc.code in REASONS else exc.message
+            status = exc.status_code
+    return render(request, "traceability/history.html", context, status=status)
