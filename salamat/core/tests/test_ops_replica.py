@@ -119,6 +119,10 @@ def test_marked_reads_go_to_the_replica_skip_it_when_lagging_and_fall_back_when_
         )
         assert Product.objects.filter(trade_name="Replicamycin late").exists()
     # the lag is exposed
+    # (once the paused replica has received the new WAL, which a loaded machine may take a moment for)
+    deadline = time.monotonic() + 20
+    while replica_state().get("lag_seconds") == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
     state = replica_state()
     assert state["configured"] is True and state["lag_seconds"] > 0
     # and a replica further behind than REPLICA_MAX_LAG_SECONDS is passed over
