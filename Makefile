@@ -8,12 +8,13 @@ PORT ?= 8000
 PACKAGES ?= 100000
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run dev-setup test test-quick lint format migrations-check messages bench clean serve
+.PHONY: help venv run dev-setup test test-ops test-quick lint format migrations-check messages bench clean serve
 
 help:
 	@echo "make run        start the platform on SQLite with demo data (http://$(HOST):$(PORT)/) and its job worker"
 	@echo "make test       whole suite on a throwaway PostgreSQL + ruff + migrations check"
 	@echo "make test-quick the suite on SQLite, no browser tests"
+	@echo "make test-ops   operations tests alone: replica, backup/restore, metrics, deploy files (PostgreSQL)"
 	@echo "make bench      benchmarks on a throwaway PostgreSQL (PACKAGES=$(PACKAGES))"
 	@echo "make lint       ruff check + format check"
 	@echo "make messages   extract and compile the ru/ky/en translation catalogues"
@@ -40,6 +41,11 @@ run: dev-setup
 
 test: venv
 	bash scripts/test.sh
+
+test-ops: venv
+	SALAMAT_MODE=test scripts/with-postgres.sh $(BIN)/pytest -q salamat/core/tests/test_ops_replica.py \
+		salamat/core/tests/test_ops_backup.py salamat/core/tests/test_ops_distribution.py \
+		salamat/core/tests/test_ops_observability.py salamat/core/tests/test_ops_deploy.py
 
 test-quick: venv
 	SALAMAT_MODE=test $(BIN)/pytest -q -m "not browser" -x

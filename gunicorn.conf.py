@@ -19,6 +19,16 @@ keepalive = 5
 # Recycle workers now and then so that no leak can grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
-accesslog = "-"
+# The application writes one JSON access line per request itself (logger salamat.access, with
+# the request id); GUNICORN_ACCESS_LOG=- adds gunicorn's own plain line.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges leave the metrics (prometheus_client's multiprocess mode)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

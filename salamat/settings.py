@@ -349,3 +349,44 @@ if DEV_MODE:
 
     INSTALLED_APPS += ["salamat.devidp", "oauth2_provider"]
     OAUTH2_PROVIDER = oauth2_provider_settings(VAR_DIR)
+
+# --- Operations: read replica, metrics, structured logs (docs/operations.md) --------------
+# A streaming replica for reads that tolerate a second of lag (views marked with
+# salamat.core.db_routing.replica_reads). Without REPLICA_DATABASE_URL there is no replica and
+# every query goes to DATABASES["default"] as before.
+REPLICA_DATABASE_URL = os.environ.get("REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        REPLICA_DATABASE_URL,
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    # A dead replica is noticed in seconds, not after the kernel's TCP timeout; reads then go
+    # to the primary (the router remembers the failure for REPLICA_DOWN_SECONDS).
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("REPLICA_CONNECT_TIMEOUT", "2"))
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["salamat.core.db_routing.ReplicaRouter"]
+
+# Metrics (/metrics, Prometheus text format): counted by the outermost middleware; answered to
+# METRICS_ALLOWED_ADDRESSES (salamat/core/conf.py) and to "Authorization: Bearer $METRICS_TOKEN".
+MIDDLEWARE.insert(0, "salamat.core.metrics.RequestMetricsMiddleware")
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+if PRODUCTION:
+    # Probed and scraped over plain HTTP on the private network, like /healthz.
+    SECURE_REDIRECT_EXEMPT += [r"^readyz$", r"^metrics$"]
+
+# Structured logs: JSON lines in production (LOG_FORMAT=json|plain), each with its request id;
+# one access line per request from the logger salamat.access at INFO (ACCESS_LOG_LEVEL, default
+# LOG_LEVEL: WARNING turns it off).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be json or plain.")
+LOGGING["filters"] = {"request_id": {"()": "salamat.core.logs.RequestIdFilter"}}
+LOGGING["formatters"]["json"] = {"()": "salamat.core.logs.JsonFormatter"}
+LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+LOGGING["handlers"]["console"].update({"formatter": LOG_FORMAT, "filters": ["request_id"]})
+LOGGING.setdefault("loggers", {})["salamat.access"] = {
+    "level": os.environ.get("ACCESS_LOG_LEVEL", LOGGING["root"]["level"])
+}

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from salamat.api import api
+from salamat.core.health import readyz
+from salamat.core.metrics import metrics
 from salamat.core.views import healthz
 from salamat.portal.api import public_api
 
@@ -12,6 +14,8 @@ handler500 = "salamat.core.middleware.json_handler500"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     path("api/v1/", api.urls),
     path("epcis/", include("salamat.epcis.urls")),
     path("fhir/", include("salamat.records.fhir.urls")),

@@ -69,6 +69,15 @@ DEFAULTS: dict[str, Any] = {
     "RECORD_MAX_BUNDLE_ENTRIES": 1000,
     # Patient record: demographics from the population registry are re-read after this many hours.
     "RECORD_REGISTRY_REFRESH_HOURS": 24,
+    # Read replica (REPLICA_DATABASE_URL): after a failed connection, read from the primary for
+    # this many seconds before trying the replica again ...
+    "REPLICA_DOWN_SECONDS": 5,
+    # ... and read from the primary while the replica is more than this many seconds behind,
+    "REPLICA_MAX_LAG_SECONDS": 5,
+    # measured at most this often per process.
+    "REPLICA_LAG_CHECK_SECONDS": 2,
+    # /metrics answers these client addresses (REMOTE_ADDR) without the METRICS_TOKEN.
+    "METRICS_ALLOWED_ADDRESSES": ("127.0.0.1", "::1"),
 }
 
 # Settings the environment may set, as integers (the rest are set in settings modules only).
@@ -87,6 +96,9 @@ _FROM_ENVIRONMENT_INT = (
     "EPCIS_CAPTURE_LIMIT",
     "EPCIS_SYNC_CAPTURE_MAX_EVENTS",
     "EPCIS_MERGE_WINDOW_SECONDS",
+    "REPLICA_DOWN_SECONDS",
+    "REPLICA_MAX_LAG_SECONDS",
+    "REPLICA_LAG_CHECK_SECONDS",
 )
 
 
@@ -99,6 +111,10 @@ def from_environment(environ: dict[str, str] | None = None, **overrides: Any) ->
             values[name] = int(environ[name])
     if environ.get("TUNDUK_BACKEND"):
         values["TUNDUK_BACKEND"] = environ["TUNDUK_BACKEND"]
+    if environ.get("METRICS_ALLOWED_ADDRESSES"):
+        values["METRICS_ALLOWED_ADDRESSES"] = tuple(
+            a.strip() for a in environ["METRICS_ALLOWED_ADDRESSES"].split(",") if a.strip()
+        )
     return values
 
 

@@ -28,6 +28,11 @@ def current() -> RequestContext:
     return ctx
 
 
+def peek() -> RequestContext | None:
+    """The context of the request being served, if any (never creates one: for log records)."""
+    return _current.get()
+
+
 def activate(ctx: RequestContext) -> contextvars.Token:
     return _current.set(ctx)
 

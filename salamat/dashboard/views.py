@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from salamat.accounts.selectors import actor_for_request
+from salamat.core.db_routing import replica_reads
 from salamat.core.errors import DomainError, PermissionDenied
 from salamat.core.pages import error_page, login_required
 from salamat.epcis.selectors import epcis_not_applied_count
@@ -44,6 +45,7 @@ class DashboardFilter(forms.Form):
 
 @never_cache
 @login_required
+@replica_reads
 def index(request):
     """The dashboard, for the regulator only."""
     actor = actor_for_request(request)

@@ -12,9 +12,11 @@ from datetime import date
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Query, Schema
+from ninja.decorators import decorate_view
 from pydantic import Field
 
 from salamat.core.api import ErrorOut, install_error_handlers
+from salamat.core.db_routing import replica_reads
 from salamat.portal import selectors, services, texts
 from salamat.portal.models import CheckChannel
 from salamat.registry.models import Region
@@ -97,6 +99,7 @@ class WhereIn(Schema):
     region: Region | None = None
 
 
+@replica_reads
 def check_answer(code: str, region: str) -> HttpResponse:
     """Checks, logs and answers; shared by the documented operation and the short path."""
     result = selectors.package_check(code=code)
@@ -129,6 +132,7 @@ def check(request: HttpRequest, params: Query[CheckIn]):
 
 
 @public_api.get("/where", response={200: list[WhereOut], **ERRORS}, summary="Where to buy", auth=None)
+@decorate_view(replica_reads)
 def where(request: HttpRequest, params: Query[WhereIn]):
     """Pharmacies with sellable packages of the matching medicines now (at most 10 medicines)."""
     return selectors.where_to_buy(query=params.q, region=params.region or "")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salamat.core.clientip import client_ip
+from salamat.core.db_routing import replica_reads
 from salamat.core.errors import DomainError
 from salamat.portal import selectors, services, texts, uploads
 from salamat.portal.forms import ReportForm, WhereForm
@@ -37,6 +38,7 @@ def _verdict_context(result: selectors.CheckResult, code: str) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
+@replica_reads
 def check(request: HttpRequest) -> HttpResponse:
     """GET ?code=… checks a typed or scanned code; POST checks the codes in an uploaded photo."""
     context: dict = {"max_upload_mb": MAX_UPLOAD // (1024 * 1024)}
@@ -73,6 +75,7 @@ def check(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@replica_reads
 def sticker(request: HttpRequest, serial: str) -> HttpResponse:
     """A sticker's own link (what a phone camera opens): the verdict at once."""
     limited = _limited(request)
@@ -116,6 +119,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@replica_reads
 def where(request: HttpRequest) -> HttpResponse:
     """Where to buy: pharmacies with the medicine in stock now."""
     form = WhereForm(request.GET or None)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, NamedTuple
 
-from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
+from salamat.core.db_routing import read_connection
 from salamat.core.errors import NotFound, ValidationFailed
 from salamat.registry.models import Organization, Product, ProductGtin, Site, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
@@ -662,6 +662,7 @@ _PUBLIC_SQL = (
 
 def package_public(*, key: str) -> PublicPackage | None:
     """The package with this canonical key as the citizen check shows it (one indexed lookup)."""
+    connection = read_connection(Package)  # the replica inside a replica_reads view
     if connection.vendor == "postgresql":
         # A server-side-binding cursor with a prepared statement: PostgreSQL plans the four-table
         # lookup once per connection instead of once per check, which is most of the check's time
