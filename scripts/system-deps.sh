@@ -2,7 +2,8 @@
 # Makes sure the machine has what the whole test suite needs outside Python:
 #   chromium (browser tests), PostgreSQL's server binaries (the throwaway cluster), gettext
 #   (compilemessages), poppler-utils (sticker PDFs rasterised and decoded back), DejaVu fonts
-#   (PDFs and screenshots), redis-server (the shared rate-limit counter's production path).
+#   (PDFs and screenshots), redis-server (the shared rate-limit counter's production path), nginx
+#   (the deploy tests check the shipped site configuration).
 # As root on Debian it installs what is missing; otherwise it stops at once with the one
 # command to run.
 set -euo pipefail
@@ -14,6 +15,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/n
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 { command -v fc-list >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi dejavu; } || need+=(fonts-dejavu-core fontconfig)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The deploy tests check the nginx site with `nginx -t`.
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 
 [ "${#need[@]}" -eq 0 ] && exit 0
 
