@@ -41,6 +41,9 @@ PRIMARY_ONLY_APPS = frozenset(
     {
         "sessions",
         "auth",
+        # The shared cache (rate limits, login lockouts) counts on the primary: a replica's
+        # copy would lag behind the counters.
+        "django_cache",
         "accounts",
         "contenttypes",
         "admin",
@@ -197,7 +200,9 @@ class ReplicaRouter:
 
     def db_for_write(self, model, **hints):
         scope = _scope.get()
-        if scope is not None:
+        # A cache write (the public check's rate-limit counter) is no data the view reads back:
+        # it must not send the rest of the request's reads to the primary.
+        if scope is not None and (model is None or model._meta.app_label != "django_cache"):
             scope.wrote = True
         return PRIMARY
 
