@@ -277,3 +277,11 @@ def stock_balances_agree(request) -> Iterator[None]:
     except DatabaseError:
         return  # the schema is not there (a migration test) or the transaction was aborted
     assert not diffs, f"stock balances differ from the packages (group, balance, packages): {diffs[:5]}"
+
+
+@pytest.fixture(autouse=True)
+def labelling_schemes_read_afresh() -> None:
+    """Every test reads the labelling schemes as its database has them (see settings_test)."""
+    from salamat.registry.labelling.provider import provider
+
+    provider.invalidate()
