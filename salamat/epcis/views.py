@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from salamat.accounts.selectors import actor_for_api_client, api_client_authenticate
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
+from salamat.core.db_routing import replica_reads
 from salamat.core.errors import AuthenticationFailed, DomainError, NotFound, ValidationFailed
 from salamat.core.middleware import error_response
 from salamat.epcis import selectors, services, validation, vocab, xmlconv
@@ -285,30 +286,35 @@ def _events_answer(request: HttpRequest, actor: Actor, extra: dict[str, str] | N
 
 
 @endpoint
+@replica_reads  # a second of lag is fine for queries (docs/operations.md)
 def events(request: HttpRequest, actor: Actor | None) -> HttpResponse:
     refused = _allow(request, ("GET",))
     return refused if refused is not None else _events_answer(request, actor)
 
 
 @endpoint
+@replica_reads  # a second of lag is fine for queries (docs/operations.md)
 def event_types(request: HttpRequest, actor: Actor | None) -> HttpResponse:
     refused = _allow(request, ("GET",))
     return refused if refused is not None else JsonResponse({"@set": [t.label for t in EpcisEventType]})
 
 
 @endpoint
+@replica_reads  # a second of lag is fine for queries (docs/operations.md)
 def event_type_events(request: HttpRequest, actor: Actor | None, event_type: str) -> HttpResponse:
     refused = _allow(request, ("GET",))
     return refused if refused is not None else _events_answer(request, actor, {"eventType": event_type})
 
 
 @endpoint
+@replica_reads  # a second of lag is fine for queries (docs/operations.md)
 def epc_events(request: HttpRequest, actor: Actor | None, epc: str) -> HttpResponse:
     refused = _allow(request, ("GET",))
     return refused if refused is not None else _events_answer(request, actor, {"MATCH_anyEPC": epc})
 
 
 @endpoint
+@replica_reads  # a second of lag is fine for queries (docs/operations.md)
 def collection(request: HttpRequest, actor: Actor | None, name: str) -> HttpResponse:
     refused = _allow(request, ("GET",))
     if refused is not None:
@@ -317,6 +323,7 @@ def collection(request: HttpRequest, actor: Actor | None, name: str) -> HttpResp
 
 
 @endpoint
+@replica_reads  # a second of lag is fine for queries (docs/operations.md)
 def collection_events(request: HttpRequest, actor: Actor | None, name: str, value: str) -> HttpResponse:
     refused = _allow(request, ("GET",))
     return refused if refused is not None else _events_answer(request, actor, {COLLECTION_PARAM[name]: value})
