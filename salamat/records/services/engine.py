@@ -14,7 +14,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -26,14 +26,14 @@ from salamat.accounts.models import User
 from salamat.accounts.selectors import membership_active, user_by_external_id, user_with_pin
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
-from salamat.records import codelists
 from salamat.records.access import CLINICAL_ROLES
 from salamat.records.errors import refuse
 from salamat.records.models import Document, Patient, Resource, ResourceType, Sex
 from salamat.records.services.batch import Batch
 from salamat.records.services.patients import SID_TEMPORARY, patient_for_pin
+from salamat.records.services.profiles import PATIENT_FIELD, PROFILES, json_get, parse_fhir_datetime
 from salamat.registry.models import Organization
-from salamat.sickleave.fhir import ICD10, SID_PIN
+from salamat.sickleave.fhir import SID_PIN
 
 CLINICAL_TYPES = frozenset(ResourceType.values)
 # Types read through the API but not written as clinical resources.
@@ -318,299 +318,6 @@ def resolve_references(ctx: WriteContext, node: Any, path: str = "") -> list[tup
     return found
 
 
-# --- dates ------------------------------------------------------------------------------------
-
-
-def parse_fhir_datetime(value: Any) -> datetime | None:
-    """A FHIR date or dateTime (2024, 2024-05, 2024-05-01, 2024-05-01T10:00:00+06:00) as aware datetime."""
-    if not isinstance(value, str) or not value:
-        return None
-    text = value.strip()
-    try:
-        if "T" in text:
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-            return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
-        parts = text.split("-")
-        day = date(
-            int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1
-        )
-    except ValueError:
-        return None
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def _first(*values: Any) -> Any:
-    return next((v for v in values if v), None)
-
-
-def _get(node: Any, *path: str | int) -> Any:
-    for step in path:
-        if isinstance(step, int):
-            node = node[step] if isinstance(node, list) and len(node) > step else None
-        else:
-            node = node.get(step) if isinstance(node, dict) else None
-        if node is None:
-            return None
-    return node
-
-
-def _coding0(concept: Any) -> tuple[str, str]:
-    coding = _get(concept, "coding", 0) or {}
-    return str(coding.get("system", "")), str(coding.get("code", ""))
-
-
-# --- the platform's rules, per resource type ------------------------------------------------
-
-
-@dataclass
-class Columns:
-    status: str = ""
-    category: str = ""
-    code_system: str = ""
-    code: str = ""
-    effective: datetime | None = None
-    effective_path: str = ""
-
-
-def _status_from_clinical(body: dict[str, Any]) -> str:
-    if _get(body, "verificationStatus", "coding", 0, "code") == _ENTERED_IN_ERROR:
-        return _ENTERED_IN_ERROR
-    return str(_get(body, "clinicalStatus", "coding", 0, "code") or "")
-
-
-def _encounter(body: dict[str, Any]) -> Columns:
-    klass = body.get("class") or {}
-    if klass.get("code") not in ENCOUNTER_CLASSES:
-        raise refuse(
-            "encounter_class_unknown",
-            _(
-                "The encounter class is AMB (outpatient), IMP (hospital stay), EMER (emergency) or HH (home visit)."
-            ),
-            expression="class.code",
-            issue="code-invalid",
-        )
-    start = _get(body, "period", "start")
-    if not start:
-        raise refuse(
-            "period_start_required",
-            _("An encounter has a start (period.start)."),
-            expression="period.start",
-            issue="required",
-        )
-    system, code = _coding0(_get(body, "type", 0))
-    return Columns(
-        body.get("status", ""), klass["code"], system, code, parse_fhir_datetime(start), "period.start"
-    )
-
-
-def _condition(body: dict[str, Any]) -> Columns:
-    codings = _get(body, "code", "coding") or []
-    icd = [(i, c) for i, c in enumerate(codings) if c.get("system") == ICD10]
-    if not icd:
-        raise refuse(
-            "icd10_required",
-            _("A diagnosis carries an ICD-10 code (system %(system)s).") % {"system": ICD10},
-            expression="code.coding",
-            issue="required",
-        )
-    index, coding = icd[0]
-    code = codelists.normalise_code(ICD10, str(coding.get("code", "")))
-    if codelists.concept_get(system_uri=ICD10, code=code) is None:
-        raise refuse(
-            "unknown_icd10",
-            _("%(code)s is not a code of the ICD-10 list.") % {"code": coding.get("code", "")},
-            expression=f"code.coding[{index}].code",
-            issue="code-invalid",
-        )
-    coding["code"] = code
-    effective_path = "onsetDateTime" if body.get("onsetDateTime") else "recordedDate"
-    return Columns(
-        _status_from_clinical(body),
-        str(_get(body, "category", 0, "coding", 0, "code") or ""),
-        ICD10,
-        code,
-        parse_fhir_datetime(
-            _first(body.get("onsetDateTime"), _get(body, "onsetPeriod", "start"), body.get("recordedDate"))
-        ),
-        effective_path,
-    )
-
-
-def _allergy(body: dict[str, Any]) -> Columns:
-    system, code = _coding0(body.get("code"))
-    return Columns(
-        _status_from_clinical(body),
-        str(_get(body, "category", 0) or ""),
-        system,
-        code,
-        parse_fhir_datetime(_first(body.get("onsetDateTime"), body.get("recordedDate"))),
-        "onsetDateTime" if body.get("onsetDateTime") else "recordedDate",
-    )
-
-
-def _medication_request(body: dict[str, Any]) -> Columns:
-    system, code = _coding0(body.get("medicationCodeableConcept"))
-    return Columns(
-        body.get("status", ""),
-        str(_get(body, "category", 0, "coding", 0, "code") or ""),
-        system,
-        code,
-        parse_fhir_datetime(body.get("authoredOn")),
-        "authoredOn",
-    )
-
-
-def _medication_statement(body: dict[str, Any]) -> Columns:
-    system, code = _coding0(body.get("medicationCodeableConcept"))
-    return Columns(
-        body.get("status", ""),
-        str(_get(body, "category", "coding", 0, "code") or ""),
-        system,
-        code,
-        parse_fhir_datetime(
-            _first(
-                body.get("effectiveDateTime"),
-                _get(body, "effectivePeriod", "start"),
-                body.get("dateAsserted"),
-            )
-        ),
-        "effectiveDateTime",
-    )
-
-
-def _immunization(body: dict[str, Any]) -> Columns:
-    codings = _get(body, "vaccineCode", "coding") or []
-    listed = [(i, c) for i, c in enumerate(codings) if c.get("system") == codelists.VACCINE]
-    if not listed:
-        raise refuse(
-            "vaccine_code_required",
-            _("A vaccination names the vaccine from the vaccine list (system %(system)s).")
-            % {"system": codelists.VACCINE},
-            expression="vaccineCode.coding",
-            issue="required",
-        )
-    index, coding = listed[0]
-    if codelists.concept_get(system_uri=codelists.VACCINE, code=str(coding.get("code", ""))) is None:
-        raise refuse(
-            "unknown_vaccine",
-            _("This vaccine is not on the vaccine list."),
-            expression=f"vaccineCode.coding[{index}].code",
-            issue="code-invalid",
-        )
-    if not body.get("occurrenceDateTime"):
-        raise refuse(
-            "occurrence_required",
-            _("A vaccination has its date (occurrenceDateTime)."),
-            expression="occurrenceDateTime",
-            issue="required",
-        )
-    return Columns(
-        body.get("status", ""),
-        "",
-        codelists.VACCINE,
-        coding["code"],
-        parse_fhir_datetime(body["occurrenceDateTime"]),
-        "occurrenceDateTime",
-    )
-
-
-def _check_quantity(quantity: Any, expression: str) -> None:
-    if quantity is None:
-        return
-    if quantity.get("system") != codelists.UCUM or not quantity.get("code"):
-        raise refuse(
-            "missing_unit",
-            _("A measured value carries its unit in UCUM (system %(system)s and code).")
-            % {"system": codelists.UCUM},
-            expression=expression,
-            issue="required",
-        )
-
-
-def _observation(body: dict[str, Any]) -> Columns:
-    codings = _get(body, "code", "coding") or []
-    chosen: tuple[str, str] | None = None
-    for i, coding in enumerate(codings):
-        system, code = str(coding.get("system", "")), str(coding.get("code", ""))
-        if system == codelists.LOINC:
-            if not _LOINC.match(code):
-                raise refuse(
-                    "loinc_malformed",
-                    _("A LOINC code looks like 8867-4."),
-                    expression=f"code.coding[{i}].code",
-                    issue="code-invalid",
-                )
-            chosen = chosen or (system, code)
-        elif system == codelists.LOCAL_LAB:
-            if codelists.concept_get(system_uri=system, code=code) is None:
-                raise refuse(
-                    "unknown_lab_code",
-                    _("This code is not on the local laboratory list."),
-                    expression=f"code.coding[{i}].code",
-                    issue="code-invalid",
-                )
-            chosen = chosen or (system, code)
-    if chosen is None:
-        raise refuse(
-            "observation_code_system",
-            _("An observation is coded in LOINC or the local laboratory list."),
-            expression="code.coding",
-            issue="code-invalid",
-        )
-    _check_quantity(body.get("valueQuantity"), "valueQuantity")
-    for i, component in enumerate(body.get("component") or []):
-        _check_quantity(component.get("valueQuantity"), f"component[{i}].valueQuantity")
-    return Columns(
-        body.get("status", ""),
-        str(_get(body, "category", 0, "coding", 0, "code") or ""),
-        chosen[0],
-        chosen[1],
-        parse_fhir_datetime(
-            _first(body.get("effectiveDateTime"), _get(body, "effectivePeriod", "start"), body.get("issued"))
-        ),
-        "effectiveDateTime",
-    )
-
-
-def _procedure(body: dict[str, Any]) -> Columns:
-    system, code = _coding0(body.get("code"))
-    return Columns(
-        body.get("status", ""),
-        str(_get(body, "category", "coding", 0, "code") or ""),
-        system,
-        code,
-        parse_fhir_datetime(_first(body.get("performedDateTime"), _get(body, "performedPeriod", "start"))),
-        "performedDateTime",
-    )
-
-
-def _document_reference(body: dict[str, Any]) -> Columns:
-    system, code = _coding0(body.get("type"))
-    return Columns(
-        body.get("status", ""),
-        str(_get(body, "category", 0, "coding", 0, "code") or ""),
-        system,
-        code,
-        parse_fhir_datetime(body.get("date")),
-        "date",
-    )
-
-
-_PROFILES = {
-    ResourceType.ENCOUNTER: _encounter,
-    ResourceType.CONDITION: _condition,
-    ResourceType.ALLERGY: _allergy,
-    ResourceType.MEDICATION_REQUEST: _medication_request,
-    ResourceType.MEDICATION_STATEMENT: _medication_statement,
-    ResourceType.IMMUNIZATION: _immunization,
-    ResourceType.OBSERVATION: _observation,
-    ResourceType.PROCEDURE: _procedure,
-    ResourceType.DOCUMENT: _document_reference,
-}
-# Where each type names its patient.
-PATIENT_FIELD = {ResourceType.ALLERGY: "patient", ResourceType.IMMUNIZATION: "patient"}
-
-
 def _documents(
     ctx: WriteContext, body: dict[str, Any], patient: Patient, existing: Resource | None
 ) -> list[PendingDocument]:
@@ -724,7 +431,7 @@ def prepare(
             issue="conflict",
         )
 
-    columns = _PROFILES[resource_type](body)
+    columns = PROFILES[resource_type](body)
     effective = columns.effective or (existing.effective if existing else ctx.now)
     if effective > ctx.now + _FUTURE_SKEW:
         raise refuse(
@@ -748,7 +455,9 @@ def prepare(
         )
 
     encounter = None
-    encounter_ref = _get(body, "encounter", "reference") if resource_type != ResourceType.ENCOUNTER else None
+    encounter_ref = (
+        json_get(body, "encounter", "reference") if resource_type != ResourceType.ENCOUNTER else None
+    )
     if encounter_ref:
         if not encounter_ref.startswith("Encounter/"):
             raise refuse(
@@ -776,7 +485,7 @@ def prepare(
     recorded_by = recorded_by or ctx.actor.user
 
     identifier_system = identifier_value = ""
-    first_identifier = _get(body, "identifier", 0) if isinstance(body.get("identifier"), list) else None
+    first_identifier = json_get(body, "identifier", 0) if isinstance(body.get("identifier"), list) else None
     if first_identifier and first_identifier.get("value"):
         identifier_system = str(first_identifier.get("system", ""))[:255]
         identifier_value = str(first_identifier["value"])[:128]
@@ -858,7 +567,7 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
 
 def temporary_patient_fields(data: dict[str, Any]) -> dict[str, Any]:
     """What a submitted Patient without a PIN says about the person (name, birth date, sex)."""
-    name = _get(data, "name", 0) or {}
+    name = json_get(data, "name", 0) or {}
     gender = data.get("gender") or Sex.UNKNOWN
     born = parse_fhir_datetime(data.get("birthDate"))
     return {
