@@ -543,15 +543,21 @@ def verify(request: HttpRequest, number: str = "") -> HttpResponse:
                 result, with_pin = leave, True
     elif number:
         result = selectors.sick_leave_by_number(number=number)
-        if result is None:
-            form.add_error("number", _("No sick leave with this number."))
-    context = {"form": form, "number": number}
+    # A damaged QR code or a mistyped link: say so on the page (the form is unbound here, so
+    # the message cannot be one of its errors).
+    not_found = bool(number) and request.method != "POST" and result is None
+    context = {"form": form, "number": number, "not_found": not_found}
     if result is not None:
         data = presenters.for_employer(result)
         if not with_pin:
             data["patient_name"] = _initials(result)
         context.update({"data": data, "leave": result, "with_pin": with_pin})
-    return render(request, "sickleave/verify.html", context, status=200 if result or not form.errors else 404)
+    return render(
+        request,
+        "sickleave/verify.html",
+        context,
+        status=404 if not_found or (result is None and form.errors) else 200,
+    )
 
 
 # --- the patient ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from django.test import Client
 
 from salamat.sickleave import services
 from salamat.sickleave.models import SickLeave
+from salamat.sickleave.numbering import new_number
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)
@@ -142,3 +143,15 @@ def test_public_verification_is_rate_limited(open_leave, patient, client, settin
     assert (api.status_code, api.json()["code"]) == (429, "rate_limited")
     assert int(api["Retry-After"]) >= 1
     cache.clear()
+
+
+@pytest.mark.parametrize("number", [new_number(), "123456789012", "no-such-number", "%22<x>"])
+def test_verify_link_with_an_unknown_or_malformed_number_says_so_with_404(client, number):
+    # given a damaged QR code or a mistyped link (issue 18, item 17: it answered 500)
+    # when the employer opens it
+    page = client.get(f"/sick-leave/verify/{number}", HTTP_ACCEPT_LANGUAGE="en")
+    # then a clear page, not a server error, and the form to type the number
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert 'id="not-found"' in html and "No sick leave has the number" in html
+    assert 'id="verify-form"' in html and "<x>" not in html
