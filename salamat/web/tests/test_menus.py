@@ -1,0 +1,34 @@
+"""The menus people work from (issue 18, item 22): "Sell" in the pharmacist's header, "Recalls"
+in the regulator's, and a citizen's home page offering clinic onboarding as a public service,
+not under "your work"."""
+
+from __future__ import annotations
+
+import pytest
+
+from salamat.accounts.selectors import actor_for_user
+from salamat.core.nav import SECTION_PUBLIC, SECTION_WORK, nav_items_for
+
+pytestmark = pytest.mark.django_db
+
+
+def header(user) -> set[str]:
+    return {entry.key for entry in nav_items_for(actor_for_user(user), header=True)}
+
+
+def section(user, name) -> set[str]:
+    return {entry.key for entry in nav_items_for(actor_for_user(user), section=name)}
+
+
+def test_sell_is_in_the_pharmacists_header_and_recalls_in_the_regulators(make_org, make_user):
+    pharmacist = make_user("pharmacist", make_org("pharmacy"))
+    regulator = make_user("regulator", make_org("ministry", ownership="public"))
+    assert "traceability:scan_sell" in header(pharmacist)
+    assert "traceability:recalls" in header(regulator)
+    assert "traceability:scan_sell" not in header(regulator)
+
+
+def test_a_citizen_is_offered_clinic_onboarding_as_a_public_service_not_as_work(make_user, client):
+    citizen = make_user()
+    assert "onboarding:home" not in section(citizen, SECTION_WORK)
+    assert "onboarding:home" in section(citizen, SECTION_PUBLIC)
