@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote_plus
 
 from django.utils import timezone
 
@@ -17,7 +18,12 @@ from salamat.codes.model import CodeError
 from salamat.core.conf import setting
 from salamat.portal.models import Verdict
 from salamat.registry.models import OrganizationType, Product, Region
-from salamat.registry.selectors import product_by_gtin, product_tracking_mandatory, products_named
+from salamat.registry.selectors import (
+    product_by_gtin,
+    product_tracking_mandatory,
+    products_named,
+    site_contacts,
+)
 from salamat.traceability.codes import parse_many
 from salamat.traceability.rules import Flag, State
 from salamat.traceability.selectors import availability, package_public, package_withdrawal
@@ -178,4 +184,22 @@ def where_to_buy(*, query: str, region: str = "") -> list[dict[str, Any]]:
             if p["organization_type"] == OrganizationType.PHARMACY
         ]
         out.append({"product": _product_dict(product), "pharmacies": places})
+    _add_contacts([p for item in out for p in item["pharmacies"]])
     return out
+
+
+MAP_SEARCH = "https://www.openstreetmap.org/search?query={}"
+
+
+def _add_contacts(places: list[dict[str, Any]]) -> None:
+    """Each pharmacy's town, phone and a map link (a search for its address: sites have no
+    coordinates in the registry)."""
+    contacts = site_contacts(site_ids=[p["site"]["id"] for p in places])
+    for p in places:
+        found = contacts.get(p["site"]["id"], {})
+        region = Region(p["region"]).label if p["region"] in Region.values else ""
+        town = found.get("district") or str(region)
+        p["site"]["town"] = town
+        p["site"]["phone"] = found.get("phone", "")
+        where = ", ".join(part for part in (p["site"]["address"], town, "Kyrgyzstan") if part)
+        p["site"]["map_url"] = MAP_SEARCH.format(quote_plus(where))

@@ -86,3 +86,19 @@ def test_a_package_at_the_importer_is_not_a_green_you_can_buy(world, client):
     assert 'data-stage="importer"' in page and "Importer LLC" in page
     # at the pharmacy it is the plain green answer
     assert check(client, world.keys["genuine"])[0]["tone"] == "ok"
+
+
+def test_where_to_buy_gives_each_pharmacy_address_town_phone_and_a_map_link(world, client):
+    world.pharmacy.phone = "+996 312 123 456"
+    world.pharmacy.save()
+    world.pharmacy.sites.update(address="Chui Ave 100", district="Pervomaisky district")
+    page = client.get("/where", {"q": "amoxicillin"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Chui Ave 100, Pervomaisky district" in page
+    assert 'href="tel:+996312123456"' in page
+    assert (
+        "https://www.openstreetmap.org/search?query=Chui+Ave+100%2C+Pervomaisky+district%2C+Kyrgyzstan"
+        in page
+    )
+    assert "1 упаковка в наличии" in page
+    api = client.get("/api/public/where", {"q": "amoxicillin"}).json()
+    assert api[0]["pharmacies"][0]["site"]["phone"] == "+996 312 123 456"
