@@ -262,8 +262,8 @@ def test_signing_asks_with_what_is_signed_and_an_annulled_certificate_shows_no_g
     )
     page.reload()
     assert page.locator("#sig-status").get_attribute("class") == "badge bad"
-    shot(page, "sickleave-9-annulled-1280")
+    shot(page, "sickleave-11-annulled-1280")
     page.goto(f"/sick-leave/verify/{leave.number}")
     badge = page.locator("#signatures-valid")
     assert badge.get_attribute("class") == "badge bad"
-    shot(page, "sickleave-10-annulled-employer-1280")
+    shot(page, "sickleave-12-annulled-employer-1280")
