@@ -39,7 +39,7 @@ from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
 from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.ratelimit import verification_allowed
 from salamat.sickleave.signing import signatures_of
-from salamat.tunduk.adapters import population_registry
+from salamat.tunduk.adapters import legal_entity_registry, population_registry
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -184,6 +184,20 @@ def person_lookup(request: HttpRequest, actor: Actor) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
     return render(request, "sickleave/_person.html", {"person": person, "error": error})
+
+
+@require_GET
+@clinic_required
+def employer_lookup(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """htmx: the employer's name from the register of legal entities, once 14 digits are typed;
+    a name the doctor already typed is kept."""
+    tax_id = (request.GET.get("employer_tax_id") or "").strip()
+    name = (request.GET.get("employer_name") or "").strip()
+    found = None
+    if len(tax_id) == 14 and tax_id.isdigit():
+        found = legal_entity_registry().lookup(tax_id)
+    context = {"name": name or (found.name if found else ""), "found": found, "complete": len(tax_id) == 14}
+    return render(request, "sickleave/_employer.html", context)
 
 
 @require_GET

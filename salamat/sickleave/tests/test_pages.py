@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
@@ -10,6 +10,7 @@ from django.test import Client
 from salamat.sickleave import services
 from salamat.sickleave.models import SickLeave
 from salamat.sickleave.numbering import new_number
+from salamat.tunduk.models import LegalEntity
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)
@@ -155,3 +156,27 @@ def test_verify_link_with_an_unknown_or_malformed_number_says_so_with_404(client
     html = page.content.decode()
     assert 'id="not-found"' in html and "No sick leave has the number" in html
     assert 'id="verify-form"' in html and "<x>" not in html
+
+
+def test_employer_name_is_filled_from_the_register_of_legal_entities(doctor):
+    # given the register knows the employer (issue 18, item 19)
+    LegalEntity.objects.create(
+        tax_id="02101201910001", name="Demo Textile Works LLC", legal_form="LLC", address="Bishkek",
+        registered_on=date(2019, 1, 1),
+    )  # fmt: skip
+    client = logged_in(doctor)
+    # when the doctor types the tax ID, the name comes back filled in
+    found = client.get("/sick-leave/lookup/employer/", {"employer_tax_id": "02101201910001"}).content.decode()
+    assert 'value="Demo Textile Works LLC"' in found and 'id="employer-found"' in found
+    # a name the doctor typed is kept; an unknown tax ID says so and leaves the name empty
+    kept = client.get(
+        "/sick-leave/lookup/employer/", {"employer_tax_id": "02101201910001", "employer_name": "Textile"}
+    ).content.decode()
+    assert 'value="Textile"' in kept
+    unknown = client.get(
+        "/sick-leave/lookup/employer/", {"employer_tax_id": "09999999999999"}
+    ).content.decode()
+    assert 'value=""' in unknown and "нет такого ИНН" in unknown
+    # the form asks for the name as the tax ID is typed
+    page = client.get("/sick-leave/new/").content.decode()
+    assert 'hx-get="/sick-leave/lookup/employer/"' in page
