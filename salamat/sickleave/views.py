@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,6 +36,7 @@ from salamat.sickleave.forms import (
     attach_refusal,
 )
 from salamat.sickleave.icd import icd10_suggest
+from salamat.sickleave.icd_titles import local_title
 from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
 from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.ratelimit import verification_allowed
@@ -205,9 +207,13 @@ def employer_lookup(request: HttpRequest, actor: Actor) -> HttpResponse:
 def icd_lookup(request: HttpRequest, actor: Actor) -> HttpResponse:
     """htmx: the title of the typed ICD-10 code and suggestions for the datalist."""
     text = request.GET.get("diagnosis_code", "")
-    suggestions = icd10_suggest(text)
-    exact = next((t for c, t in suggestions if c == text.strip().upper()), "")
-    return render(request, "sickleave/_icd.html", {"suggestions": suggestions, "exact": exact, "text": text})
+    suggestions = icd10_suggest(text, language=get_language() or "en")
+    code = text.strip().upper()
+    exact = next((t for c, t in suggestions if c == code), "")
+    # The certificate carries the WHO title: shown beside a translated one, so the doctor sees both.
+    who = next((t for c, t in icd10_suggest(code) if c == code), "") if exact else ""
+    context = {"suggestions": suggestions, "exact": exact, "who": who if who != exact else "", "text": text}
+    return render(request, "sickleave/_icd.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -288,6 +294,8 @@ def _detail_context(actor: Actor, leave: SickLeave, **forms) -> dict:
         "leave": leave,
         "periods": periods,
         "data": presenters.full(leave),
+        # The signed title stays the WHO one; the page shows it in its language where known.
+        "diagnosis_title": local_title(leave.diagnosis_code, get_language() or "") or leave.diagnosis_title,
         "total_days": total,
         "checks": checks,
         "all_valid": all(c.valid for c in checks),

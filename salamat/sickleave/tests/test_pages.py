@@ -180,3 +180,20 @@ def test_employer_name_is_filled_from_the_register_of_legal_entities(doctor):
     # the form asks for the name as the tax ID is typed
     page = client.get("/sick-leave/new/").content.decode()
     assert 'hx-get="/sick-leave/lookup/employer/"' in page
+
+
+def test_diagnoses_are_searched_and_titled_in_the_pages_language(doctor, open_leave):
+    # issue 18, item 18: a Russian page finds "бронхит" and shows Russian titles
+    client = logged_in(doctor)
+    ru = client.get("/sick-leave/lookup/icd/", {"diagnosis_code": "бронхит"}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert "J20.9 — Острый бронхит неуточнённый" in ru.content.decode()
+    exact = client.get(
+        "/sick-leave/lookup/icd/", {"diagnosis_code": "J06.9"}, HTTP_ACCEPT_LANGUAGE="ky"
+    ).content
+    assert "Жогорку дем алуу жолдорунун" in exact.decode()
+    # an English page and a code with no translation keep the WHO title
+    en = client.get("/sick-leave/lookup/icd/", {"diagnosis_code": "bronchitis"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Acute bronchitis" in en.content.decode()
+    leave = open_leave()
+    detail = client.get(f"/sick-leave/{leave.external_id}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Острая инфекция верхних дыхательных путей" in detail
