@@ -41,7 +41,10 @@
     });
   }
   document.addEventListener("submit", function (event) {
-    var message = event.target.dataset && event.target.dataset.confirm;
+    // A button may ask for itself (<button data-confirm>): one form, several decisions.
+    var submitter = event.submitter;
+    var message = (submitter && submitter.dataset && submitter.dataset.confirm) ||
+      (event.target.dataset && event.target.dataset.confirm);
     if (message && !window.confirm(filledIn(event.target, message))) event.preventDefault();
   });
 
