@@ -27,7 +27,7 @@ def test_the_mails_say_what_happened_and_link_to_the_application(
     link = f"{settings.PUBLIC_BASE_URL}/onboarding/applications/{app.external_id}/"
     last = mail.outbox[-1]
     assert "The licence scan is blurred" in last.body and link in last.body
-    assert "make the changes and submit it again" in last.body or "исправьте" in last.body
+    assert "внесите исправления и отправьте её снова" in last.body  # what to do next, in Russian
 
 
 def test_required_fields_are_marked_and_the_step_is_current(applicant, ready_application):
