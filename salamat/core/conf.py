@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     # Citizen check: requests per client address per window on public pages and the public API.
     "PUBLIC_RATE_LIMIT": 120,
     "PUBLIC_RATE_WINDOW_SECONDS": 60,
+    # Citizen check: a package sold at most this many days ago reads "sold on … at …" (the buyer
+    # checking at home), not "already sold — possibly counterfeit".
+    "CHECK_RECENT_SALE_DAYS": 7,
     # Citizen checks are logged in batches of this many rows per worker (1: at once).
     "CHECK_LOG_BATCH": 1,
     # ... and a partial batch is written once its oldest row is this many seconds old.

@@ -64,6 +64,8 @@ class NavItem:
     condition: Callable[[Actor], bool] | None = None
     # Keyword arguments of the URL, computed for the actor (e.g. their organisation's id).
     url_kwargs: Callable[[Actor], dict[str, Any] | None] | None = field(default=None, compare=False)
+    # The home page section for this actor, when it depends on who asks (else `section`).
+    section_for: Callable[[Actor], str] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if bool(self.url_name) == bool(self.path):
@@ -140,7 +142,7 @@ def nav_items_for(actor: Actor, *, section: str | None = None, header: bool = Fa
     audiences = audiences_of(actor)
     out = []
     for item in registered():
-        if section is not None and item.section != section:
+        if section is not None and (item.section_for(actor) if item.section_for else item.section) != section:
             continue
         if header and not item.in_header:
             continue

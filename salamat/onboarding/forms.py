@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from salamat.onboarding.models import Application, DocumentKind
 from salamat.onboarding.services import EDITABLE_FIELDS
+from salamat.onboarding.services.application import REQUIRED_FIELDS
 
 
 class StartForm(forms.Form):
@@ -14,6 +16,9 @@ class StartForm(forms.Form):
 
 
 class ApplicationForm(forms.ModelForm):
+    """A draft may be saved half-filled, so no field is required here; the fields needed to
+    submit (`REQUIRED_FIELDS`) are marked, and submitting names any left empty."""
+
     class Meta:
         model = Application
         fields = list(EDITABLE_FIELDS)
@@ -24,6 +29,16 @@ class ApplicationForm(forms.ModelForm):
             "head_physician_pin": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 14}),
             "contact_phone": forms.TextInput(attrs={"type": "tel"}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in REQUIRED_FIELDS:
+            if name in self.fields:
+                field = self.fields[name]
+                field.label = format_html(
+                    '{} <span class="required-mark" aria-hidden="true">*</span>', field.label
+                )
+                field.widget.attrs["aria-required"] = "true"
 
 
 class DocumentForm(forms.Form):

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salamat.accounts.models import Role
 from salamat.core.actors import Actor
-from salamat.core.nav import AUTHENTICATED, SECTION_ACCOUNT, SECTION_WORK, NavItem, register
+from salamat.core.nav import AUTHENTICATED, SECTION_ACCOUNT, SECTION_PUBLIC, SECTION_WORK, NavItem, register
 from salamat.onboarding import states
 from salamat.onboarding.models import Application, EsiRepresentation
 from salamat.registry.models import Organization, OrganizationStatus, OrganizationType
@@ -25,6 +25,14 @@ def may_apply(actor: Actor) -> bool:
     represented = EsiRepresentation.objects.filter(user=actor.user).values_list("tax_id", flat=True)
     registered = Organization.objects.filter(tax_id__in=represented, status=OrganizationStatus.ACTIVE)
     return registered.count() < len(represented)
+
+
+def apply_section(actor: Actor) -> str:
+    """ "Apply to join" is work for someone ESI says represents an organisation; for anyone
+    else (a citizen with no organisation) it is a public service, not "your work"."""
+    if actor.organization is None and not EsiRepresentation.objects.filter(user=actor.user).exists():
+        return SECTION_PUBLIC
+    return SECTION_WORK
 
 
 def has_applications(actor: Actor) -> bool:
@@ -49,6 +57,7 @@ def register_onboarding_entries() -> None:
             description=_("Connect your private clinic to the platform: a form, three documents, the offer."),
             icon="clipboard",
             section=SECTION_WORK,
+            section_for=apply_section,
             order=5,
             condition=may_apply,
         ),

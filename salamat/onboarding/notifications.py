@@ -34,8 +34,28 @@ def _deliver(user_id: int, application_id: int | None, subject: str, body: str) 
             log.exception("could not send onboarding mail to user %s", user_id)
 
 
-def applicant_message(status: str, comment: str = "") -> tuple[str, str]:
-    """Subject and text for the applicant when their application reaches `status`."""
+def applicant_message(status: str, comment: str = "", *, link: str = "") -> tuple[str, str]:
+    """Subject and text for the applicant when their application reaches `status`: what
+    happened, the reviewer's comment, what to do next and a link to the application."""
+    subject, comment = _applicant_subject(status, comment)
+    with translation.override(translation.get_language() or "ru"):
+        next_step = {
+            "changes_requested": _("Open the application, make the changes and submit it again."),
+            "approved": _(
+                "Open the application to issue the credentials of your organisation's administrator."
+            ),
+            "rejected": _("The reasons are above. You may apply again once they are resolved."),
+        }.get(status, _("You will get a message when a reviewer decides."))
+        lines = [
+            f"{subject}.",
+            comment,
+            next_step,
+            _("Your application: %(link)s") % {"link": link} if link else "",
+        ]
+    return subject, "\n\n".join(line for line in lines if line)
+
+
+def _applicant_subject(status: str, comment: str = "") -> tuple[str, str]:
 
     with translation.override(translation.get_language() or "ru"):
         subjects = {

@@ -82,7 +82,7 @@ class WhereOut(Schema):
 
 
 def check_out(result: selectors.CheckResult) -> dict:
-    text = texts.verdict_text(result.verdict)
+    text = texts.result_text(result)
     return {
         "verdict": str(result.verdict), "title": str(text.title), "advice": str(text.advice), "tone": text.tone,
         "product": result.product, "batch": result.batch, "expiry": result.expiry, "holder": result.holder,

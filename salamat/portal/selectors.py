@@ -7,19 +7,26 @@ holder shown is the organisation and its site (a pharmacy), never a person.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+from urllib.parse import quote_plus
 
 from django.utils import timezone
 
 from salamat.codes import CodeKind
 from salamat.codes.model import CodeError
+from salamat.core.conf import setting
 from salamat.portal.models import Verdict
-from salamat.registry.models import OrganizationType, Product
-from salamat.registry.selectors import product_by_gtin, product_tracking_mandatory, products_named
+from salamat.registry.models import OrganizationType, Product, Region
+from salamat.registry.selectors import (
+    product_by_gtin,
+    product_tracking_mandatory,
+    products_named,
+    site_contacts,
+)
 from salamat.traceability.codes import parse_many
 from salamat.traceability.rules import Flag, State
-from salamat.traceability.selectors import availability, package_public
+from salamat.traceability.selectors import availability, package_public, package_withdrawal
 
 MAX_CODE_LENGTH = 512
 
@@ -33,6 +40,10 @@ class CheckResult:
     expiry: date | None = None
     holder: dict[str, str] | None = None  # the pharmacy (or other participant) holding it now
     error: str = ""  # why the code could not be read, for unknown codes
+    # What the verdict's words depend on beyond the verdict itself (see texts.result_text):
+    #   hint: "typo" (a character looks wrong) | "product_barcode" (a plain EAN, not a package code)
+    #   left: {"on", "reason", "place", "town", "recent"} for a package that left circulation
+    #   stage: where a genuine package is in the chain (importer, wholesaler, in_transit, …)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -64,13 +75,48 @@ def _parse(code: str):
     return None, None, parsed.code
 
 
+# Parse errors of a code whose format we recognise but whose characters do not add up: most
+# often one character mistyped or misread, so the citizen is asked to check it, not alarmed.
+TYPO_ERRORS = frozenset(
+    {"bad_check_digit", "bad_gtin", "bad_serial", "missing_serial", "bad_date", "bad_sscc"}
+)
+
+
 def _untracked_or_unknown(gtin: str | None, key: str, error: str, today: date) -> CheckResult:
-    """A code we hold no package for: `not_tracked` when its product is not yet on an active list."""
-    if gtin:
-        product = product_by_gtin(gtin)
-        if product is not None and not product_tracking_mandatory(product=product, on=today):
-            return CheckResult(Verdict.NOT_TRACKED, key=key, product=_product_dict(product))
-    return CheckResult(Verdict.UNKNOWN, key=key, error=error or "not_found")
+    """A code we hold no package for: `not_tracked` when its product is not yet on an active list;
+    else unknown, with a hint when it is a typo or a plain product barcode."""
+    product = product_by_gtin(gtin) if gtin else None
+    if product is not None and not product_tracking_mandatory(product=product, on=today):
+        return CheckResult(Verdict.NOT_TRACKED, key=key, product=_product_dict(product))
+    result = CheckResult(Verdict.UNKNOWN, key=key, error=error or "not_found")
+    if error in TYPO_ERRORS:
+        result.extra["hint"] = "typo"
+    elif error == "needs_sticker" and product is not None:
+        # The product's ordinary barcode: it names the medicine, never one package.
+        result.extra["hint"] = "product_barcode"
+        result.product = _product_dict(product)
+    return result
+
+
+def _left_circulation(key: str, owner: str | None, region: str | None, today: date) -> dict[str, Any]:
+    """When, why and where (the pharmacy and its town) a withdrawn package left circulation."""
+    gone = package_withdrawal(key=key)
+    if gone is None:
+        return {}
+    town = gone.district or (Region(region).label if region in Region.values else "")
+    recent_days = setting("CHECK_RECENT_SALE_DAYS")
+    recent = gone.reason == "sold" and gone.on is not None and gone.on >= today - timedelta(days=recent_days)
+    return {"on": gone.on, "reason": gone.reason, "place": owner or "", "town": str(town), "recent": recent}
+
+
+# Where a genuine package is in the chain, by the type of its holder: only a pharmacy sells.
+_STAGE_OF_HOLDER = {
+    OrganizationType.MANUFACTURER: "manufacturer",
+    OrganizationType.IMPORTER: "importer",
+    OrganizationType.WHOLESALER: "wholesaler",
+    OrganizationType.PHARMACY: "pharmacy",
+    OrganizationType.MEDICAL: "medical",
+}
 
 
 def package_check(*, code: str) -> CheckResult:
@@ -110,7 +156,15 @@ def package_check(*, code: str) -> CheckResult:
             "address": address or "",
             "region": region or "",
         }
-    return CheckResult(verdict, key=key, product=product, batch=batch, expiry=expiry, holder=holder)
+    result = CheckResult(verdict, key=key, product=product, batch=batch, expiry=expiry, holder=holder)
+    if verdict == Verdict.ALREADY_SOLD:
+        result.extra["left"] = _left_circulation(key, owner, region, today)
+    elif verdict == Verdict.GENUINE:
+        if state == State.IN_TRANSIT:
+            result.extra["stage"] = "in_transit"
+        else:
+            result.extra["stage"] = _STAGE_OF_HOLDER.get(owner_type, "other")
+    return result
 
 
 MAX_PRODUCTS = 10
@@ -130,4 +184,22 @@ def where_to_buy(*, query: str, region: str = "") -> list[dict[str, Any]]:
             if p["organization_type"] == OrganizationType.PHARMACY
         ]
         out.append({"product": _product_dict(product), "pharmacies": places})
+    _add_contacts([p for item in out for p in item["pharmacies"]])
     return out
+
+
+MAP_SEARCH = "https://www.openstreetmap.org/search?query={}"
+
+
+def _add_contacts(places: list[dict[str, Any]]) -> None:
+    """Each pharmacy's town, phone and a map link (a search for its address: sites have no
+    coordinates in the registry)."""
+    contacts = site_contacts(site_ids=[p["site"]["id"] for p in places])
+    for p in places:
+        found = contacts.get(p["site"]["id"], {})
+        region = Region(p["region"]).label if p["region"] in Region.values else ""
+        town = found.get("district") or str(region)
+        p["site"]["town"] = town
+        p["site"]["phone"] = found.get("phone", "")
+        where = ", ".join(part for part in (p["site"]["address"], town, "Kyrgyzstan") if part)
+        p["site"]["map_url"] = MAP_SEARCH.format(quote_plus(where))

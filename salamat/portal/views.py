@@ -31,7 +31,10 @@ def _limited(request: HttpRequest) -> HttpResponse | None:
 def _verdict_context(result: selectors.CheckResult, code: str) -> dict:
     return {
         "result": result,
-        "text": texts.verdict_text(result.verdict),
+        "text": texts.result_text(result),
+        "stage": texts.STAGES.get(result.extra.get("stage", "")),
+        "left": result.extra.get("left"),
+        "left_reason": texts.REASONS.get((result.extra.get("left") or {}).get("reason", "")),
         "code": code,
         "report_form": ReportForm(initial={"code": code}),
     }

@@ -14,6 +14,7 @@ from salamat.registry.models import (
     OrganizationType,
     Product,
     ProductGtin,
+    Site,
     TrackingList,
     TrackingListEntry,
 )
@@ -123,3 +124,13 @@ def product_choices() -> QuerySet[Product]:
 def tracking_list_choices() -> QuerySet[TrackingList]:
     """Every tracking list, the earliest mandatory first: the choices of a form's list field."""
     return TrackingList.objects.order_by("mandatory_from")
+
+
+def site_contacts(*, site_ids: list) -> dict:
+    """How a citizen reaches each site (by external id): its district and its organisation's
+    phone. The registry holds no phone or opening hours per site yet: the organisation's
+    phone stands in, and the hours are not known."""
+    rows = Site.objects.filter(external_id__in=site_ids).values_list(
+        "external_id", "district", "organization__phone"
+    )
+    return {sid: {"district": district or "", "phone": phone or ""} for sid, district, phone in rows}

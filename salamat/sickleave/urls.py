@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.sick_leave_new, name="new"),
     path("lookup/person/", views.person_lookup, name="person_lookup"),
     path("lookup/icd/", views.icd_lookup, name="icd_lookup"),
+    path("lookup/employer/", views.employer_lookup, name="employer_lookup"),
     path("commission/", views.commission_queue, name="commission"),
     path("commission/<int:pk>/approve/", views.commission_approve, name="commission_approve"),
     path("commission/<int:pk>/reject/", views.commission_reject, name="commission_reject"),

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -35,11 +36,12 @@ from salamat.sickleave.forms import (
     attach_refusal,
 )
 from salamat.sickleave.icd import icd10_suggest
+from salamat.sickleave.icd_titles import local_title
 from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
 from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.ratelimit import verification_allowed
 from salamat.sickleave.signing import signatures_of
-from salamat.tunduk.adapters import population_registry
+from salamat.tunduk.adapters import legal_entity_registry, population_registry
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
@@ -188,12 +190,30 @@ def person_lookup(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 @require_GET
 @clinic_required
+def employer_lookup(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """htmx: the employer's name from the register of legal entities, once 14 digits are typed;
+    a name the doctor already typed is kept."""
+    tax_id = (request.GET.get("employer_tax_id") or "").strip()
+    name = (request.GET.get("employer_name") or "").strip()
+    found = None
+    if len(tax_id) == 14 and tax_id.isdigit():
+        found = legal_entity_registry().lookup(tax_id)
+    context = {"name": name or (found.name if found else ""), "found": found, "complete": len(tax_id) == 14}
+    return render(request, "sickleave/_employer.html", context)
+
+
+@require_GET
+@clinic_required
 def icd_lookup(request: HttpRequest, actor: Actor) -> HttpResponse:
     """htmx: the title of the typed ICD-10 code and suggestions for the datalist."""
     text = request.GET.get("diagnosis_code", "")
-    suggestions = icd10_suggest(text)
-    exact = next((t for c, t in suggestions if c == text.strip().upper()), "")
-    return render(request, "sickleave/_icd.html", {"suggestions": suggestions, "exact": exact, "text": text})
+    suggestions = icd10_suggest(text, language=get_language() or "en")
+    code = text.strip().upper()
+    exact = next((t for c, t in suggestions if c == code), "")
+    # The certificate carries the WHO title: shown beside a translated one, so the doctor sees both.
+    who = next((t for c, t in icd10_suggest(code) if c == code), "") if exact else ""
+    context = {"suggestions": suggestions, "exact": exact, "who": who if who != exact else "", "text": text}
+    return render(request, "sickleave/_icd.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -282,6 +302,8 @@ def _detail_context(actor: Actor, leave: SickLeave, **forms) -> dict:
         "leave": leave,
         "periods": periods,
         "data": presenters.full(leave),
+        # The signed title stays the WHO one; the page shows it in its language where known.
+        "diagnosis_title": local_title(leave.diagnosis_code, get_language() or "") or leave.diagnosis_title,
         "total_days": total,
         "checks": checks,
         "all_valid": all(c.valid for c in checks),
@@ -551,15 +573,21 @@ def verify(request: HttpRequest, number: str = "") -> HttpResponse:
                 result, with_pin = leave, True
     elif number:
         result = selectors.sick_leave_by_number(number=number)
-        if result is None:
-            form.add_error("number", _("No sick leave with this number."))
-    context = {"form": form, "number": number}
+    # A damaged QR code or a mistyped link: say so on the page (the form is unbound here, so
+    # the message cannot be one of its errors).
+    not_found = bool(number) and request.method != "POST" and result is None
+    context = {"form": form, "number": number, "not_found": not_found}
     if result is not None:
         data = presenters.for_employer(result)
         if not with_pin:
             data["patient_name"] = _initials(result)
         context.update({"data": data, "leave": result, "with_pin": with_pin})
-    return render(request, "sickleave/verify.html", context, status=200 if result or not form.errors else 404)
+    return render(
+        request,
+        "sickleave/verify.html",
+        context,
+        status=404 if not_found or (result is None and form.errors) else 200,
+    )
 
 
 # --- the patient ------------------------------------------------------------------------------

@@ -693,3 +693,25 @@ def package_public(*, key: str) -> PublicPackage | None:
 def package_owner_id(*, key: str) -> int | None:
     """The id of the organisation holding the package `key` now, if there is one."""
     return Package.objects.filter(key=key).values_list("owner_id", flat=True).first()
+
+
+class PublicWithdrawal(NamedTuple):
+    """When, why and where a package left circulation (the citizen check says so)."""
+
+    reason: str  # sold | dispensed | destroyed | exported | written_off
+    on: date | None
+    district: str  # the town or district of the site it left from ("" when not known)
+
+
+def package_withdrawal(*, key: str) -> PublicWithdrawal | None:
+    """How the package `key` left circulation, or None while it has not (one indexed lookup;
+    asked only for withdrawn packages, so the common check keeps its single prepared query)."""
+    row = (
+        Package.objects.filter(key=key, state=State.WITHDRAWN)
+        .values_list("withdraw_reason", "withdrawn_on", "site__district")
+        .first()
+    )
+    if row is None:
+        return None
+    reason, on, district = row
+    return PublicWithdrawal(Reason(reason).name.lower() if reason else "", on, district or "")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from salamat.accounts.models import User
@@ -57,7 +59,10 @@ def transition(
         obj=application,
         changes={"status": {"old": old, "new": application.status}, "comment": comment},
     )
-    subject, body = applicant_message(application.status, comment)
+    link = settings.PUBLIC_BASE_URL + reverse(
+        "onboarding:status", kwargs={"application_id": application.external_id}
+    )
+    subject, body = applicant_message(application.status, comment, link=link)
     notify_after_commit(
         user_id=application.applicant_id, application_id=application.pk, subject=subject, body=body
     )

@@ -47,6 +47,14 @@ def open_as(page_at, live_url, user, *, width: int, organizations=None):
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": live_url}]
     )
+    # A reviewer confirms an approval: accept, keep what the confirmation said.
+    page.confirmations = []
+
+    def accept(dialog):
+        page.confirmations.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
     return page
 
 
@@ -104,10 +112,12 @@ def test_phase1_applicant_on_a_phone_reviewer_on_a_desktop(
     review.click("#take")
     review.wait_for_load_state()
     shot(review, "onboarding-5-review")
+    assert review.locator("#approve").get_attribute("data-confirm")
     review.fill("#id_comment", "Документы в порядке")
     review.click("#approve")
     review.wait_for_load_state()
     assert review.locator("#status").inner_text() == "Одобрена"
+    assert app.tax_id in review.confirmations[-1] and "Одобрить" in review.confirmations[-1]
     # then: the applicant sees the token once
     page.goto(f"/onboarding/applications/{app.external_id}/")
     page.click("#credentials")

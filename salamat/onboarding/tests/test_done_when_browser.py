@@ -201,6 +201,7 @@ def test_phase1_from_esi_login_to_credentials_and_a_doctor(
 
     # when: a reviewer logs in on a desktop, takes it and asks for a change once
     desk = page_at(1280)
+    desk.on("dialog", lambda dialog: dialog.accept())  # the reviewer confirms an approval
     password_login(desk, "reviewer", REVIEWER_PASSWORD)
     shot(desk, "onb-p1-6-reviewer-home")
     reviewer_opens(desk, app)
@@ -306,6 +307,7 @@ def test_phase2_auto_approves_and_routes_an_expired_licence_to_review(
     reviewer.set_password(REVIEWER_PASSWORD)
     reviewer.save()
     desk = page_at(1280)
+    desk.on("dialog", lambda dialog: dialog.accept())  # the reviewer confirms an approval
     password_login(desk, "reviewer2", REVIEWER_PASSWORD)
     desk.goto("/onboarding/review/")
     queue = desk.locator("main").inner_text()

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.test import Client
 from PIL import Image, ImageDraw
 
+from salamat.accounts.selectors import actor_for_user
 from salamat.sickleave import services
 from salamat.sickleave.models import SickLeave
 from salamat.sickleave.tests.conftest import EMPLOYER_TAX_ID
@@ -37,6 +38,14 @@ def as_user(page_at, live_url, user, width):
     page.context.add_cookies(
         [{"name": settings.SESSION_COOKIE_NAME, "value": client.session.session_key, "url": live_url}]
     )
+    # Signing asks for a confirmation that says what is signed: accept it, keep what it said.
+    page.confirmations = []
+
+    def accept(dialog):
+        page.confirmations.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
     return page
 
 
@@ -227,3 +236,34 @@ def test_patient_sees_her_sick_leaves_after_esi_login(
     assert pdf.headers["content-type"] == "application/pdf"
     fits(page, width)
     shot(page, f"sickleave-10-patient-detail-{width}")
+
+
+def test_signing_asks_with_what_is_signed_and_an_annulled_certificate_shows_no_green_badge(
+    page_at, live_server, shot, open_leave, doctor, today
+):
+    leave = open_leave()
+    page = as_user(page_at, live_server.url, doctor, 1280)
+    page.goto(f"/sick-leave/{leave.external_id}/")
+    # when the doctor extends, the confirmation names the certificate, the patient and the dates
+    page.fill("#id_start", (today + 5 * D).isoformat())
+    page.fill("#id_end", (today + 7 * D).isoformat())
+    page.click("#extend")
+    page.wait_for_load_state()
+    said = page.confirmations[-1]
+    assert leave.number in said and leave.patient_full_name in said
+    assert (today + 5 * D).strftime("%d.%m.%Y") in said and (today + 7 * D).strftime("%d.%m.%Y") in said
+    assert page.locator("#total-days").inner_text().startswith("8")
+    # closing asks too, naming the outcome and its date
+    assert "{outcome}" in page.locator("#panel-close form").get_attribute("data-confirm")
+    # then an annulled certificate shows no green badge, here and on the employer's page
+    leave.refresh_from_db()
+    services.sick_leave_annul(
+        actor=actor_for_user(doctor, leave.organization), certificate=leave, reason="Issued in error"
+    )
+    page.reload()
+    assert page.locator("#sig-status").get_attribute("class") == "badge bad"
+    shot(page, "sickleave-11-annulled-1280")
+    page.goto(f"/sick-leave/verify/{leave.number}")
+    badge = page.locator("#signatures-valid")
+    assert badge.get_attribute("class") == "badge bad"
+    shot(page, "sickleave-12-annulled-employer-1280")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.test import Client
 
 from salamat.sickleave import services
 from salamat.sickleave.models import SickLeave
+from salamat.sickleave.numbering import new_number
+from salamat.tunduk.models import LegalEntity
 
 pytestmark = pytest.mark.django_db
 D = timedelta(days=1)
@@ -142,3 +144,56 @@ def test_public_verification_is_rate_limited(open_leave, patient, client, settin
     assert (api.status_code, api.json()["code"]) == (429, "rate_limited")
     assert int(api["Retry-After"]) >= 1
     cache.clear()
+
+
+@pytest.mark.parametrize("number", [new_number(), "123456789012", "no-such-number", "%22<x>"])
+def test_verify_link_with_an_unknown_or_malformed_number_says_so_with_404(client, number):
+    # given a damaged QR code or a mistyped link (issue 18, item 17: it answered 500)
+    # when the employer opens it
+    page = client.get(f"/sick-leave/verify/{number}", HTTP_ACCEPT_LANGUAGE="en")
+    # then a clear page, not a server error, and the form to type the number
+    assert page.status_code == 404
+    html = page.content.decode()
+    assert 'id="not-found"' in html and "No sick leave has the number" in html
+    assert 'id="verify-form"' in html and "<x>" not in html
+
+
+def test_employer_name_is_filled_from_the_register_of_legal_entities(doctor):
+    # given the register knows the employer (issue 18, item 19)
+    LegalEntity.objects.create(
+        tax_id="02101201910001", name="Demo Textile Works LLC", legal_form="LLC", address="Bishkek",
+        registered_on=date(2019, 1, 1),
+    )  # fmt: skip
+    client = logged_in(doctor)
+    # when the doctor types the tax ID, the name comes back filled in
+    found = client.get("/sick-leave/lookup/employer/", {"employer_tax_id": "02101201910001"}).content.decode()
+    assert 'value="Demo Textile Works LLC"' in found and 'id="employer-found"' in found
+    # a name the doctor typed is kept; an unknown tax ID says so and leaves the name empty
+    kept = client.get(
+        "/sick-leave/lookup/employer/", {"employer_tax_id": "02101201910001", "employer_name": "Textile"}
+    ).content.decode()
+    assert 'value="Textile"' in kept
+    unknown = client.get(
+        "/sick-leave/lookup/employer/", {"employer_tax_id": "09999999999999"}
+    ).content.decode()
+    assert 'value=""' in unknown and "нет такого ИНН" in unknown
+    # the form asks for the name as the tax ID is typed
+    page = client.get("/sick-leave/new/").content.decode()
+    assert 'hx-get="/sick-leave/lookup/employer/"' in page
+
+
+def test_diagnoses_are_searched_and_titled_in_the_pages_language(doctor, open_leave):
+    # issue 18, item 18: a Russian page finds "бронхит" and shows Russian titles
+    client = logged_in(doctor)
+    ru = client.get("/sick-leave/lookup/icd/", {"diagnosis_code": "бронхит"}, HTTP_ACCEPT_LANGUAGE="ru")
+    assert "J20.9 — Острый бронхит неуточнённый" in ru.content.decode()
+    exact = client.get(
+        "/sick-leave/lookup/icd/", {"diagnosis_code": "J06.9"}, HTTP_ACCEPT_LANGUAGE="ky"
+    ).content
+    assert "Жогорку дем алуу жолдорунун" in exact.decode()
+    # an English page and a code with no translation keep the WHO title
+    en = client.get("/sick-leave/lookup/icd/", {"diagnosis_code": "bronchitis"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Acute bronchitis" in en.content.decode()
+    leave = open_leave()
+    detail = client.get(f"/sick-leave/{leave.external_id}/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Острая инфекция верхних дыхательных путей" in detail

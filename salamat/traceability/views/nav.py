@@ -20,6 +20,7 @@ def register_nav_entries() -> None:
             description=op.intro,
             icon=op.icon,
             order=20 + i,
+            in_header=op.operation is Operation.SELL,  # the pharmacist's everyday page
             condition=lambda actor, op=op: may_scan(actor, op),
         )
         for i, op in enumerate(SCAN_OPERATIONS.values())
@@ -55,7 +56,7 @@ def register_nav_entries() -> None:
         NavItem(
             roles={"regulator"}, url_name="traceability:recalls", label=gettext_lazy("Recalls"),
             description=gettext_lazy("Recall or block a product, a batch or packages; lift a recall."),
-            icon="shield-check", order=15,
+            icon="shield-check", order=15, in_header=True,
         ),
         *scan_items,
     )  # fmt: skip

@@ -28,9 +28,24 @@
   }
 
   // Forms that ask before doing something irreversible: <form data-confirm="Really?">.
+  // "{name}" in the message is replaced by what the form's field `name` holds now (a chosen
+  // option's text, a date as dd.mm.yyyy), so a confirmation can say what exactly is signed.
+  function filledIn(form, message) {
+    return message.replace(/\{(\w+)\}/g, function (whole, name) {
+      var field = form.elements[name];
+      if (!field) return whole;
+      if (field.tagName === "SELECT") return field.selectedIndex >= 0 ? field.options[field.selectedIndex].text : "";
+      var value = field.value || "…";
+      var iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+      return iso ? iso[3] + "." + iso[2] + "." + iso[1] : value;
+    });
+  }
   document.addEventListener("submit", function (event) {
-    var message = event.target.dataset && event.target.dataset.confirm;
-    if (message && !window.confirm(message)) event.preventDefault();
+    // A button may ask for itself (<button data-confirm>): one form, several decisions.
+    var submitter = event.submitter;
+    var message = (submitter && submitter.dataset && submitter.dataset.confirm) ||
+      (event.target.dataset && event.target.dataset.confirm);
+    if (message && !window.confirm(filledIn(event.target, message))) event.preventDefault();
   });
 
   // Close open menus (<details data-menu>) on a click elsewhere or on Escape.
