@@ -7,6 +7,7 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
 from django.test import Client
@@ -337,3 +338,14 @@ def open_sick_leave(doctor_a, clinic_a, person, today):
         start=today,
         end=today + timedelta(days=4),
     )
+
+
+@pytest.fixture
+def code_list_samples(transactional_db) -> None:
+    """The code-list samples migration 0003 loads, again: a transactional test that ran earlier
+    flushed the tables, and the live server's process may keep looked-up concepts."""
+    from django.apps import apps
+
+    samples = import_module("salamat.records.migrations.0003_code_list_samples")
+    samples.forward(apps, None)
+    concept_cache_clear()

@@ -16,7 +16,11 @@ from salamat.records.models import Patient, Resource
 from salamat.records.tests.conftest import encounter
 from salamat.records.tests.test_pages import pdf_titles
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("code_list_samples"),
+]
 
 
 def as_user(page_at, live_url, user, width):
