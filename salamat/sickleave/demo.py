@@ -61,7 +61,11 @@ def seed_sick_leave() -> int:
     signing.signing_key_for(user=chair)
     signing.signing_key_for(organization=hospital)
     today = timezone.localdate()
-    people = {p.given_name: p for p in RegistryPerson.objects.all()}
+    # The first person registered under each given name: the demo record adds thousands of
+    # people to the stand-in registry later, some with the same given names.
+    people: dict[str, RegistryPerson] = {}
+    for person in RegistryPerson.objects.order_by("pk"):
+        people.setdefault(person.given_name, person)
     created = 0
 
     def case(pin: str, code: str, build: Callable[[], None]) -> None:
