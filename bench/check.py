@@ -178,18 +178,27 @@ def _wrk(port: int, path: str, codes: list[str], seconds: int, connections: int)
             "socket_errors": errors.group(1) if errors else "", "tool": "wrk"}  # fmt: skip
 
 
-def _python_client(port: int, path: str, codes: list[str], seconds: int, connections: int) -> dict:
-    """A bounded keep-alive client: `connections` threads, each with one http.client connection."""
+def http_load(
+    port: int,
+    paths: list[str],
+    seconds: int,
+    connections: int,
+    *,
+    headers: dict | None = None,
+    timeout: int = 10,
+) -> dict:
+    """A bounded keep-alive GET client: `connections` threads, each with one http.client connection,
+    each asking for random `paths` until `seconds` have passed; requests/s, p50/p99 ms, non-200s."""
     stop_at = time.perf_counter() + seconds
     latencies: list[list[float]] = [[] for _ in range(connections)]
     bad = [0] * connections
 
     def worker(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         rnd = random.Random(i)
         mine = latencies[i]
         while (t := time.perf_counter()) < stop_at:
-            conn.request("GET", f"{path}?code={rnd.choice(codes)}")
+            conn.request("GET", rnd.choice(paths), headers=headers or {})
             response = conn.getresponse()
             response.read()
             mine.append(time.perf_counter() - t)
@@ -206,7 +215,13 @@ def _python_client(port: int, path: str, codes: list[str], seconds: int, connect
     elapsed = time.perf_counter() - began
     times = sorted(x for part in latencies for x in part)
     return {"rps": len(times) / elapsed, "p50": statistics.median(times) * 1000,
-            "p99": times[int(len(times) * 0.99)] * 1000, "bad": sum(bad), "socket_errors": "", "tool": "python"}  # fmt: skip
+            "p99": times[int(len(times) * 0.99)] * 1000, "bad": sum(bad)}  # fmt: skip
+
+
+def _python_client(port: int, path: str, codes: list[str], seconds: int, connections: int) -> dict:
+    """The public check under `http_load`, one random code per request."""
+    result = http_load(port, [f"{path}?code={code}" for code in codes], seconds, connections)
+    return {**result, "socket_errors": "", "tool": "python"}
 
 
 def drive(port: int, path: str, codes: list[str], seconds: int, connections: int, tool: str) -> dict:

@@ -37,7 +37,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from bench.check import _setup_django, start_gunicorn, stop
+from bench.check import _setup_django, http_load, start_gunicorn, stop
 
 TEMPLATES = 400  # distinct generated histories; each loaded patient gets one with fresh ids
 PATIENT_MARK = "00000000-0000-4000-8000-0000000000aa"
@@ -195,40 +195,14 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
 
 
 def _get_runs(port: int, paths: list[str], seconds: int, connections: int, headers: dict) -> dict:
-    """A bounded keep-alive client: `connections` threads, each with one http.client connection."""
+    """`http_load` after a warm-up (workers import lazily and connect on first use)."""
     for _ in range(4):  # warm-up: workers import lazily and connect on first use
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for path in paths[:10]:
             conn.request("GET", path, headers=headers)
             conn.getresponse().read()
         conn.close()
-    stop_at = time.perf_counter() + seconds
-    latencies: list[list[float]] = [[] for _ in range(connections)]
-    bad = [0] * connections
-
-    def worker(i: int) -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        rnd = random.Random(i)
-        mine = latencies[i]
-        while (t := time.perf_counter()) < stop_at:
-            conn.request("GET", rnd.choice(paths), headers=headers)
-            response = conn.getresponse()
-            response.read()
-            mine.append(time.perf_counter() - t)
-            if response.status != 200:
-                bad[i] += 1
-        conn.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - began
-    times = sorted(x for part in latencies for x in part)
-    return {"rps": len(times) / elapsed, "p50": statistics.median(times) * 1000,
-            "p99": times[int(len(times) * 0.99)] * 1000, "bad": sum(bad)}  # fmt: skip
+    return http_load(port, paths, seconds, connections, headers=headers, timeout=30)
 
 
 def _bundle(template: list, patient_id: str) -> dict:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from salamat.records import pages_selectors
 from salamat.records.codelists import LOCAL_LAB, LOINC, VACCINE, concept_title
 from salamat.records.models import Patient, Resource, ResourceType
+from salamat.records.services.profiles import json_get
 from salamat.sickleave.fhir import ICD10
 from salamat.sickleave.models import SickLeave
 
@@ -216,19 +217,8 @@ class RecordView:
 # --- one item -----------------------------------------------------------------------------------
 
 
-def _get(node: Any, *path: str | int) -> Any:
-    for step in path:
-        if isinstance(step, int):
-            node = node[step] if isinstance(node, list) and len(node) > step else None
-        else:
-            node = node.get(step) if isinstance(node, dict) else None
-        if node is None:
-            return None
-    return node
-
-
 def _codings(concept: Any) -> list[dict]:
-    codings = _get(concept, "coding")
+    codings = json_get(concept, "coding")
     return [c for c in codings if isinstance(c, dict)] if isinstance(codings, list) else []
 
 
@@ -291,7 +281,7 @@ class Titles:
             title = self.of_coding(coding)
             if title:
                 return title, str(coding.get("code", ""))
-        text = _get(concept, "text") or ""
+        text = json_get(concept, "text") or ""
         code = str(codings[0].get("code", "")) if codings else ""
         return str(text or code), code
 
@@ -303,22 +293,26 @@ def present(row: Resource, titles: Titles) -> Item:
     detail, critical = "", False
     kind = row.resource_type
     if kind == ResourceType.ALLERGY:
-        title = title or str(_get(body, "code", "text") or "")
+        title = title or str(json_get(body, "code", "text") or "")
         parts = [str(ALLERGY_CATEGORIES.get(c, c)) for c in body.get("category") or []]
         criticality = body.get("criticality")
         if criticality:
             parts.append(str(CRITICALITY.get(criticality, criticality)))
-        reaction = _get(body, "reaction", 0, "manifestation", 0, "text") or _get(body, "note", 0, "text")
+        reaction = json_get(body, "reaction", 0, "manifestation", 0, "text") or json_get(
+            body, "note", 0, "text"
+        )
         if reaction:
             parts.append(str(reaction))
         detail, critical = " · ".join(parts), criticality == "high"
     elif kind in (ResourceType.MEDICATION_REQUEST, ResourceType.MEDICATION_STATEMENT):
-        detail = str(_get(body, "dosageInstruction", 0, "text") or _get(body, "dosage", 0, "text") or "")
+        detail = str(
+            json_get(body, "dosageInstruction", 0, "text") or json_get(body, "dosage", 0, "text") or ""
+        )
         if not title:
-            title = str(_get(body, "medicationCodeableConcept", "text") or "")
+            title = str(json_get(body, "medicationCodeableConcept", "text") or "")
     elif kind == ResourceType.IMMUNIZATION:
         parts = []
-        dose = _get(body, "protocolApplied", 0, "doseNumberPositiveInt")
+        dose = json_get(body, "protocolApplied", 0, "doseNumberPositiveInt")
         if dose:
             parts.append(str(_("dose %(n)s")) % {"n": dose})
         if body.get("lotNumber"):
@@ -329,16 +323,16 @@ def present(row: Resource, titles: Titles) -> Item:
             detail = format_quantity(body["valueQuantity"])
         elif body.get("component"):
             values = [format_quantity(c.get("valueQuantity")).split(" ")[0] for c in body["component"]]
-            unit = str(UNIT_LABELS.get(_get(body, "component", 0, "valueQuantity", "code") or "", ""))
+            unit = str(UNIT_LABELS.get(json_get(body, "component", 0, "valueQuantity", "code") or "", ""))
             detail = f"{'/'.join(values)} {unit}".strip()
         elif body.get("valueString"):
             detail = str(body["valueString"])
-        interpretation = _get(body, "interpretation", 0, "coding", 0, "code")
+        interpretation = json_get(body, "interpretation", 0, "coding", 0, "code")
         critical = interpretation in ("H", "HH", "L", "LL", "A", "AA")
     elif kind == ResourceType.CONDITION:
-        detail = str(_get(body, "note", 0, "text") or "")
+        detail = str(json_get(body, "note", 0, "text") or "")
     elif kind == ResourceType.DOCUMENT:
-        title = title or str(_get(body, "description") or _("Document"))
+        title = title or str(json_get(body, "description") or _("Document"))
     return Item(row=row, kind=kind, title=title or kind, code=code, detail=detail, critical=critical)
 
 
@@ -435,13 +429,13 @@ def record_view(*, patient: Patient, sick_leaves: list[SickLeave] | None = None)
     visits: dict[int, Visit] = {}
     for item in by_kind[ResourceType.ENCOUNTER]:
         body = item.row.body
-        klass = str(_get(body, "class", "code") or "")
-        end = _get(body, "period", "end")
+        klass = str(json_get(body, "class", "code") or "")
+        end = json_get(body, "period", "end")
         visits[item.row.pk] = Visit(
             item=item,
             klass=klass,
             class_label=str(ENCOUNTER_CLASSES.get(klass, klass)),
-            reason=str(_get(body, "reasonCode", 0, "text") or ""),
+            reason=str(json_get(body, "reasonCode", 0, "text") or ""),
             note=next(
                 (
                     str(e.get("valueString", ""))

@@ -51,6 +51,7 @@ def _first(*values: Any) -> Any:
 
 
 def json_get(node: Any, *path: str | int) -> Any:
+    """The value at `path` (keys and list indexes) in submitted JSON, or None where it stops."""
     for step in path:
         if isinstance(step, int):
             node = node[step] if isinstance(node, list) and len(node) > step else None
