@@ -35,8 +35,10 @@ from salamat.records.errors import refuse
 from salamat.records.models import Decision, Patient, RecordAccess, Resource, ResourceType
 from salamat.registry.models import OrganizationStatus, OrganizationType
 
-# Roles whose holders treat patients. Nurses join when accounts gains a nurse role.
-CLINICAL_ROLES: tuple[str, ...] = (Role.DOCTOR, Role.COMMISSION_CHAIR)
+# Roles whose holders treat patients and read the record of the clinic's patients.
+CLINICAL_ROLES: tuple[str, ...] = (Role.DOCTOR, Role.COMMISSION_CHAIR, Role.NURSE)
+# Roles whose holders write to the record (diagnoses and prescriptions are a doctor's).
+RECORDING_ROLES: tuple[str, ...] = (Role.DOCTOR, Role.COMMISSION_CHAIR)
 
 # Encounter statuses that mean the patient is being treated now.
 OPEN_ENCOUNTER_STATUSES = ("planned", "arrived", "triaged", "in-progress", "onleave")
@@ -60,6 +62,7 @@ class Reason:
     NOT_AUTHENTICATED = "not_authenticated"
     REGULATOR_AGGREGATE_ONLY = "regulator_aggregate_only"
     NOT_CLINICAL_STAFF = "not_clinical_staff"
+    NOT_RECORDING_STAFF = "not_recording_staff"
     NOT_TREATING = "not_treating"
 
 
@@ -75,15 +78,23 @@ class AccessDecision:
         return self.allowed and (self.scope is None or resource_type in self.scope)
 
 
-def is_clinical_actor(actor: Actor) -> bool:
-    """A doctor (or API client) of an active medical organisation."""
+def _of_active_clinic(actor: Actor) -> bool:
     org = actor.organization
     return (
         org is not None
         and org.org_type == OrganizationType.MEDICAL
         and org.status == OrganizationStatus.ACTIVE
-        and actor.has_role(*CLINICAL_ROLES)
     )
+
+
+def is_clinical_actor(actor: Actor) -> bool:
+    """A doctor, nurse (or API client) of an active medical organisation: reads the record."""
+    return _of_active_clinic(actor) and actor.has_role(*CLINICAL_ROLES)
+
+
+def may_record(actor: Actor) -> bool:
+    """A doctor (or API client) of an active medical organisation: writes to the record."""
+    return _of_active_clinic(actor) and actor.has_role(*RECORDING_ROLES)
 
 
 def is_treating(*, organization, patient: Patient) -> bool:
@@ -181,11 +192,11 @@ def write_check(actor: Actor) -> None:
     """Only doctors and API clients of active medical organisations write to the record."""
     if actor.user is None and actor.api_client is None:
         raise refuse("not_authenticated", _("Authentication required."), status=401, issue="login")
-    if not is_clinical_actor(actor):
+    if not may_record(actor):
         raise refuse(
             "forbidden",
             _("Only doctors of an active medical organisation write to the record."),
             status=403,
             issue="forbidden",
-            reason=Reason.NOT_CLINICAL_STAFF,
+            reason=Reason.NOT_CLINICAL_STAFF if not is_clinical_actor(actor) else Reason.NOT_RECORDING_STAFF,
         )
