@@ -205,6 +205,21 @@ def encounter_resources(*, encounter: Resource) -> QuerySet[Resource]:
     )
 
 
+def encounter_recorded_by(encounter: uuid.UUID, patient_pin: str, organization_id: int) -> bool:
+    """Whether that organisation recorded that visit of the person with that PIN (not in error).
+    Installed into sick leave (`salamat.sickleave.links`) to check the visit a certificate names."""
+    return (
+        Resource.objects.filter(
+            external_id=encounter,
+            resource_type=ResourceType.ENCOUNTER,
+            organization_id=organization_id,
+            patient__pin=patient_pin,
+        )
+        .exclude(status="entered-in-error")
+        .exists()
+    )
+
+
 def document_get(*, external_id: str) -> Document | None:
     pk = parse_uuid(external_id)
     return Document.objects.select_related("patient").filter(external_id=pk).first() if pk else None

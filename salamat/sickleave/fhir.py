@@ -179,6 +179,9 @@ def composition_for(leave: SickLeave) -> dict[str, Any]:
         "title": _("Sick-leave certificate %(number)s") % {"number": leave.number},
         "custodian": {"reference": "#issuer"},
     }
+    if leave.record_encounter:
+        # The visit in the patient record the certificate was opened from.
+        composition["encounter"] = {"reference": f"Encounter/{leave.record_encounter}"}
     if attesters:
         composition["attester"] = attesters
     if relates:

@@ -246,6 +246,7 @@ def sick_leave_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                     start=data["start"],
                     end=data["end"],
                     ambulance_record_ref=data["ambulance_record_ref"],
+                    record_encounter=data["record_encounter"],
                 )
             except DomainError as exc:
                 attach_refusal(form, exc)
@@ -260,6 +261,7 @@ def sick_leave_new(request: HttpRequest, actor: Actor) -> HttpResponse:
             {
                 "patient_pin": request.POST.get("patient_pin", ""),
                 "diagnosis_code": request.POST.get("diagnosis_code", ""),
+                "record_encounter": request.POST.get("record_encounter", ""),
             }
             if fresh
             else None
