@@ -160,7 +160,7 @@ def containers_aggregate_many(*, actor: Actor, requests: list[dict]) -> list[dic
         except DomainError as exc:
             results[i] = exc
             continue
-        if not _claim(claimed, {"00/" + parsed.key, *_request_keys(request["codes"])}):
+        if not _claim(claimed, {parsed.key, *_request_keys(request["codes"])}):
             deferred.add(i)
             continue
         ready[i] = (when, site, parsed.key)

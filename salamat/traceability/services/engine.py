@@ -791,7 +791,7 @@ def _request_keys(raws: list[str]) -> set[str]:
     """The package and box keys a request names (unreadable codes name nothing)."""
     parsed = Parsed([], {}, {}, {})
     _parse_into(parsed, raws, containers=True, keys_only=True)
-    return {*parsed.packages, *("00/" + k for k in parsed.containers)}
+    return {*parsed.packages, *parsed.containers}
 
 
 def _resolve_many(
