@@ -247,7 +247,6 @@ BATCHED: dict[str, Callable[..., list]] = {
     "ship": trace.shipments_send_many,
     "accept": trace.shipments_accept_many,
 }
-_BATCH_MAX_EVENTS = 1000
 
 
 def _request(lookups: _Lookups, event: dict) -> tuple[str, list[str], dict] | None:
@@ -365,6 +364,7 @@ class Capture:
         self.introduced_at: dict[str, int] = {}  # package key -> index of the event that introduced it
         now = timezone.now()
         self.merge_window = timedelta(seconds=setting("EPCIS_MERGE_WINDOW_SECONDS"))
+        self.batch_max = setting("EPCIS_BATCH_MAX_EVENTS")
         self.window = (
             now - timedelta(days=setting("EVENT_TIME_MAX_AGE_DAYS")) + _TIME_MARGIN,
             now + timedelta(seconds=setting("EVENT_TIME_SKEW_SECONDS")) - _TIME_MARGIN,
@@ -426,7 +426,7 @@ class Capture:
                 if batch and (
                     meaning != batch_meaning
                     or not batch_names.isdisjoint(names)
-                    or len(batch) >= _BATCH_MAX_EVENTS
+                    or len(batch) >= self.batch_max
                     or sum(len(m.codes) for m in batch) + len(known_by) > trace.MAX_CODES
                 ):
                     self._apply_batch(batch_meaning, batch)
