@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # one traceability operation when they lie within this many seconds of the run's first (0: only
     # events with the same time merge). Each event keeps its own eventTime; the operation the latest.
     "EPCIS_MERGE_WINDOW_SECONDS": 30,
+    # EPCIS capture: consecutive packing, shipping or receiving events that name none of the same
+    # codes go to the traceability core as one batch of at most this many events (1: one by one).
+    "EPCIS_BATCH_MAX_EVENTS": 1000,
     # Password login: an account, and an address, is locked after this many failed logins ...
     "LOGIN_FAILURE_LIMIT": 5,
     # ... for this many seconds (each failure during the lockout starts it again).

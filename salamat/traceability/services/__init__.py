@@ -6,8 +6,9 @@
     idempotency.py  Idempotency-Key: a retry gets the stored answer
     introduce.py    packages_introduce
     withdraw.py     packages_sell, _dispense, _write_off, _destroy, _export, _return
-    containers.py   containers_aggregate, containers_disaggregate
-    shipments.py    shipment_send, shipment_accept, shipment_reject
+    containers.py   containers_aggregate, containers_disaggregate, containers_aggregate_many
+    shipments.py    shipment_send, shipment_accept, shipment_reject, shipments_send_many,
+                    shipments_accept_many (the _many ones: batches, see engine)
     cancel.py       operation_cancel
     regulator.py    recall_create, recall_lift, alert_resolve
     registered.py   packages_register, packages_lock_states, packages_unregister (the packages
@@ -19,9 +20,14 @@ never from the files above, so the files can be rearranged without touching them
 
 from salamat.traceability.models import OperationType
 from salamat.traceability.services.cancel import operation_cancel
-from salamat.traceability.services.containers import containers_aggregate, containers_disaggregate
+from salamat.traceability.services.containers import (
+    containers_aggregate,
+    containers_aggregate_many,
+    containers_disaggregate,
+)
 from salamat.traceability.services.engine import (
     _PIPELINE_SLICES,  # read by a test that counts the pipelined queries
+    DEFERRED,
     INTRODUCER_TYPES,
     MAX_CODES,
     OPERATION_ROLES,
@@ -36,7 +42,13 @@ from salamat.traceability.services.registered import (
     packages_unregister,
 )
 from salamat.traceability.services.regulator import alert_resolve, recall_create, recall_lift
-from salamat.traceability.services.shipments import shipment_accept, shipment_reject, shipment_send
+from salamat.traceability.services.shipments import (
+    shipment_accept,
+    shipment_reject,
+    shipment_send,
+    shipments_accept_many,
+    shipments_send_many,
+)
 from salamat.traceability.services.withdraw import (
     packages_destroy,
     packages_dispense,
@@ -47,6 +59,7 @@ from salamat.traceability.services.withdraw import (
 )
 
 __all__ = [
+    "DEFERRED",
     "INTRODUCER_TYPES",
     "MAX_CODES",
     "OPERATION_ROLES",
@@ -57,6 +70,7 @@ __all__ = [
     "alert_resolve",
     "alerts_record",
     "containers_aggregate",
+    "containers_aggregate_many",
     "containers_disaggregate",
     "idempotent_call",
     "operation_cancel",
@@ -76,4 +90,6 @@ __all__ = [
     "shipment_accept",
     "shipment_reject",
     "shipment_send",
+    "shipments_accept_many",
+    "shipments_send_many",
 ]
