@@ -297,6 +297,23 @@ def shipments_for(*, organization: Organization, direction: str, status: str = "
     return qs.order_by("-created_at", "-id")
 
 
+def shipment_contents(*, shipment: Shipment) -> list[dict]:
+    """What a shipment carries, by product, batch and expiry (its send event's packages)."""
+    rows = (
+        Package.objects.filter(
+            pk__in=EventPackage.objects.filter(event_id=shipment.send_event_id).values("package_id")
+        )
+        .values("product_id", "product__trade_name", "product__strength", "batch", "expiry")
+        .annotate(packages=Count("id"))
+        .order_by("product__trade_name", "product_id", "expiry", "batch")
+    )
+    return [
+        {"product": r["product__trade_name"], "strength": r["product__strength"], "batch": r["batch"],
+         "expiry": r["expiry"], "packages": r["packages"]}
+        for r in rows
+    ]  # fmt: skip
+
+
 def alerts_list(*, status: str = "", kind: str = "") -> QuerySet[Alert]:
     qs = Alert.objects.select_related("organization", "resolved_by")
     if status:
