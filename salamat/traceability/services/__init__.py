@@ -8,7 +8,7 @@
     withdraw.py     packages_sell, _dispense, _write_off, _destroy, _export, _return
     containers.py   containers_aggregate, containers_disaggregate
     shipments.py    shipment_send, shipment_accept, shipment_reject
-    cancel.py       operation_cancel
+    cancel.py       operation_cancel, operation_cancel_packages (some packages of one)
     regulator.py    recall_create, recall_lift, alert_resolve
     registered.py   packages_register, packages_lock_states, packages_unregister (the packages
                     of issued stickers, before they are introduced)
@@ -18,7 +18,7 @@ never from the files above, so the files can be rearranged without touching them
 """
 
 from salamat.traceability.models import OperationType
-from salamat.traceability.services.cancel import operation_cancel
+from salamat.traceability.services.cancel import operation_cancel, operation_cancel_packages
 from salamat.traceability.services.containers import containers_aggregate, containers_disaggregate
 from salamat.traceability.services.engine import (
     _PIPELINE_SLICES,  # read by a test that counts the pipelined queries
@@ -60,6 +60,7 @@ __all__ = [
     "containers_disaggregate",
     "idempotent_call",
     "operation_cancel",
+    "operation_cancel_packages",
     "packages_destroy",
     "packages_dispense",
     "packages_export",
