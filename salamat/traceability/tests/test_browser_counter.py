@@ -4,6 +4,8 @@ can be left out; receiving counts against the expected list and can be finished 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from salamat.traceability import services
@@ -210,3 +212,67 @@ def test_receiving_counts_against_the_expected_list_and_is_finished_later(
     assert shipment.status == ShipmentStatus.ACCEPTED_WITH_DISCREPANCIES
     assert Package.objects.filter(owner=pharmacy).count() == 4
     shot(page, "counter-receive-finished-1280")
+
+
+def test_operations_list_searched_by_a_scanned_code_and_one_pack_returned(
+    page_at, live_server, shot, make_user, pharmacy, at_pharmacy
+):
+    batch = at_pharmacy(3)
+    sale = services.packages_sell(actor=actor_for(pharmacy), codes=batch, receipt_number="R-5")
+    page = logged_in_page(page_at, live_server, make_user("pharmacist", pharmacy), WIDTH)
+    page.goto("/trace/operations/")
+    row = page.locator(f'tr[data-event="{sale["event_id"]}"]')
+    assert "Testomycin 1" in row.locator("[data-products]").inner_text()
+    assert "× 3" in row.locator("[data-products]").inner_text()
+
+    # when the pharmacist scans the returned pack into the search box
+    page.get_by_label("Search").fill(batch[1])
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/trace/operations/?q=*")
+    assert page.locator("tr[data-event]").count() == 2  # the sale and the acceptance that brought it
+    assert_fits(page, WIDTH)
+    shot(page, "operations-search-by-code-1280")
+
+    # when only that pack is put back
+    row = page.locator(f'tr[data-event="{sale["event_id"]}"]')
+    row.locator("summary", has_text="Only some packages").click()
+    row.get_by_label("Scan the packages brought back, one a line").fill(batch[1])
+    shot(page, "operations-some-packages-1280")
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Put these packages back").click()
+    page.locator(".messages").wait_for()
+
+    # then the page says so, the search is kept, and only that pack is back in stock
+    assert "1 package of the operation cancelled" in page.locator(".messages").inner_text()
+    assert "q=" in page.url
+    assert Package.objects.filter(state=PackageState.IN_CIRCULATION).count() == 1
+    assert Event.objects.get(event_id=sale["event_id"]).cancelled_by_id is None
+    shot(page, "operations-one-pack-back-1280")
+
+    # and the list downloads as Excel
+    with page.expect_download() as download:
+        page.locator("[data-export=xlsx]").click()
+    assert download.value.suggested_filename.startswith("operations-")
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+
+def test_stock_searched_sorted_and_downloaded(page_at, live_server, shot, make_user, pharmacy, at_pharmacy):
+    at_pharmacy(3)
+    page = logged_in_page(page_at, live_server, make_user("pharmacist", pharmacy), WIDTH)
+    page.goto("/trace/stock/")
+    page.get_by_label("Search").fill("testo")
+    page.get_by_label("Sort").select_option("expiry")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**q=testo*")
+    assert page.locator("[data-stock] tbody tr").count() == 1
+    assert "3 packages in stock." in page.locator(".result-count").inner_text()
+    assert_fits(page, WIDTH)
+    shot(page, "stock-search-1280")
+    with page.expect_download() as download:
+        page.locator("[data-export=csv]").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert text.splitlines()[1].startswith("Testomycin 1,")
+    page.get_by_label("Search").fill("nothing like it")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**q=nothing*")
+    assert "Nothing in stock matches the search." in page.locator(".empty-state").inner_text()
