@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from salamat.traceability import services
 from salamat.traceability.models import (
@@ -276,3 +277,61 @@ def test_stock_searched_sorted_and_downloaded(page_at, live_server, shot, make_u
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**q=nothing*")
     assert "Nothing in stock matches the search." in page.locator(".empty-state").inner_text()
+
+
+def test_ship_page_receiver_picked_by_typing_and_invoice_dated_today(
+    page_at, live_server, shot, make_user, make_org, importer, pharmacy, introduced
+):
+    make_org("pharmacy", name="Another Pharmacy")
+    make_org("wholesaler", name="Wholesale Depot")
+    batch = introduced(1)
+    page = logged_in_page(page_at, live_server, make_user("warehouse_operator", importer), WIDTH)
+    page.goto("/trace/scan/ship/")
+    # the invoice date is today unless changed
+    assert page.get_by_label("Invoice date").input_value() == timezone.localdate().isoformat()
+
+    # when the operator types part of the receiver's name and type
+    search = page.get_by_role("combobox", name="Type to search: name, type, address, tax ID")
+    search.fill("pharm one")
+    options = page.locator(".picker-results [role=option]")
+    assert options.count() == 1
+    assert (
+        "Pharmacy One" in options.first.inner_text()
+        and "Pharmacy" in options.first.locator("span").inner_text()
+    )
+    shot(page, "ship-picker-1280")
+    search.press("Enter")
+
+    # then the receiver is chosen, with its type and address shown under it
+    assert page.get_by_label("Receiver").input_value() == str(pharmacy.external_id)
+    assert "Pharmacy" in page.locator(".picker-detail").first.inner_text()
+    search.fill("depot")
+    assert page.locator(".picker-results [role=option]").count() == 1
+    search.fill("nothing like this")
+    assert "Nothing matches" in page.locator(".picker-results").inner_text()
+    search.press("Escape")
+
+    page.get_by_label("Invoice number").fill("INV-100")
+    scan(page, batch[0])
+    wait_checked(page, ok=1)
+    assert_fits(page, WIDTH)
+    page.get_by_role("button", name="Ship").click()
+    page.locator(".messages").wait_for()
+    shipment = Shipment.objects.get()
+    assert (shipment.receiver_id, shipment.invoice_date) == (pharmacy.pk, timezone.localdate())
+
+
+def test_introduce_page_product_picker_shows_the_inn(
+    page_at, live_server, shot, make_user, importer, product
+):
+    page = logged_in_page(page_at, live_server, make_user("warehouse_operator", importer), WIDTH)
+    page.goto("/trace/scan/introduce/")
+    search = page.locator("[data-picker-search]")
+    search.fill(product.inn[:5])
+    first = page.locator(".picker-results [role=option]").first
+    assert product.trade_name in first.inner_text() and product.inn in first.inner_text()
+    search.press("Enter")
+    assert page.get_by_label("Product (when the code carries no GTIN)").input_value() == str(
+        product.external_id
+    )
+    shot(page, "introduce-product-picker-1280")

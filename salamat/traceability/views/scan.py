@@ -17,6 +17,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -39,6 +40,44 @@ MAX_CODES_PER_PAGE = 5000  # a page submission; bigger batches go through the AP
 # --- forms of the operations' extra fields ------------------------------------------------------
 
 
+class PickerSelect(forms.Select):
+    """A <select> that picker.js turns searchable: each option carries what tells it apart
+    (`data-detail`: a participant's type and address, a product's INN and form), shown and
+    searched by the picker. Without the script it is a plain <select>."""
+
+    def __init__(self, *args, detail, placeholder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.detail, self.placeholder = detail, placeholder
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].update(
+            {
+                "data-picker": "1",
+                "data-picker-placeholder": str(self.placeholder),
+                "data-picker-none": _("Nothing matches"),
+            }
+        )
+        return context
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-detail"] = self.detail(instance)
+        return option
+
+
+def _organization_detail(org: Organization) -> str:
+    where = org.legal_address or (org.get_region_display() if org.region else "")
+    return " · ".join(part for part in (str(org.get_org_type_display()), where, org.tax_id) if part)
+
+
+def _product_detail(product: Product) -> str:
+    parts = (product.inn, product.strength, product.dosage_form, product.manufacturer_name)
+    return " · ".join(part for part in parts if part)
+
+
 class IntroduceForm(forms.Form):
     product = forms.ModelChoiceField(
         label=gettext_lazy("Product (when the code carries no GTIN)"),
@@ -46,6 +85,9 @@ class IntroduceForm(forms.Form):
         required=False,
         to_field_name="external_id",
         empty_label=gettext_lazy("The one the code names"),
+        widget=PickerSelect(
+            detail=_product_detail, placeholder=gettext_lazy("Type to search: name, INN, form")
+        ),
     )
     batch = forms.CharField(label=gettext_lazy("Batch"), max_length=20, required=False)
     expiry = forms.DateField(
@@ -55,12 +97,16 @@ class IntroduceForm(forms.Form):
 
 class ShipForm(forms.Form):
     receiver = forms.ModelChoiceField(
-        label=gettext_lazy("Receiver"), queryset=Organization.objects.none(), to_field_name="external_id"
-    )
+        label=gettext_lazy("Receiver"), queryset=Organization.objects.none(), to_field_name="external_id",
+        widget=PickerSelect(
+            detail=_organization_detail, placeholder=gettext_lazy("Type to search: name, type, address, tax ID")
+        ),
+    )  # fmt: skip
     invoice_number = forms.CharField(label=gettext_lazy("Invoice number"), max_length=64)
     invoice_date = forms.DateField(
-        label=gettext_lazy("Invoice date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+        label=gettext_lazy("Invoice date"), initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )  # fmt: skip
 
     def __init__(self, *args, actor: Actor, **kwargs):
         super().__init__(*args, **kwargs)

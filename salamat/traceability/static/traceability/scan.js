@@ -205,6 +205,7 @@
         var fresh = holder.querySelector("#scan-extra");
         if (fresh) {
           form.querySelector("#scan-extra").replaceWith(fresh);
+          if (window.SalamatPicker) window.SalamatPicker.setUp(fresh);
           Object.keys(values).forEach(function (name) {
             var field = fresh.querySelector("[name='" + name + "']");
             if (field) field.value = values[name];
@@ -329,7 +330,10 @@
     if (!list.children.length) {
       Object.keys(draft.fields || {}).forEach(function (name) {
         var field = form.querySelector("#scan-extra [name='" + name + "']");
-        if (field && draft.fields[name] !== "") field.value = draft.fields[name];
+        if (field && draft.fields[name] !== "") {
+          field.value = draft.fields[name];
+          if (field.tagName === "SELECT") field.dispatchEvent(new Event("change"));
+        }
       });
       (draft.codes || []).forEach(function (raw) { addCode(raw, true); });
     }
