@@ -335,3 +335,17 @@ def test_introduce_page_product_picker_shows_the_inn(
         product.external_id
     )
     shot(page, "introduce-product-picker-1280")
+
+
+def test_stickers_page_in_the_style_of_the_others(page_at, live_server, shot, make_user, importer, product):
+    page = logged_in_page(page_at, live_server, make_user("warehouse_operator", importer), WIDTH)
+    page.goto("/stickers/")
+    assert page.locator(".page-head h1").inner_text() == "Stickers"
+    assert page.locator(".empty-state").is_visible()
+    page.get_by_label("Product").select_option(label=str(product))
+    page.locator("input[name=quantity]").fill("2")
+    page.get_by_role("button", name="Order", exact=True).click()
+    page.locator("[data-orders] tbody tr").first.wait_for()
+    assert product.trade_name in page.locator("[data-orders] tbody tr").first.inner_text()
+    assert_fits(page, WIDTH)
+    shot(page, "stickers-1280")
