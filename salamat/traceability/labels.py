@@ -37,6 +37,8 @@ REASONS: dict[str, Any] = {
     "batch_required": gettext_lazy("Batch required"),
     "expiry_required": gettext_lazy("Expiry date required"),
     "changed_since": gettext_lazy("Something happened to this package since"),
+    "not_in_operation": gettext_lazy("Not a package of this operation"),
+    "package_already_cancelled": gettext_lazy("Already cancelled for this package"),
     "not_in_shipment": gettext_lazy("Not in this shipment"),
     "unknown_container": gettext_lazy("Unknown box or pallet"),
     "container_dissolved": gettext_lazy("This box or pallet was unpacked"),

@@ -9,7 +9,7 @@
     containers.py   containers_aggregate, containers_disaggregate, containers_aggregate_many
     shipments.py    shipment_send, shipment_accept, shipment_reject, shipments_send_many,
                     shipments_accept_many (the _many ones: batches, see engine)
-    cancel.py       operation_cancel
+    cancel.py       operation_cancel, operation_cancel_packages (some packages of one)
     regulator.py    recall_create, recall_lift, alert_resolve
     registered.py   packages_register, packages_lock_states, packages_unregister (the packages
                     of issued stickers, before they are introduced)
@@ -19,7 +19,7 @@ never from the files above, so the files can be rearranged without touching them
 """
 
 from salamat.traceability.models import OperationType
-from salamat.traceability.services.cancel import operation_cancel
+from salamat.traceability.services.cancel import operation_cancel, operation_cancel_packages
 from salamat.traceability.services.containers import (
     containers_aggregate,
     containers_aggregate_many,
@@ -74,6 +74,7 @@ __all__ = [
     "containers_disaggregate",
     "idempotent_call",
     "operation_cancel",
+    "operation_cancel_packages",
     "packages_destroy",
     "packages_dispense",
     "packages_export",
