@@ -17,6 +17,7 @@ urlpatterns = [
     path("alerts/", regulator.alerts, name="alerts"),
     path("alerts/<uuid:external_id>/resolve/", regulator.alert_resolve, name="alert_resolve"),
     path("recalls/", regulator.recalls, name="recalls"),
+    path("recalls/preview/", regulator.recall_preview, name="recall_preview"),
     path("recalls/<uuid:external_id>/lift/", regulator.recall_lift, name="recall_lift"),
     path("scan/<slug:slug>/", scan.scan, name="scan"),
     path("scan/<slug:slug>/check/", scan.code_check, name="code_check"),

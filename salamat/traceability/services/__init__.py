@@ -9,7 +9,7 @@
     containers.py   containers_aggregate, containers_disaggregate
     shipments.py    shipment_send, shipment_accept, shipment_reject
     cancel.py       operation_cancel
-    regulator.py    recall_create, recall_lift, alert_resolve
+    regulator.py    recall_preview, recall_create, recall_lift, alert_resolve
     registered.py   packages_register, packages_lock_states, packages_unregister (the packages
                     of issued stickers, before they are introduced)
 
@@ -35,7 +35,13 @@ from salamat.traceability.services.registered import (
     packages_register,
     packages_unregister,
 )
-from salamat.traceability.services.regulator import alert_resolve, recall_create, recall_lift
+from salamat.traceability.services.regulator import (
+    RecallPreview,
+    alert_resolve,
+    recall_create,
+    recall_lift,
+    recall_preview,
+)
 from salamat.traceability.services.shipments import shipment_accept, shipment_reject, shipment_send
 from salamat.traceability.services.withdraw import (
     packages_destroy,
@@ -54,6 +60,7 @@ __all__ = [
     "Idempotency",
     "OperationRefused",
     "OperationType",
+    "RecallPreview",
     "alert_resolve",
     "alerts_record",
     "containers_aggregate",
@@ -72,6 +79,7 @@ __all__ = [
     "packages_write_off",
     "recall_create",
     "recall_lift",
+    "recall_preview",
     "request_hash",
     "shipment_accept",
     "shipment_reject",

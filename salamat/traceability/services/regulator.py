@@ -3,37 +3,67 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
 from salamat.core.errors import Conflict, NotFound, ValidationFailed, field_error
-from salamat.registry.models import Product
+from salamat.registry.models import Organization, Product
 from salamat.traceability import bulk, rules
-from salamat.traceability.models import Alert, AlertStatus, Package, Recall, RecallKind, RecallStatus
+from salamat.traceability.models import (
+    Alert,
+    AlertStatus,
+    Package,
+    Recall,
+    RecallKind,
+    RecallStatus,
+    StockBalance,
+)
 from salamat.traceability.services.engine import _parse
 from salamat.traceability.stock import recount_products
 
 
-@transaction.atomic
-def recall_create(
-    *,
-    actor: Actor,
-    reason: str,
-    kind: str = RecallKind.RECALL,
-    product_id: uuid.UUID | None = None,
-    batch: str = "",
-    package_codes: list[str] | None = None,
-) -> Recall:
-    """Recalls or blocks a product, one batch of it, or a list of packages; flags them at once."""
-    actor.require_role("regulator")
-    org = actor.require_organization()
-    if not (reason or "").strip():
-        raise field_error("reason", "required", _("Give the reason for the recall."))
+@dataclass(frozen=True)
+class RecallScope:
+    """What a recall names: a product, one batch of it, or a list of package keys."""
+
+    product: Product | None
+    batch: str
+    keys: list[str]
+
+
+@dataclass(frozen=True)
+class RecallHolder:
+    """A participant holding packages a recall would cover (None: sold, used or destroyed)."""
+
+    organization: Organization | None
+    packages: int
+
+
+@dataclass(frozen=True)
+class RecallPreview:
+    """What a recall would flag, before it is made: how many packages, who holds them, and
+    (to catch a mistyped batch) the batches of the product that are in stock."""
+
+    packages: int
+    in_circulation: int
+    holders: list[RecallHolder]
+    holder_count: int
+    batches_in_stock: list[dict]
+
+
+PREVIEW_HOLDERS = 20  # holders listed in a preview, the largest first; `holder_count` has them all
+
+
+def _recall_scope_of(
+    *, product_id: uuid.UUID | None, batch: str, package_codes: list[str] | None
+) -> RecallScope:
+    """Checks what a recall names (the same rules for the preview and the recall itself)."""
     product = None
     if product_id is not None:
         product = Product.objects.filter(external_id=product_id).first()
@@ -51,10 +81,91 @@ def recall_create(
         raise field_error(
             "product", "recall_scope_required", _("Name a product, a batch of it, or packages.")
         )
+    batch = (batch or "").strip()
     if batch and product is None:
         raise field_error("batch", "product_required", _("A batch is recalled together with its product."))
+    return RecallScope(product=product, batch=batch[:20], keys=keys)
+
+
+def _packages_in(scope: RecallScope):
+    return _scope_queryset(product_id=scope.product.pk if scope.product else None, batch=scope.batch,
+                           keys=scope.keys)  # fmt: skip
+
+
+def recall_preview(
+    *,
+    actor: Actor,
+    product_id: uuid.UUID | None = None,
+    batch: str = "",
+    package_codes: list[str] | None = None,
+) -> RecallPreview:
+    """What a recall of this product, batch or package list would flag, without flagging it."""
+    actor.require_role("regulator")
+    scope = _recall_scope_of(product_id=product_id, batch=batch, package_codes=package_codes)
+    by_owner: dict[int | None, int] = {}
+    in_circulation = 0
+    rows = _packages_in(scope).values("owner_id", "state").annotate(n=Count("id")).order_by()
+    for row in rows:
+        held = row["state"] in (rules.State.IN_CIRCULATION, rules.State.IN_TRANSIT)
+        owner = row["owner_id"] if held else None
+        by_owner[owner] = by_owner.get(owner, 0) + row["n"]
+        in_circulation += row["n"] if held else 0
+    orgs = Organization.objects.in_bulk([o for o in by_owner if o is not None])
+    ranked = sorted(
+        by_owner.items(), key=lambda item: (item[0] is None, -item[1], orgs[item[0]].name if item[0] else "")
+    )
+    batches: list[dict] = []
+    if scope.product is not None:
+        batches = list(
+            StockBalance.objects.filter(product=scope.product, packages__gt=0)
+            .values("batch")
+            .annotate(packages=Sum("packages"))
+            .order_by("-packages", "batch")[:10]
+        )
+    return RecallPreview(
+        packages=sum(by_owner.values()),
+        in_circulation=in_circulation,
+        holders=[
+            RecallHolder(organization=orgs.get(o) if o else None, packages=n)
+            for o, n in ranked[:PREVIEW_HOLDERS]
+        ],  # fmt: skip
+        holder_count=sum(1 for o in by_owner if o is not None),
+        batches_in_stock=batches,
+    )
+
+
+@transaction.atomic
+def recall_create(
+    *,
+    actor: Actor,
+    reason: str,
+    kind: str = RecallKind.RECALL,
+    product_id: uuid.UUID | None = None,
+    batch: str = "",
+    package_codes: list[str] | None = None,
+    confirm_no_match: bool = False,
+) -> Recall:
+    """Recalls or blocks a product, one batch of it, or a list of packages; flags them at once.
+
+    A recall that covers no package is refused unless `confirm_no_match`: blocking a batch
+    before it reaches the country is legitimate, a mistyped batch is not, and only the person
+    can tell them apart (the preview shows what would be flagged)."""
+    actor.require_role("regulator")
+    org = actor.require_organization()
+    if not (reason or "").strip():
+        raise field_error("reason", "required", _("Give the reason for the recall."))
+    scope = _recall_scope_of(product_id=product_id, batch=batch, package_codes=package_codes)
+    if not confirm_no_match and not _packages_in(scope).exists():
+        raise ValidationFailed(
+            "recall_matches_nothing",
+            _(
+                "No package matches this recall: check the batch and the codes. To block a batch "
+                "that has not reached the country yet, confirm that no package matches."
+            ),
+            details={"packages": 0},
+        )
     recall = Recall.objects.create(
-        kind=kind, product=product, batch=(batch or "")[:20], package_keys=keys, reason=reason.strip(),
+        kind=kind, product=scope.product, batch=scope.batch, package_keys=scope.keys, reason=reason.strip(),
         created_by=actor.user, organization=org,
     )  # fmt: skip
     recall.package_count = _recall_scope(recall).update(flags=F("flags").bitor(_flag_of(recall)))
@@ -62,7 +173,8 @@ def recall_create(
     recount_products(_recall_scope(recall).values_list("product_id", flat=True).distinct())
     audit_record(
         actor=actor, action="recall.create", obj=recall,
-        changes={"kind": kind, "batch": recall.batch, "packages": recall.package_count},
+        changes={"kind": kind, "batch": recall.batch, "packages": recall.package_count,
+                 "confirmed_no_match": recall.package_count == 0},
     )  # fmt: skip
     return recall
 
@@ -71,16 +183,20 @@ def _flag_of(recall: Recall) -> int:
     return int(rules.Flag.RECALLED if recall.kind == RecallKind.RECALL else rules.Flag.BLOCKED)
 
 
-def _recall_scope(recall: Recall):
+def _scope_queryset(*, product_id: int | None, batch: str, keys: list[str]):
     qs = Package.objects.all()
-    if recall.product_id is not None:
-        qs = qs.filter(product_id=recall.product_id)
-        if recall.batch:
-            qs = qs.filter(batch=recall.batch)
-    if recall.package_keys:
-        cond, params = bulk.in_list("key", recall.package_keys)
+    if product_id is not None:
+        qs = qs.filter(product_id=product_id)
+        if batch:
+            qs = qs.filter(batch=batch)
+    if keys:
+        cond, params = bulk.in_list("key", keys)
         qs = qs.extra(where=[cond], params=params)  # noqa: S610 - one array/JSON parameter, no user SQL
     return qs
+
+
+def _recall_scope(recall: Recall):
+    return _scope_queryset(product_id=recall.product_id, batch=recall.batch, keys=recall.package_keys)
 
 
 @transaction.atomic

@@ -106,13 +106,46 @@ class RecallForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )  # fmt: skip
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    # Shown with the preview when nothing matches; the service refuses a recall of nothing without it.
+    confirm_no_match = forms.BooleanField(required=False)
+
+    SCOPE = ("product", "batch", "package_codes")
+
+    def scope(self) -> dict:
+        """The service's keywords for what the form names (after is_valid)."""
+        data = self.cleaned_data
+        codes = [c for c in data.get("package_codes", "").splitlines() if c.strip()]
+        product = data.get("product")
+        return {
+            "product_id": product.external_id if product else None,
+            "batch": data.get("batch", ""),
+            "package_codes": codes or None,
+        }
+
+
+def _preview_of(actor, form: RecallForm) -> dict:
+    """The preview's context: what the recall would flag, or why it cannot say yet."""
+    if any(name in form.errors for name in RecallForm.SCOPE):
+        return {"preview_error": _("Correct the fields above to see what the recall covers.")}
+    try:
+        return {"preview": services.recall_preview(actor=actor, **form.scope())}
+    except DomainError as exc:
+        if exc.code == "recall_scope_required":
+            return {"preview_hint": True}
+        return {"preview_error": exc.message, "preview_errors": _code_errors(exc)}
+
+
+def _code_errors(exc: DomainError) -> list[str]:
+    errors = exc.details.get("errors", []) if isinstance(exc.details, dict) else []
+    return [f"{err['code']}: {reason_text(err['reason'])}" for err in errors]
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
 def recalls(request):
-    """Recalls and blocks: the list, and a form to create one for a product, a batch or packages."""
+    """Recalls and blocks: the list, and a form to create one for a product, a batch or packages,
+    with a preview of what it would flag (live as the form is filled, or with the Preview button)."""
     actor = actor_for_request(request)
     try:
         require_regulator(actor)
@@ -120,35 +153,60 @@ def recalls(request):
         return error_page(request, exc)
     form = RecallForm(request.POST or None)
     status = 200
+    context: dict = {}
     if request.method == "POST":
-        if form.is_valid():
+        valid = form.is_valid()
+        if "preview" in request.POST:
+            form.errors.pop("reason", None)  # the reason is not needed to see what is covered
+            context = _preview_of(actor, form)
+        elif valid:
             data = form.cleaned_data
-            codes = [c for c in data["package_codes"].splitlines() if c.strip()]
             try:
                 recall = services.recall_create(
                     actor=actor, reason=data["reason"], kind=data["kind"],
-                    product_id=data["product"].external_id if data["product"] else None,
-                    batch=data["batch"], package_codes=codes or None,
+                    confirm_no_match=data["confirm_no_match"], **form.scope(),
                 )  # fmt: skip
             except DomainError as exc:
                 form.add_error(None, exc.message)
-                for err in exc.details.get("errors", []) if isinstance(exc.details, dict) else []:
-                    form.add_error(None, f"{err['code']}: {reason_text(err['reason'])}")
+                for message in _code_errors(exc):
+                    form.add_error(None, message)
+                if exc.code == "recall_matches_nothing":
+                    context = _preview_of(actor, form)
                 status = exc.status_code
             else:
-                messages.success(
-                    request,
-                    _("Recall recorded: %(count)d packages flagged.") % {"count": recall.package_count},
-                )
+                if recall.package_count:
+                    message = _("Recall recorded: %(count)d packages flagged.") % {
+                        "count": recall.package_count
+                    }
+                else:
+                    message = _(
+                        "Recall recorded: no package is flagged now; packages it covers will be refused "
+                        "when someone tries to introduce them."
+                    )
+                messages.success(request, message)
                 return redirect("traceability:recalls")
         else:
             status = 422
     return render(
         request,
         "traceability/recalls.html",
-        {"form": form, "recalls": list(selectors.recalls_list()[:100])},
+        {"form": form, "recalls": list(selectors.recalls_list()[:100]), **context},
         status=status,
     )
+
+
+@require_POST
+@login_required
+def recall_preview(request):
+    """The preview alone, for the form to show as it is filled (htmx)."""
+    actor = actor_for_request(request)
+    try:
+        require_regulator(actor)
+    except DomainError as exc:
+        return error_page(request, exc)
+    form = RecallForm(request.POST)
+    form.is_valid()
+    return render(request, "traceability/_recall_preview.html", {"form": form, **_preview_of(actor, form)})
 
 
 @require_POST
