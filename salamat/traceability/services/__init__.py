@@ -9,7 +9,8 @@
     containers.py   containers_aggregate, containers_disaggregate
     shipments.py    shipment_send, shipment_accept, shipment_reject
     cancel.py       operation_cancel
-    regulator.py    recall_preview, recall_create, recall_lift, alert_resolve
+    regulator.py    recall_preview, recall_create, recall_lift, alert_set_status, alert_resolve,
+                    alert_assign
     registered.py   packages_register, packages_lock_states, packages_unregister (the packages
                     of issued stickers, before they are introduced)
 
@@ -36,8 +37,11 @@ from salamat.traceability.services.registered import (
     packages_unregister,
 )
 from salamat.traceability.services.regulator import (
+    ALERT_TRANSITIONS,
     RecallPreview,
+    alert_assign,
     alert_resolve,
+    alert_set_status,
     recall_create,
     recall_lift,
     recall_preview,
@@ -53,6 +57,7 @@ from salamat.traceability.services.withdraw import (
 )
 
 __all__ = [
+    "ALERT_TRANSITIONS",
     "INTRODUCER_TYPES",
     "MAX_CODES",
     "OPERATION_ROLES",
@@ -61,7 +66,9 @@ __all__ = [
     "OperationRefused",
     "OperationType",
     "RecallPreview",
+    "alert_assign",
     "alert_resolve",
+    "alert_set_status",
     "alerts_record",
     "containers_aggregate",
     "containers_disaggregate",

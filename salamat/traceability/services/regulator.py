@@ -10,6 +10,7 @@ from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from salamat.accounts.selectors import users_with_role
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
 from salamat.core.errors import Conflict, NotFound, ValidationFailed, field_error
@@ -222,21 +223,87 @@ def recall_lift(*, actor: Actor, recall_id: uuid.UUID, reason: str = "") -> Reca
     return recall
 
 
+# The changes of an alert's status the regulator's staff may make (a table, not code): a new
+# alert is taken in hand or closed; one in hand is put back or closed; a closed one reopened.
+ALERT_TRANSITIONS: dict[str, frozenset[str]] = {
+    AlertStatus.OPEN: frozenset({AlertStatus.IN_PROGRESS, AlertStatus.RESOLVED}),
+    AlertStatus.IN_PROGRESS: frozenset({AlertStatus.OPEN, AlertStatus.RESOLVED}),
+    AlertStatus.RESOLVED: frozenset({AlertStatus.IN_PROGRESS}),
+}
+
+
+def _alert_locked(alert_id: uuid.UUID) -> Alert:
+    alert = Alert.objects.select_for_update().filter(external_id=alert_id).first()
+    if alert is None:
+        raise NotFound("alert_not_found", _("No such alert."))
+    return alert
+
+
+@transaction.atomic
+def alert_set_status(*, actor: Actor, alert_id: uuid.UUID, status: str, note: str = "") -> Alert:
+    """Moves an alert to `status` (ALERT_TRANSITIONS); closing it needs a note saying how."""
+    actor.require_role("regulator")
+    if status not in AlertStatus.values:
+        raise field_error("status", "bad_status", _("Choose a status."))
+    alert = _alert_locked(alert_id)
+    if status == alert.status:
+        raise Conflict("alert_status_unchanged", _("The alert already has this status."))
+    if status not in ALERT_TRANSITIONS[alert.status]:
+        raise Conflict("alert_bad_transition", _("This alert cannot go to that status from its current one."))
+    note = (note or "").strip()
+    if status == AlertStatus.RESOLVED and not note:
+        raise field_error("note", "required", _("Say how the alert was resolved."))
+    old = alert.status
+    now = timezone.now()
+    alert.status = status
+    alert.status_changed_by = actor.user
+    alert.status_changed_at = now
+    if status == AlertStatus.RESOLVED:
+        alert.resolution_note, alert.resolved_by, alert.resolved_at = note, actor.user, now
+    elif old == AlertStatus.RESOLVED:  # reopened: the note stays in the audit log
+        alert.resolution_note, alert.resolved_by, alert.resolved_at = "", None, None
+    alert.save(
+        update_fields=["status", "status_changed_by", "status_changed_at", "resolution_note", "resolved_by",
+                       "resolved_at"]
+    )  # fmt: skip
+    audit_record(
+        actor=actor, action="alert.status", obj=alert,
+        changes={"status": {"old": old, "new": status}, **({"note": note} if note else {})},
+    )  # fmt: skip
+    return alert
+
+
 @transaction.atomic
 def alert_resolve(*, actor: Actor, alert_id: uuid.UUID, note: str) -> Alert:
     """Closes an alert with the regulator's note."""
     actor.require_role("regulator")
-    alert = Alert.objects.select_for_update().filter(external_id=alert_id).first()
-    if alert is None:
-        raise NotFound("alert_not_found", _("No such alert."))
-    if alert.status != AlertStatus.OPEN:
+    alert = _alert_locked(alert_id)
+    if alert.status == AlertStatus.RESOLVED:
         raise Conflict("alert_not_open", _("This alert is already resolved."))
-    if not (note or "").strip():
-        raise field_error("note", "required", _("Say how the alert was resolved."))
-    alert.status = AlertStatus.RESOLVED
-    alert.resolution_note = note.strip()
-    alert.resolved_by = actor.user
-    alert.resolved_at = timezone.now()
-    alert.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
-    audit_record(actor=actor, action="alert.resolve", obj=alert, changes={"status": "resolved"})
+    return alert_set_status(actor=actor, alert_id=alert_id, status=AlertStatus.RESOLVED, note=note)
+
+
+@transaction.atomic
+def alert_assign(*, actor: Actor, alert_id: uuid.UUID, assignee_id: uuid.UUID | None) -> Alert:
+    """Gives an alert to a member of the regulator's staff (None: to nobody)."""
+    actor.require_role("regulator")
+    assignee = None
+    if assignee_id is not None:
+        assignee = users_with_role(role="regulator").filter(external_id=assignee_id).first()
+        if assignee is None:
+            raise field_error(
+                "assignee", "assignee_not_staff", _("Alerts are assigned to the regulator's staff only.")
+            )
+    alert = _alert_locked(alert_id)
+    if alert.assigned_to_id == (assignee.pk if assignee else None):
+        return alert
+    old = alert.assigned_to
+    alert.assigned_to = assignee
+    alert.assigned_at = timezone.now() if assignee else None
+    alert.save(update_fields=["assigned_to", "assigned_at"])
+    audit_record(
+        actor=actor, action="alert.assign", obj=alert,
+        changes={"assigned_to": {"old": str(old.external_id) if old else None,
+                                 "new": str(assignee.external_id) if assignee else None}},
+    )  # fmt: skip
     return alert

@@ -4,6 +4,8 @@ a citizen read in full, assigned, taken in hand, closed, and exported."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from salamat.traceability.models import Package, Recall
@@ -66,3 +68,108 @@ def test_recall_preview_catches_a_mistyped_batch(
     recall = Recall.objects.get()
     assert (recall.kind, recall.batch, recall.package_count) == ("block", "B11", 0)
     shot(page, "trace-recall-nothing-confirmed-1280")
+
+
+@pytest.fixture
+def citizen_report(ministry, pharmacy, at_pharmacy, settings, tmp_path):
+    """A citizen's report about a package at the pharmacy, with a photo, text and phone."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    from salamat.portal.services import report_create
+
+    settings.MEDIA_ROOT = tmp_path
+    at_pharmacy(1)
+    image = io.BytesIO()
+    picture = Image.new("RGB", (320, 200), (238, 236, 228))
+    ImageDraw.Draw(picture).rectangle((20, 20, 300, 60), fill=(40, 96, 160))
+    picture.save(image, "PNG")
+    return report_create(
+        key=Package.objects.get().key, verdict="genuine", problem="counterfeit",
+        description="The box looks different from the last one. The print is blurred.",
+        where_bought="Pharmacy One, Chuy avenue 1", region="bishkek", phone="+996 555 123 456",
+        photo=SimpleUploadedFile("pack.png", image.getvalue(), content_type="image/png"),
+    )  # fmt: skip
+
+
+def test_citizen_report_read_assigned_handled_and_exported(
+    page_at, live_server, shot, make_user, ministry, citizen_report
+):
+    alert = citizen_report
+    colleague = make_user("regulator", ministry)
+    colleague.first_name, colleague.last_name = "Aigul", "Sadykova"
+    colleague.save()
+    page = logged_in_page(page_at, live_server, make_user("regulator", ministry), WIDTH)
+
+    # the inbox gives the report a readable title, and links to its page
+    page.goto("/trace/alerts/")
+    row = page.locator(f'[data-alert="{alert.external_id}"]')
+    assert row.locator(".title-cell strong").inner_text() == "Citizen suspects a counterfeit"
+    assert row.locator(".title-cell .sub").inner_text().startswith("Check by a citizen · ")
+    assert_fits(page, WIDTH)
+    shot(page, "trace-alerts-report-1280")
+
+    # its page shows everything the citizen sent: problem, text, where bought, region, phone, photo
+    row.get_by_role("link", name="Citizen suspects a counterfeit").click()
+    page.locator("[data-alert-title]").wait_for()
+    facts = page.locator("[data-alert-facts]")
+    assert facts.locator('[data-fact="description"]').inner_text() == (
+        "The box looks different from the last one. The print is blurred."
+    )
+    assert facts.locator('[data-fact="where_bought"]').inner_text() == "Pharmacy One, Chuy avenue 1"
+    assert facts.get_by_role("link", name="+996555123456").get_attribute("href") == "tel:+996555123456"
+    assert "Bishkek city" in facts.inner_text()
+    photo = page.locator("[data-photo]")
+    assert photo.evaluate("img => img.complete && img.naturalWidth") == 320
+    assert page.locator("[data-status]").inner_text() == "New"
+    assert_fits(page, WIDTH)
+    shot(page, "trace-alert-report-1280")
+
+    # when it is assigned to a colleague and taken in hand
+    page.get_by_label("Assign to").select_option(label="Sadykova Aigul")
+    page.get_by_role("button", name="Assign").click()
+    page.locator(".messages", has_text="The alert is assigned to Sadykova Aigul.").wait_for()
+    assert page.locator("[data-assigned]").inner_text().startswith("Sadykova Aigul")
+    page.get_by_label("Change status to").select_option(label="In progress")
+    page.get_by_role("button", name="Change status").click()
+    page.locator(".messages", has_text="Status changed: In progress.").wait_for()
+    assert page.locator("[data-status]").inner_text() == "In progress"
+
+    # resolving without a note is refused on the page, and nothing changes
+    page.get_by_label("Change status to").select_option(label="Resolved")
+    page.get_by_role("button", name="Change status").click()
+    page.locator(".form-errors", has_text="Say how the alert was resolved.").wait_for()
+    alert.refresh_from_db()
+    assert alert.status == "in_progress"
+
+    # with a note it is resolved; the history says who did what, and when
+    page.get_by_label("Change status to").select_option(label="Resolved")
+    page.get_by_label("Note (needed to resolve)").fill("Inspection found a counterfeit batch; seized.")
+    page.get_by_role("button", name="Change status").click()
+    page.locator(".messages", has_text="Status changed: Resolved.").wait_for()
+    alert.refresh_from_db()
+    assert (alert.status, alert.assigned_to, alert.resolution_note) == (
+        "resolved", colleague, "Inspection found a counterfeit batch; seized.",
+    )  # fmt: skip
+    log = page.locator("[data-alert-log] li").all_inner_texts()
+    assert [item.split("\n")[1] for item in log] == [
+        "Alert raised", "Assigned to Sadykova Aigul", "Status: In progress", "Status: Resolved",
+    ]  # fmt: skip
+    assert log[-1].split("\n")[2] == "Inspection found a counterfeit batch; seized."
+    assert_fits(page, WIDTH)
+    shot(page, "trace-alert-resolved-1280")
+
+    # the inbox filtered by assignee, exported as CSV
+    page.goto("/trace/alerts/")
+    page.get_by_label("Status").select_option(label="Any status")
+    page.get_by_label("Assigned to").select_option(label="Sadykova Aigul")
+    page.get_by_role("button", name="Filter").click()
+    assert page.locator(".result-count").inner_text() == "1 alert."
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export to CSV").click()
+    assert download.value.suggested_filename.startswith("alerts-")
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert "Citizen suspects a counterfeit" in text and "Sadykova Aigul" in text
+    shot(page, "trace-alerts-assigned-filter-1280")

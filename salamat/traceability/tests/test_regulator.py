@@ -3,12 +3,14 @@ and the alerts' assignment, status and export: services, API and pages, without 
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 from django.conf import settings
 
-from salamat.core.errors import ValidationFailed
+from salamat.core.errors import DomainError, ValidationFailed
 from salamat.core.models import AuditLog
 from salamat.traceability import services
 from salamat.traceability.models import Package, Recall
@@ -164,3 +166,169 @@ def test_recall_preview_page_is_for_the_regulator(client, make_user, pharmacy, p
     client.force_login(make_user("pharmacist", pharmacy))
     response = client.post("/trace/recalls/preview/", {"product": str(product.external_id)})
     assert response.status_code == 403
+
+
+# --- alerts: readable titles, the citizen's report in full, assignment, status, export ---------
+
+
+@pytest.fixture
+def citizen_report(ministry, pharmacy, at_pharmacy, settings, tmp_path):
+    """A citizen's report about a package at the pharmacy, with a photo, text and phone."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from salamat.portal.services import report_create
+
+    settings.MEDIA_ROOT = tmp_path
+    at_pharmacy(1)
+    image = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 40, 40)).save(image, "PNG")
+    return report_create(
+        key=Package.objects.get().key, verdict="genuine", problem="counterfeit",
+        description="The box looks different from the last one.\nThe print is blurred.",
+        where_bought="Pharmacy One, Chuy avenue 1", region="bishkek", phone="+996 555 123 456",
+        photo=SimpleUploadedFile("pack.png", image.getvalue(), content_type="image/png"),
+    )  # fmt: skip
+
+
+def _snapshot(alert) -> tuple:
+    alert.refresh_from_db()
+    return (alert.status, alert.assigned_to_id, alert.resolution_note, alert.status_changed_by_id)
+
+
+def test_alert_status_changes_follow_the_table_and_are_audited(
+    regulator, citizen_report, make_user, ministry
+):
+    alert = citizen_report
+    other = make_user("regulator", ministry)
+
+    # taken in hand, assigned, resolved with a note, reopened: who and when on the row, audited
+    services.alert_set_status(actor=regulator, alert_id=alert.external_id, status="in_progress")
+    services.alert_assign(actor=regulator, alert_id=alert.external_id, assignee_id=other.external_id)
+    alert.refresh_from_db()
+    assert (alert.status, alert.assigned_to, alert.status_changed_by) == (
+        "in_progress",
+        other,
+        regulator.user,
+    )
+    assert alert.status_changed_at is not None and alert.assigned_at is not None
+    services.alert_set_status(
+        actor=regulator, alert_id=alert.external_id, status="resolved", note="Fake, seized"
+    )
+    alert.refresh_from_db()
+    assert (alert.status, alert.resolution_note, alert.resolved_by) == (
+        "resolved",
+        "Fake, seized",
+        regulator.user,
+    )
+    services.alert_set_status(actor=regulator, alert_id=alert.external_id, status="in_progress")
+    alert.refresh_from_db()
+    assert (alert.status, alert.resolution_note, alert.resolved_at) == ("in_progress", "", None)
+    audit = AuditLog.objects.filter(object_id=str(alert.external_id)).order_by("id")
+    actions = list(audit.values_list("action", flat=True))
+    assert actions[-4:] == ["alert.status", "alert.assign", "alert.status", "alert.status"]
+
+
+@pytest.mark.parametrize(
+    ("start", "status", "note", "code"),
+    [
+        ("open", "resolved", "  ", "required"),
+        ("open", "open", "", "alert_status_unchanged"),
+        ("resolved", "open", "", "alert_bad_transition"),
+        ("open", "closed", "", "bad_status"),
+    ],
+)
+def test_alert_status_refusals_change_nothing(regulator, citizen_report, start, status, note, code):
+    alert = citizen_report
+    if start == "resolved":
+        services.alert_resolve(actor=regulator, alert_id=alert.external_id, note="done")
+    before, audits = _snapshot(alert), AuditLog.objects.count()
+    with pytest.raises(DomainError) as exc:
+        services.alert_set_status(actor=regulator, alert_id=alert.external_id, status=status, note=note)
+    assert exc.value.code == code
+    assert _snapshot(alert) == before and AuditLog.objects.count() == audits
+
+
+def test_alerts_are_assigned_to_the_regulators_staff_only(
+    regulator, citizen_report, make_user, pharmacy, client
+):
+    alert = citizen_report
+    pharmacist = make_user("pharmacist", pharmacy)
+    before, audits = _snapshot(alert), AuditLog.objects.count()
+    with pytest.raises(ValidationFailed) as exc:
+        services.alert_assign(actor=regulator, alert_id=alert.external_id, assignee_id=pharmacist.external_id)
+    assert exc.value.code == "assignee_not_staff"
+    # the page says so on the alert's page, and nothing changed
+    client.force_login(regulator.user)
+    page = client.post(
+        f"/trace/alerts/{alert.external_id}/assign/", {"assignee": str(pharmacist.external_id)}
+    )
+    assert page.status_code == 422
+    assert "Alerts are assigned to the regulator&#x27;s staff only." in page.content.decode()
+    assert _snapshot(alert) == before and AuditLog.objects.count() == audits
+
+
+def test_alert_page_shows_everything_the_citizen_reported(client, regulator, citizen_report):
+    alert = citizen_report
+    client.force_login(regulator.user)
+
+    # the inbox: a readable title, no internal code as the title
+    inbox = client.get("/trace/alerts/").content.decode()
+    assert f'href="/trace/alerts/{alert.external_id}/">Citizen suspects a counterfeit</a>' in inbox
+    assert "Check by a citizen" in inbox
+
+    page = client.get(f"/trace/alerts/{alert.external_id}/").content.decode()
+    assert "<h1 data-alert-title>Citizen suspects a counterfeit</h1>" in page
+    assert "The box looks different from the last one.<br>The print is blurred." in page
+    assert "Pharmacy One, Chuy avenue 1" in page and "Bishkek city" in page
+    assert '<a href="tel:+996555123456">+996555123456</a>' in page
+    assert "Genuine and in circulation" in page  # what the check had answered
+    photo = client.get(f"/trace/alerts/{alert.external_id}/photo/")
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/png"
+    assert b"".join(photo.streaming_content).startswith(b"\x89PNG")
+
+
+def test_alert_pages_are_for_the_regulator_only(client, make_user, pharmacy, citizen_report):
+    client.force_login(make_user("pharmacist", pharmacy))
+    alert = citizen_report
+    for url in ("", "photo/"):
+        assert client.get(f"/trace/alerts/{alert.external_id}/{url}").status_code == 403
+    assert client.get("/trace/alerts/export.csv").status_code == 403
+    before = _snapshot(alert)
+    assert (
+        client.post(f"/trace/alerts/{alert.external_id}/status/", {"status": "in_progress"}).status_code
+        == 302
+    )
+    assert _snapshot(alert) == before
+
+
+def test_alerts_export_to_csv_as_filtered(client, regulator, citizen_report, pharmacy, codes):
+    with pytest.raises(services.OperationRefused):
+        services.packages_sell(actor=actor_for(pharmacy), codes=codes(1, start=900))  # never introduced
+    client.force_login(regulator.user)
+
+    response = client.get("/trace/alerts/export.csv?kind=citizen_report")
+    assert response.status_code == 200 and response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="alerts-')
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 2  # the header and the one report (the refused sale is of another kind)
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["Alert"] == "Citizen suspects a counterfeit" and row["Kind code"] == "citizen_report"
+    assert row["Status"] == "New" and row["Organisation"] == "Pharmacy One"
+    assert row["Description"] == "The box looks different from the last one.\nThe print is blurred."
+    assert row["Phone"] == "+996555123456" and row["Where bought"] == "Pharmacy One, Chuy avenue 1"
+    assert row["Link"].endswith(f"/trace/alerts/{citizen_report.external_id}/")
+    everything = b"".join(client.get("/trace/alerts/export.csv?status=all").streaming_content).decode()
+    assert len(list(csv.reader(io.StringIO(everything.lstrip("\ufeff"))))) == 3
+
+
+def test_csv_cells_that_look_like_formulas_are_defused():
+    from salamat.traceability.views.regulator import _csv_cell
+
+    assert _csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert _csv_cell("@SUM(A1)") == "'@SUM(A1)"
+    assert _csv_cell("+996555123456") == "+996555123456"
+    assert _csv_cell("-3") == "-3"
+    assert _csv_cell(None) == ""
