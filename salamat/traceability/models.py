@@ -510,8 +510,12 @@ class AlertSeverity(models.TextChoices):
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    RESOLVED = "resolved", _("Resolved")
+    """Where the regulator's staff are with an alert; the allowed changes are in
+    `services.regulator.ALERT_TRANSITIONS`."""
+
+    OPEN = "open", _("New")  # nobody has taken it in hand yet
+    IN_PROGRESS = "in_progress", _("In progress")  # someone is looking into it
+    RESOLVED = "resolved", _("Resolved")  # closed, with a note saying how
 
 
 ALERT_CODES_CAP = 1000  # an alert lists at most this many codes; `code_count` has the total
@@ -533,8 +537,22 @@ class Alert(models.Model):
     code_count = models.IntegerField(default=0)
     details = models.JSONField(_("details"), default=dict, blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True
+        _("status"), max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True
     )
+    # Who last changed the status, and when (each change is in the audit log too).
+    # No index on these two: they are read with the alert, and a new index on a large table
+    # would lock it while it is built; the inbox filters by status first (the active are few).
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The regulator's staff member who handles it (a person with the regulator role).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("assigned to"), db_index=False,
+    )  # fmt: skip
+    assigned_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(_("resolution note"), blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -10,7 +10,8 @@
     shipments.py    shipment_send, shipment_accept, shipment_reject, shipments_send_many,
                     shipments_accept_many (the _many ones: batches, see engine)
     cancel.py       operation_cancel, operation_cancel_packages (some packages of one)
-    regulator.py    recall_create, recall_lift, alert_resolve
+    regulator.py    recall_preview, recall_create, recall_lift, alert_set_status, alert_resolve,
+                    alert_assign
     registered.py   packages_register, packages_lock_states, packages_unregister (the packages
                     of issued stickers, before they are introduced)
 
@@ -41,7 +42,16 @@ from salamat.traceability.services.registered import (
     packages_register,
     packages_unregister,
 )
-from salamat.traceability.services.regulator import alert_resolve, recall_create, recall_lift
+from salamat.traceability.services.regulator import (
+    ALERT_TRANSITIONS,
+    RecallPreview,
+    alert_assign,
+    alert_resolve,
+    alert_set_status,
+    recall_create,
+    recall_lift,
+    recall_preview,
+)
 from salamat.traceability.services.shipments import (
     shipment_accept,
     shipment_reject,
@@ -59,6 +69,7 @@ from salamat.traceability.services.withdraw import (
 )
 
 __all__ = [
+    "ALERT_TRANSITIONS",
     "DEFERRED",
     "INTRODUCER_TYPES",
     "MAX_CODES",
@@ -67,7 +78,10 @@ __all__ = [
     "Idempotency",
     "OperationRefused",
     "OperationType",
+    "RecallPreview",
+    "alert_assign",
     "alert_resolve",
+    "alert_set_status",
     "alerts_record",
     "containers_aggregate",
     "containers_aggregate_many",
@@ -87,6 +101,7 @@ __all__ = [
     "packages_write_off",
     "recall_create",
     "recall_lift",
+    "recall_preview",
     "request_hash",
     "shipment_accept",
     "shipment_reject",
