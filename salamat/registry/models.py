@@ -180,7 +180,10 @@ class Product(models.Model):
         ordering = ["trade_name", "strength"]
 
     def __str__(self) -> str:
-        return " ".join(part for part in (self.trade_name, self.strength, self.dosage_form) if part)
+        # In the active language: pickers, admin lists and labels show the reader's names.
+        from salamat.registry.names import product_title  # names reads this module's fields only
+
+        return product_title(self)
 
     def is_registered_on(self, day: date) -> bool:
         return self.registered_on <= day and (self.valid_until is None or day <= self.valid_until)
