@@ -8,7 +8,7 @@ registered on every SQLite connection as it opens."""
 from __future__ import annotations
 
 from django.db.backends.signals import connection_created
-from django.db.models import CharField, TextField
+from django.db.models import CharField, Lookup, TextField
 from django.db.models.lookups import IContains
 
 SQLITE_FOLD = "salamat_casefold"
@@ -18,12 +18,22 @@ def _fold(value: str | None) -> str | None:
     return value.casefold() if isinstance(value, str) else value
 
 
-class UnicodeContains(IContains):
+class UnicodeContains(Lookup):
     lookup_name = "ucontains"
+    prepare_rhs = False
+
+    def _icontains(self) -> IContains:
+        # The backends know `icontains` (its operator, casts and escaping); this lookup is it,
+        # but for SQLite's case folding.
+        return IContains(self.lhs, self.rhs)
+
+    def as_sql(self, compiler, connection):
+        return self._icontains().as_sql(compiler, connection)
 
     def as_sqlite(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
+        icontains = self._icontains()
+        lhs, lhs_params = icontains.process_lhs(compiler, connection)
+        rhs, rhs_params = icontains.process_rhs(compiler, connection)
         # The right-hand side arrives as '%text%', escaped for LIKE; folding keeps % and \.
         sql = f"{SQLITE_FOLD}({lhs}) LIKE {SQLITE_FOLD}({rhs}) ESCAPE '\\'"
         return sql, (*lhs_params, *rhs_params)

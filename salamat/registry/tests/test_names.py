@@ -4,11 +4,9 @@ function that picks the name in the page's language with a marked fallback."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 
 import pytest
-from django.apps import apps as django_apps
 from django.template import Context, Template
 from django.utils import translation
 
@@ -17,6 +15,7 @@ from salamat.core.errors import ValidationFailed
 from salamat.registry import names, selectors, services
 from salamat.registry.importers import ProductImporter, run_import
 from salamat.registry.models import DosageForm, Product
+from salamat.registry.testing import load_dosage_forms
 from salamat.registry.tests.helpers import gtin13
 from salamat.registry.tests.test_importers import product_row, to_csv
 
@@ -26,8 +25,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def dosage_forms(db):
     """The shipped controlled list (a transactional test elsewhere may have flushed it)."""
-    migration = importlib.import_module("salamat.registry.migrations.0005_dosage_form_list")
-    migration.create(django_apps, None)
+    load_dosage_forms()
     return {f.code: f for f in DosageForm.objects.all()}
 
 
