@@ -19,7 +19,7 @@ register = template.Library()
 
 
 def _language_name(code: str) -> str:
-    return {"ru": _("Russian"), "ky": _("Kyrgyz"), "en": _("as registered (Latin script)")}[code]
+    return {"ru": _("in Russian"), "ky": _("in Kyrgyz"), "en": _("as registered (Latin script)")}[code]
 
 
 @register.filter
@@ -32,7 +32,7 @@ def local(obj, field: str):
         '<span lang="{lang}">{text}</span> <small class="name-fallback" title="{title}">{tag}</small>',
         lang=name.language,
         text=name.text,
-        title=_("Not yet in this language in the registry: %(language)s")
+        title=_("No name in this language in the registry yet: shown %(language)s")
         % {"language": _language_name(name.language)},
         tag=name.language.upper(),
     )
