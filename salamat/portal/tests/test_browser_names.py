@@ -63,6 +63,13 @@ def test_citizen_pages_name_the_medicine_in_the_readers_language_at_360px(world,
     assert page.locator("#results").get_by_text("Амоксидемо").is_visible()
     _fits(page)
     shot(page, "names-registry-search-ru-360")
+    page.locator("#results").get_by_text("Амоксидемо").click()
+    page.wait_for_selector('h1[data-name="trade_name"]')
+    assert page.locator('dd[data-name="inn"]').inner_text() == (
+        "амоксициллин + клавулановая кислота (amoxicillin + clavulanic acid)"
+    )
+    _fits(page)
+    shot(page, "names-product-detail-ru-360")
 
 
 def test_stock_names_the_medicine_in_russian_at_1280px(world, page_at, live_server, make_user, shot):

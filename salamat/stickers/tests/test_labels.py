@@ -62,7 +62,7 @@ def test_every_label_says_product_batch_expiry_and_where_to_check(order, layout)
     # Each label (one per page on the roll) repeats every line.
     expected = {
         "Амоксидемо": 3,
-        "Партия B42": 3,
+        "Серия B42": 3,
         f"Годен до {EXPIRY:%d.%m.%Y}": 3,
         "salamat.gov.kg": 3,
         "Проверить на": 3,
@@ -115,6 +115,6 @@ def test_the_page_download_prints_in_the_readers_language(client, make_user, imp
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     text = pdf_text(response.content)
     host = urlsplit(settings.PUBLIC_BASE_URL).netloc
-    assert text.count("Партия B42") == 3
+    assert text.count("Серия B42") == 3
     assert text.count(host) == 3
     assert "Текшерүү:" in text
