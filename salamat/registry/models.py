@@ -9,6 +9,8 @@ from datetime import date
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from salamat.registry.names import product_title
+
 
 class Region(models.TextChoices):
     """The 7 regions and the 2 cities of republican significance."""
@@ -181,8 +183,6 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         # In the active language: pickers, admin lists and labels show the reader's names.
-        from salamat.registry.names import product_title  # names reads this module's fields only
-
         return product_title(self)
 
     def is_registered_on(self, day: date) -> bool:
