@@ -35,8 +35,7 @@ from salamat.sickleave.forms import (
     VerifyForm,
     attach_refusal,
 )
-from salamat.sickleave.icd import icd10_suggest
-from salamat.sickleave.icd_titles import local_title
+from salamat.sickleave.icd import icd10_suggest, local_title
 from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
 from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.ratelimit import verification_allowed
