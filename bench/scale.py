@@ -154,6 +154,7 @@ def load_history(first_g: int, n: int, *, total: int, world: dict) -> dict:
     t0 = now - timedelta(days=FIRST_DAYS_AGO)
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL maintenance_work_mem = '1GB'")  # the index builds after the load
         p0 = _sql(cur, "SELECT COALESCE(MAX(id), 0) + 1 FROM traceability_package")[0][0]
         e0 = _sql(cur, "SELECT nextval(pg_get_serial_sequence('traceability_event', 'id'))")[0][0]
         for table in partitions.TABLES:

@@ -64,6 +64,7 @@ def _partition(cur, table: str, key: str, copy_sql: str, *, extra_column: str = 
     ahead = partitions.add_months(partitions.month_start(today), int(setting("TRACE_PARTITIONS_AHEAD")))
     partitions.ensure(table, min(first.date(), today) if first else today, ahead)
     cur.execute(copy_sql.format(table=table, old=old))
+    copied = cur.rowcount
     last_id = 0
     if seq:  # the last id handed out (0: none yet)
         last_id = _rows(
@@ -85,7 +86,10 @@ def _partition(cur, table: str, key: str, copy_sql: str, *, extra_column: str = 
         cur.execute(definition)
     for name, definition in foreign:
         cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-    cur.execute(f'ANALYZE "{table}"')
+    if copied > 0:
+        # Statistics for the moved rows now; an empty table stays "never analysed", which the
+        # planner treats as unknown rather than as empty while it fills.
+        cur.execute(f'ANALYZE "{table}"')
 
 
 def _unpartition(cur, table: str, key: str) -> None:
