@@ -84,6 +84,12 @@ DEFAULTS: dict[str, Any] = {
     "REPLICA_LAG_CHECK_SECONDS": 2,
     # /metrics answers these client addresses (REMOTE_ADDR) without the METRICS_TOKEN.
     "METRICS_ALLOWED_ADDRESSES": ("127.0.0.1", "::1"),
+    # Event tables (PostgreSQL): monthly partitions are created this many months ahead ...
+    "TRACE_PARTITIONS_AHEAD": 3,
+    # ... and those that ended more than this many months ago are detached (0: never) ...
+    "TRACE_PARTITIONS_KEEP_MONTHS": 60,
+    # ... into this schema, from where an operator dumps and drops them.
+    "TRACE_ARCHIVE_SCHEMA": "archive",
 }
 
 # Settings the environment may set, as integers (the rest are set in settings modules only).
@@ -105,6 +111,8 @@ _FROM_ENVIRONMENT_INT = (
     "REPLICA_DOWN_SECONDS",
     "REPLICA_MAX_LAG_SECONDS",
     "REPLICA_LAG_CHECK_SECONDS",
+    "TRACE_PARTITIONS_AHEAD",
+    "TRACE_PARTITIONS_KEEP_MONTHS",
 )
 
 
