@@ -134,14 +134,17 @@ def problem_label(problem: str) -> str:
     return str(REPORT_PROBLEMS.get(problem, problem))
 
 
+# The check's verdicts and their names: the portal (above traceability) registers them at start-up.
+VERDICT_LABELS: dict[str, object] = {}
+
+
+def verdict_labels_register(labels: dict[str, object]) -> None:
+    VERDICT_LABELS.update(labels)
+
+
 def verdict_label(verdict: str) -> str:
     """What the citizen's check answered, as the check page says it."""
-    from salamat.portal.models import Verdict  # the portal builds on traceability, not the reverse
-
-    try:
-        return str(Verdict(verdict).label)
-    except ValueError:
-        return verdict
+    return str(VERDICT_LABELS.get(verdict, verdict))
 
 
 def operation_label(operation: str) -> str:
