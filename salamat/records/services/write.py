@@ -355,15 +355,26 @@ def entered_in_error_body(resource: Resource) -> dict[str, Any]:
     return body
 
 
-def resource_mark_entered_in_error(*, actor: Actor, resource: Resource) -> Resource:
-    """Marks a resource recorded by the actor's clinic as a mistake (a new version)."""
+def resource_mark_entered_in_error(*, actor: Actor, resource: Resource, reason: str = "") -> Resource:
+    """Marks a resource recorded by the actor's clinic as a mistake (a new version; the earlier
+    ones stay readable), audited with the reason given."""
     ctx = write_context(actor=actor)
-    return resource_update(
-        ctx=ctx,
-        resource_type=resource.resource_type,
-        resource_id=resource.external_id,
-        data=entered_in_error_body(resource),
-    ).resource
+    reason = reason.strip()[:500]
+    with transaction.atomic():
+        updated = update_in_transaction(
+            ctx=ctx,
+            resource_type=resource.resource_type,
+            resource_id=resource.external_id,
+            data=entered_in_error_body(resource),
+        ).resource
+        audit_record(
+            actor=actor,
+            action="record.resource_entered_in_error",
+            object_type=f"fhir.{resource.resource_type}",
+            object_id=str(resource.external_id),
+            changes={"version": updated.version_id, "reason": reason},
+        )
+    return updated
 
 
 def resource_move_patient(*, actor: Actor, resource: Resource, patient: Patient) -> Resource:
