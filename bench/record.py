@@ -270,11 +270,21 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
 
 def _get_runs(port: int, paths: list[str], seconds: int, connections: int, headers: dict) -> dict:
     """`http_load` after a warm-up (workers import lazily and connect on first use)."""
+    deadline = time.monotonic() + 180
     for _ in range(4):  # warm-up: workers import lazily and connect on first use
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         for path in paths[:10]:
-            conn.request("GET", path, headers=headers)
-            conn.getresponse().read()
+            while True:  # a worker still booting on a loaded machine may drop the first connection
+                try:
+                    conn.request("GET", path, headers=headers)
+                    conn.getresponse().read()
+                    break
+                except (ConnectionError, http.client.HTTPException):
+                    if time.monotonic() > deadline:
+                        raise
+                    conn.close()
+                    time.sleep(1)
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         conn.close()
     return http_load(port, paths, seconds, connections, headers=headers, timeout=30)
 

@@ -67,6 +67,8 @@ class WriteContext:
     pending: set[str] = field(default_factory=set)
     # a transaction bundle's new resources, inserted together (None: insert at once)
     batch: Batch | None = None
+    # the document files this write stored: deleted if its transaction rolls back
+    files: list[tuple[Any, str]] = field(default_factory=list)  # (storage, name)
 
 
 class PendingReference(Exception):
