@@ -270,6 +270,12 @@ def resource_get(*, resource_type: str, external_id: str) -> Resource | None:
     )
 
 
+def resource_of_patient(*, patient: Patient, external_id) -> Resource | None:
+    """One of the patient's resources by its FHIR id, or None."""
+    pk = parse_uuid(str(external_id))
+    return Resource.objects.filter(patient=patient, external_id=pk).first() if pk else None
+
+
 def resource_version(*, resource: Resource, version_id: int) -> ResourceVersion | None:
     return ResourceVersion.objects.filter(resource=resource, version_id=version_id).first()
 

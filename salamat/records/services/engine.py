@@ -67,6 +67,8 @@ class WriteContext:
     pending: set[str] = field(default_factory=set)
     # a transaction bundle's new resources, inserted together (None: insert at once)
     batch: Batch | None = None
+    # the document files this write stored: deleted if its transaction rolls back
+    files: list[tuple[Any, str]] = field(default_factory=list)  # (storage, name)
 
 
 class PendingReference(Exception):
@@ -158,6 +160,40 @@ def check_structure(data: dict[str, Any]) -> None:
             _("The resource is not valid FHIR R4: %(problem)s") % {"problem": str(exc)[:300]},
             issue="structure",
         ) from None
+
+
+def warm_up() -> set[str]:
+    """Builds the FHIR library's models for every kind of resource the record holds, by checking
+    a fictional history (the library builds a model and its parts on first use: seconds). Run
+    at a server worker's start (gunicorn.conf.py), so no clinic's first submission waits."""
+    import random
+
+    from salamat.records.synthetic import Clinic, history
+
+    clinic = Clinic(0, str(uuid.UUID(int=1)), "Warm-up clinic", f"Practitioner/{uuid.UUID(int=2)}")
+    rng = random.Random(1)
+    checked = set()
+    for _round in range(5):  # enough visits for every kind (allergies and vaccinations are rarer)
+        items = history(rng, patient_id=str(uuid.UUID(int=3)), clinics=[clinic], now=timezone.now(), visits=9)
+        for item in items:
+            check_structure(copy_json(item.body))
+            checked.add(item.body["resourceType"])
+    subject = {"reference": f"Patient/{uuid.UUID(int=3)}"}
+    concept = {"coding": [{"system": "http://example.org", "code": "x"}], "text": "x"}
+    others = [
+        {"resourceType": "Patient", "identifier": [{"system": SID_PIN, "value": "00000000000000"}]},
+        {"resourceType": "AllergyIntolerance", "patient": subject, "code": concept, "recordedDate": "2024-01-01"},
+        {"resourceType": "MedicationStatement", "status": "active", "subject": subject,
+         "medicationCodeableConcept": concept, "effectiveDateTime": "2024-01-01"},
+        {"resourceType": "Procedure", "status": "completed", "subject": subject, "code": concept,
+         "performedDateTime": "2024-01-01"},
+        {"resourceType": "DocumentReference", "status": "current", "subject": subject, "type": concept,
+         "content": [{"attachment": {"contentType": "application/pdf", "url": f"Binary/{uuid.UUID(int=4)}"}}]},
+    ]  # fmt: skip
+    for body in others:
+        check_structure(body)
+        checked.add(body["resourceType"])
+    return checked
 
 
 # --- references -----------------------------------------------------------------------------

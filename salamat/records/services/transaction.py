@@ -30,7 +30,11 @@ from salamat.records.services.engine import (
     references_in,
 )
 from salamat.records.services.registration import patient_submit
-from salamat.records.services.write import create_in_transaction, update_in_transaction
+from salamat.records.services.write import (
+    create_in_transaction,
+    files_removed_on_failure,
+    update_in_transaction,
+)
 
 _ORDER = {"Patient": 0, "Encounter": 1}
 
@@ -202,9 +206,14 @@ def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
     return EntryResult(entry.index, result.created, result.resource)
 
 
-@transaction.atomic
 def bundle_transaction(*, ctx: WriteContext, bundle: dict[str, Any]) -> list[EntryResult]:
-    """Stores every entry of a transaction bundle, or none; results in the entries' order."""
+    """Stores every entry of a transaction bundle, or none (nor any of its documents' files);
+    results in the entries' order."""
+    with files_removed_on_failure(ctx), transaction.atomic():
+        return _bundle_in_transaction(ctx, bundle)
+
+
+def _bundle_in_transaction(ctx: WriteContext, bundle: dict[str, Any]) -> list[EntryResult]:
     entries = _entries(bundle)
     ctx.pending = {e.full_url for e in entries if e.full_url}
     ctx.batch = Batch()

@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError
@@ -133,6 +133,31 @@ def patient_record(request: HttpRequest, actor: Actor, external_id) -> HttpRespo
             "may_record": may_record(actor),
         },
     )
+
+
+@require_POST
+@clinician_required
+def mark_entered_in_error(request: HttpRequest, actor: Actor, external_id, resource_id) -> HttpResponse:
+    """Marks an item the doctor's clinic recorded as a mistake, with the reason (confirmed on the
+    page); it leaves the summary and the timeline, and its earlier versions stay readable."""
+    patient = _patient_or_404(external_id)
+    row = selectors.resource_of_patient(patient=patient, external_id=resource_id)
+    if row is None:
+        raise Http404(_("No such item in this record."))
+    reason = (request.POST.get("reason") or "").strip()
+    back = reverse("records:patient", kwargs={"external_id": patient.external_id})
+    if row.encounter_id:
+        back += f"#visit-{row.encounter.external_id}"
+    if not reason:
+        messages.error(request, _("Say why the item is a mistake."))
+        return redirect(back)
+    try:
+        services.resource_mark_entered_in_error(actor=actor, resource=row, reason=reason)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    messages.success(request, _("Marked as entered in error. Its earlier versions stay readable."))
+    return redirect(back)
 
 
 # --- record a visit ------------------------------------------------------------------------------
