@@ -27,6 +27,9 @@ def event_ids_by_uuid(*, event_ids: Iterable[str]) -> dict[str, int]:
     """A traceability event's public UUID (as text) -> its row id (one query per 5,000)."""
     wanted = sorted(set(event_ids))
     found: dict[str, int] = {}
+    if bulk.is_postgres() and wanted:
+        sql = f"SELECT event_id::text, id FROM {Event._meta.db_table} WHERE event_id = ANY(string_to_array(%s, ',')::uuid[])"  # noqa: S608
+        return dict(bulk.fetch(sql, [",".join(wanted)]))
     for start in range(0, len(wanted), 5000):
         rows = Event.objects.filter(event_id__in=wanted[start : start + 5000]).values_list("event_id", "id")
         found.update((str(u), pk) for u, pk in rows)
