@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.codes import parse_many
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
@@ -125,7 +124,10 @@ class _Lookups:
         self.actor = actor
         self.org = actor.require_organization()
         unique = list(dict.fromkeys(r for r in raws if isinstance(r, str)))
-        self.parsed: dict[str, ParsedCode | CodeError] = dict(zip(unique, parse_many(unique), strict=True))
+        # The core's parser and its cache: the core's operations then find these codes parsed.
+        self.parsed: dict[str, ParsedCode | CodeError] = dict(
+            zip(unique, trace.parse_codes(unique), strict=True)
+        )
         gtins = {p.gtin for p in self.parsed.values() if _is_sgtin(p)}
         self.registered = (
             set(ProductGtin.objects.filter(gtin__in=gtins).values_list("gtin", flat=True)) if gtins else set()
@@ -141,7 +143,7 @@ class _Lookups:
     def parse(self, raw: str) -> ParsedCode | CodeError:
         found = self.parsed.get(raw)
         if found is None:
-            found = self.parsed[raw] = parse_many([raw])[0]
+            found = self.parsed[raw] = trace.parse_codes([raw])[0]
         return found
 
     def any_known(self, epcs: list[str]) -> bool:

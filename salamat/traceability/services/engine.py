@@ -317,13 +317,13 @@ def _parse_into(into: Parsed, raws: list[str], *, containers: bool, keys_only: b
             new.append(parsed.key)
 
     if not keys_only:
-        for raw, parsed in zip(raws, _parse_codes(raws), strict=True):
+        for raw, parsed in zip(raws, parse_codes(raws), strict=True):
             take(raw, parsed)
         return new
     for raw in raws:
         key = lean_key(raw)
         if key is None:
-            take(raw, _parse_codes([raw])[0])
+            take(raw, parse_codes([raw])[0])
         elif key in package_keys:
             errors.append(_error(raw, Refusal.DUPLICATE_CODE))
         else:
@@ -342,7 +342,7 @@ _PARSED_MAX = 200_000
 _PARSED_WITH: list = [None]  # the labelling schemes `_PARSED` was parsed with
 
 
-def _parse_codes(raws: list[str]) -> list[ParsedCode | CodeError]:
+def parse_codes(raws: list[str]) -> list[ParsedCode | CodeError]:
     """`parse_many`, each code parsed once while it stays in `_PARSED` (emptied as well when
     the registry's labelling schemes change: they decide what some codes mean)."""
     cache = _PARSED
