@@ -19,7 +19,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from salamat.codes import parse_many
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
 from salamat.core.actors import Actor
 from salamat.core.conf import setting
@@ -125,7 +124,10 @@ class _Lookups:
         self.actor = actor
         self.org = actor.require_organization()
         unique = list(dict.fromkeys(r for r in raws if isinstance(r, str)))
-        self.parsed: dict[str, ParsedCode | CodeError] = dict(zip(unique, parse_many(unique), strict=True))
+        # The core's parser and its cache: the core's operations then find these codes parsed.
+        self.parsed: dict[str, ParsedCode | CodeError] = dict(
+            zip(unique, trace.parse_codes(unique), strict=True)
+        )
         gtins = {p.gtin for p in self.parsed.values() if _is_sgtin(p)}
         self.registered = (
             set(ProductGtin.objects.filter(gtin__in=gtins).values_list("gtin", flat=True)) if gtins else set()
@@ -141,7 +143,7 @@ class _Lookups:
     def parse(self, raw: str) -> ParsedCode | CodeError:
         found = self.parsed.get(raw)
         if found is None:
-            found = self.parsed[raw] = parse_many([raw])[0]
+            found = self.parsed[raw] = trace.parse_codes([raw])[0]
         return found
 
     def any_known(self, epcs: list[str]) -> bool:
@@ -377,6 +379,7 @@ class Capture:
         batch: list[_Member] = []  # a run of events of one meaning in BATCHED
         batch_meaning: str | None = None
         batch_names: set[str] = set()  # every code the batch's events name
+        batch_codes = 0
         for index, event in self.events:
             if "errorDeclaration" in event:
                 # An error declaration is never applied as the operation it repeats: it undoes
@@ -384,7 +387,7 @@ class Capture:
                 self._flush(pending)
                 pending, pending_key, pending_keys = [], None, set()
                 self._apply_batch(batch_meaning, batch)
-                batch, batch_meaning, batch_names = [], None, set()
+                batch, batch_meaning, batch_names, batch_codes = [], None, set(), 0
                 self._correct(index, event)
                 continue
             meaning, _parent, epcs, known_by = _operands(event)
@@ -398,7 +401,7 @@ class Capture:
                     self.applied[index] = None
                     continue
                 self._apply_batch(batch_meaning, batch)
-                batch, batch_meaning, batch_names = [], None, set()
+                batch, batch_meaning, batch_names, batch_codes = [], None, set(), 0
                 when = parse_time(event["eventTime"])
                 if when.tzinfo is None or not self.window[0] < when < self.window[1]:
                     key = f"alone:{index}"  # near the edge of the window: the core judges it alone
@@ -427,16 +430,17 @@ class Capture:
                     meaning != batch_meaning
                     or not batch_names.isdisjoint(names)
                     or len(batch) >= self.batch_max
-                    or sum(len(m.codes) for m in batch) + len(known_by) > trace.MAX_CODES
+                    or batch_codes + len(known_by) > trace.MAX_CODES
                 ):
                     self._apply_batch(batch_meaning, batch)
-                    batch, batch_names = [], set()
+                    batch, batch_names, batch_codes = [], set(), 0
                 batch_meaning = meaning
                 batch.append(_Member(index, event, known_by))
                 batch_names |= names
+                batch_codes += len(known_by)
                 continue
             self._apply_batch(batch_meaning, batch)
-            batch, batch_meaning, batch_names = [], None, set()
+            batch, batch_meaning, batch_names, batch_codes = [], None, set(), 0
             self._apply_event(index, event)
         self._flush(pending)
         self._apply_batch(batch_meaning, batch)

@@ -451,6 +451,7 @@ class _Builder:
 # --- the pre-hash string ---------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_time(name: str) -> bool:
     return "time" in name.lower() and "offset" not in name.lower()
 
@@ -489,22 +490,36 @@ def _one(node: _Node, order: Any) -> str:
     return ("" if node.name in _UNNAMED else node.name) + (f"={text}" if text else "") + inner
 
 
+_ORDER_INDEX: dict[int, tuple[list, dict[str, tuple[int, Any]]]] = {}
+
+
+def _index(order: list) -> dict[str, tuple[int, Any]]:
+    """Name -> (place, what its members follow) of an order (the module's constant lists)."""
+    found = _ORDER_INDEX.get(id(order))
+    if found is None or found[0] is not order:
+        index = {name: (i, sub) for i, (name, sub) in enumerate(order)}
+        assert len(index) == len(order), "an order names each member once"
+        found = _ORDER_INDEX[id(order)] = (order, index)
+    return found[1]
+
+
 def _ordered(nodes: list[_Node], order: list) -> str:
     """The members named in `order`, in that order (several of one name sorted); what they
     consumed entirely is removed from `nodes`, so what is left are user extensions."""
-    by_name: dict[str, list[_Node]] = {}
+    index = _index(order)
+    groups: dict[int, list[_Node]] = {}
     for node in nodes:
-        by_name.setdefault(node.name, []).append(node)
+        found = index.get(node.name)
+        if found is not None:
+            groups.setdefault(found[0], []).append(node)
+    if not groups:
+        return ""
     out = []
     consumed: set[int] = set()
-    for name, sub in order:
-        group = by_name.get(name)
-        if not group:
-            continue
+    for place in sorted(groups):
+        sub = order[place][1]
         values = []
-        for node in group:
-            if id(node) in consumed:
-                continue
+        for node in groups[place]:
             text = _one(node, sub)
             if text:
                 values.append(text)
@@ -544,14 +559,18 @@ def pre_hash(event: dict, context: dict[str, str] | None = None) -> str:
     ilmd = [n for n in nodes if n.name == "ilmd"]
     nodes = [n for n in nodes if n.name != "ilmd"]
     in_fields = []
-    for name, sub in ORDER:
-        if not isinstance(sub, list):
-            continue
-        for node in [n for n in nodes if n.name == name]:
-            inner = _field_extensions(node.children, sub)
-            if inner:
-                in_fields.append(("" if name in _UNNAMED else name) + inner)
-                nodes.remove(node)
+    index = _index(ORDER)
+    fields = sorted(
+        (index[n.name][0], k)
+        for k, n in enumerate(nodes)
+        if isinstance(index.get(n.name, (0, None))[1], list)
+    )
+    for node in [nodes[k] for _place, k in fields]:
+        name, sub = node.name, index[node.name][1]
+        inner = _field_extensions(node.children, sub)
+        if inner:
+            in_fields.append(("" if name in _UNNAMED else name) + inner)
+            nodes.remove(node)
     return (
         "eventType="
         + str(event.get("type", ""))

@@ -10,22 +10,26 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from salamat.registry.models import Organization
+from salamat.traceability import bulk
 from salamat.traceability.models import Container, Event, EventPackage, Package, Shipment, ShipmentStatus
 
 
 def package_ids_by_key(*, keys: Iterable[str]) -> dict[str, int]:
     """Package key -> the package row's id, for the keys that name a package (one query)."""
     wanted = sorted(set(keys))
-    found: dict[str, int] = {}
-    for start in range(0, len(wanted), 5000):
-        found.update(Package.objects.filter(key__in=wanted[start : start + 5000]).values_list("key", "id"))
-    return found
+    if not wanted:
+        return {}
+    cond, params = bulk.in_list("key", wanted)
+    return dict(bulk.fetch(f"SELECT key, id FROM {Package._meta.db_table} WHERE {cond}", params))  # noqa: S608
 
 
 def event_ids_by_uuid(*, event_ids: Iterable[str]) -> dict[str, int]:
     """A traceability event's public UUID (as text) -> its row id (one query per 5,000)."""
     wanted = sorted(set(event_ids))
     found: dict[str, int] = {}
+    if bulk.is_postgres() and wanted:
+        sql = f"SELECT event_id::text, id FROM {Event._meta.db_table} WHERE event_id = ANY(string_to_array(%s, ',')::uuid[])"  # noqa: S608
+        return dict(bulk.fetch(sql, [",".join(wanted)]))
     for start in range(0, len(wanted), 5000):
         rows = Event.objects.filter(event_id__in=wanted[start : start + 5000]).values_list("event_id", "id")
         found.update((str(u), pk) for u, pk in rows)
@@ -58,25 +62,17 @@ def shipments_pending_for_many(
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    ids = Package.objects.filter(key__in=wanted).values("id")
-    shipments = {
-        send_event: (pk, external_id)
-        for pk, external_id, send_event in Shipment.objects.filter(
-            send_event_id__in=EventPackage.objects.filter(package_id__in=ids).values("event_id"),
-            receiver=receiver,
-            status=ShipmentStatus.SENT,
-        ).values_list("id", "external_id", "send_event_id")
-    }
-    rows = (
-        EventPackage.objects.filter(event_id__in=list(shipments), package__key__in=wanted).values_list(
-            "package__key", "event_id"
-        )
-        if shipments
-        else []
+    cond, params = bulk.in_list("p.key", wanted)
+    rows = bulk.fetch(
+        f"SELECT p.key, s.id, s.external_id FROM {Package._meta.db_table} p "  # noqa: S608 - names are ours
+        f"JOIN {EventPackage._meta.db_table} ep ON ep.package_id = p.id "
+        f"JOIN {Shipment._meta.db_table} s ON s.send_event_id = ep.event_id "
+        f"WHERE {cond} AND s.receiver_id = %s AND s.status = %s",
+        [*params, receiver.pk, str(ShipmentStatus.SENT)],
     )
     found: dict[str, list[tuple[int, uuid.UUID]]] = {}
-    for key, send_event in rows:
-        found.setdefault(key, []).append(shipments[send_event])
+    for key, pk, external_id in rows:
+        found.setdefault(key, []).append((pk, uuid.UUID(str(external_id))))
     return found
 
 

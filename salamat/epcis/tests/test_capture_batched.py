@@ -6,7 +6,7 @@ package shipped inside a box, then on its own) in document order."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -17,7 +17,7 @@ from salamat.codes.checkdigit import gs1_check_digit
 from salamat.epcis.tests.conftest import capture, job_of
 from salamat.epcis.tests.test_capture import doc
 from salamat.registry.models import Site
-from salamat.traceability.models import Alert, Container, Event, EventPackage, Package, Shipment
+from salamat.traceability.models import Alert, Container, Event, EventPackage, Package, PackageState, Shipment
 
 START = timezone.now() - timedelta(hours=2)
 
@@ -281,3 +281,31 @@ def test_batched_rollback_reports_the_first_refused_event_and_stores_nothing(gti
         outcomes.append((_verdicts(scenario, made), _verdicts(scenario, shop), made["capturedCount"]))
     assert outcomes[0] == outcomes[1]
     assert outcomes[1][0] == [(26, "operation_refused", [("never_introduced", "090")])]
+
+
+def test_a_shipping_event_applied_in_a_batch_can_be_declared_wrong_alone(gtin, parties, importer):
+    """Batched events stay operations of their own: declaring one wrong cancels its shipment only."""
+    from salamat.traceability import services
+    from salamat.traceability.tests.conftest import actor_for
+
+    scenario = Scenario(gtin, "K", 300, parties)
+    services.packages_introduce(
+        actor=actor_for(importer),
+        codes=[scenario.p(1), scenario.p(2)],
+        batch="LOT1",
+        expiry=date(2030, 12, 31),
+    )
+    first = {**scenario.ship([scenario.p(1)]), "eventID": "urn:uuid:3f1e7a2c-0000-4000-8000-0000000b0001"}
+    second = {**scenario.ship([scenario.p(2)]), "eventID": "urn:uuid:3f1e7a2c-0000-4000-8000-0000000b0002"}
+    maker = parties["maker"]
+    assert job_of(maker, capture(maker, doc(first, second)))["appliedCount"] == 2
+    assert Shipment.objects.filter(status="sent").count() == 2
+    declared = {**first, "errorDeclaration": {"declarationTime": scenario.when(), "reason": "incorrect_data"}}
+    job = job_of(maker, capture(maker, doc(declared)))
+    assert job["errors"] == [] and job["capturedCount"] == 1, job
+    states = dict(Package.objects.filter(key__contains="/21/K").values_list("key", "state"))
+    assert states == {
+        f"01/{gtin}/21/K001": PackageState.IN_CIRCULATION,
+        f"01/{gtin}/21/K002": PackageState.IN_TRANSIT,
+    }
+    assert sorted(Shipment.objects.values_list("status", flat=True)) == ["cancelled", "sent"]

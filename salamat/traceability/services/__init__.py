@@ -34,6 +34,7 @@ from salamat.traceability.services.engine import (
     OPERATION_ROLES,
     OperationRefused,
     alerts_record,
+    parse_codes,
 )
 from salamat.traceability.services.idempotency import Idempotency, idempotent_call, request_hash
 from salamat.traceability.services.introduce import packages_introduce
@@ -99,6 +100,7 @@ __all__ = [
     "packages_sell",
     "packages_unregister",
     "packages_write_off",
+    "parse_codes",
     "recall_create",
     "recall_lift",
     "recall_preview",

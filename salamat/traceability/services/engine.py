@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 
 from salamat.codes.fast import lean_key
 from salamat.codes.model import CodeError, CodeKind, ParsedCode
+from salamat.codes.parser import scheme_set
 from salamat.core import context
 from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
@@ -316,19 +317,45 @@ def _parse_into(into: Parsed, raws: list[str], *, containers: bool, keys_only: b
             new.append(parsed.key)
 
     if not keys_only:
-        for raw, parsed in zip(raws, parse_many(raws), strict=True):
+        for raw, parsed in zip(raws, parse_codes(raws), strict=True):
             take(raw, parsed)
         return new
     for raw in raws:
         key = lean_key(raw)
         if key is None:
-            take(raw, parse_many([raw])[0])
+            take(raw, parse_codes([raw])[0])
         elif key in package_keys:
             errors.append(_error(raw, Refusal.DUPLICATE_CODE))
         else:
             package_keys[key] = raw
             new.append(key)
     return new
+
+
+# Codes parsed lately, by raw code (parsing is a pure function of the code): a document's
+# codes come back in its next operations (commissioned, packed, shipped, received, sold), and
+# the EPCIS capture sends each through several. Emptied when full.
+_PARSED: dict[str, ParsedCode | CodeError] = {}
+_PARSED_MAX = 200_000
+
+
+_PARSED_WITH: list = [None]  # the labelling schemes `_PARSED` was parsed with
+
+
+def parse_codes(raws: list[str]) -> list[ParsedCode | CodeError]:
+    """`parse_many`, each code parsed once while it stays in `_PARSED` (emptied as well when
+    the registry's labelling schemes change: they decide what some codes mean)."""
+    cache = _PARSED
+    schemes = scheme_set(None)
+    if schemes is not _PARSED_WITH[0]:
+        cache.clear()
+        _PARSED_WITH[0] = schemes
+    missing = [raw for raw in raws if raw not in cache]
+    if missing:
+        if len(cache) + len(missing) > _PARSED_MAX:
+            cache.clear()
+        cache.update(zip(missing, parse_many(missing, schemes=schemes), strict=True))
+    return [cache[raw] for raw in raws]
 
 
 # Parsing overlaps the lookups in this many slices (a fixed number, so the number of queries
