@@ -132,21 +132,14 @@ def problem_label(problem: str) -> str:
     return str(REPORT_PROBLEMS.get(problem, problem))
 
 
-# What the citizen's check answered (portal.models.Verdict, which builds on this module).
-CHECK_VERDICTS: dict[str, Any] = {
-    "genuine": gettext_lazy("Genuine and in circulation"),
-    "already_sold": gettext_lazy("Already sold — possible counterfeit"),
-    "recalled": gettext_lazy("Recalled — do not use"),
-    "expired": gettext_lazy("Expired"),
-    "not_tracked": gettext_lazy("Not tracked yet"),
-    "unknown": gettext_lazy("Unknown code"),
-    "sticker_not_in_circulation": gettext_lazy("Sticker not in circulation"),
-}
-
-
 def verdict_label(verdict: str) -> str:
     """What the citizen's check answered, as the check page says it."""
-    return str(CHECK_VERDICTS.get(verdict, verdict))
+    from salamat.portal.models import Verdict  # the portal builds on traceability, not the reverse
+
+    try:
+        return str(Verdict(verdict).label)
+    except ValueError:
+        return verdict
 
 
 def operation_label(operation: str) -> str:
