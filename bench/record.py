@@ -120,7 +120,7 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
             ) as copy,
         ):
             for i in range(n):
-                pin = _pin(i)
+                pin = _pin(first_patient + i)  # unique also when a database is loaded twice
                 born = f"{pin[5:9]}-{pin[3:5]}-{pin[1:3]}"
                 copy.write_row((first_patient + i, patient_ids[i], pin, "Benchova" if pin[0] == "1" else "Benchov",
                                 "Testa", "", born, "female" if pin[0] == "1" else "male", stamp, "", "", stamp, stamp))  # fmt: skip

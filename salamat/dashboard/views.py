@@ -23,6 +23,7 @@ from salamat.core.pages import error_page, login_required
 from salamat.dashboard.regions import LAKE, legend, region_cells
 from salamat.epcis.selectors import epcis_not_applied_count
 from salamat.registry.models import Product, Region
+from salamat.registry.names import product_title
 from salamat.registry.selectors import product_choices, product_search, tracking_list_choices
 from salamat.traceability import selectors
 from salamat.traceability.labels import alert_label
@@ -86,7 +87,7 @@ def index(request):
     if not error:
         shown["date_from"], shown["date_to"] = date_from.isoformat(), date_to.isoformat()
     if product is not None:
-        shown["product"], shown["product_q"] = str(product.external_id), str(product)
+        shown["product"], shown["product_q"] = str(product.external_id), product_title(product)
     form.data = shown
     regions = dict(Region.choices)
     availability, sites = [], []
@@ -156,7 +157,7 @@ def _product_of(data: dict) -> tuple[Product | None, list[Product]]:
     products it finds, to choose from."""
     query = (data.get("product_q") or "").strip()
     picked = data.get("product")
-    if picked is not None and (not query or query == str(picked)):
+    if picked is not None and (not query or query in (product_title(picked), str(picked))):
         return picked, []
     if not query:
         return None, []

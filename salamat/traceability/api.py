@@ -158,6 +158,29 @@ def operation_cancel(request: HttpRequest, event_id: UUID):
     )
 
 
+class CancelPackagesIn(Schema):
+    codes: list[str] = Field(
+        min_length=1, max_length=services.MAX_CODES, description="Codes of packages of the operation."
+    )
+
+
+@router.post(
+    "/operations/{event_id}/cancel-packages",
+    response=OPS,
+    summary="Cancel some packages of your own operation",
+)
+def operation_cancel_packages(request: HttpRequest, event_id: UUID, payload: CancelPackagesIn):
+    """Cancels some packages of an operation of yours (a customer returns one pack of a sale), by the
+    rules of a whole cancellation: within the window, nothing happened to those packages since.
+    Sales, dispensing, write-offs, destruction, exports, returns and introductions only."""
+    return services.operation_cancel_packages(
+        actor=actor_of(request),
+        event_id=event_id,
+        codes=payload.codes,
+        idempotency=_idempotency(request, payload),
+    )
+
+
 # --- reads ---------------------------------------------------------------------------------
 
 

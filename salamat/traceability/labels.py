@@ -37,6 +37,8 @@ REASONS: dict[str, Any] = {
     "batch_required": gettext_lazy("Batch required"),
     "expiry_required": gettext_lazy("Expiry date required"),
     "changed_since": gettext_lazy("Something happened to this package since"),
+    "not_in_operation": gettext_lazy("Not a package of this operation"),
+    "package_already_cancelled": gettext_lazy("Already cancelled for this package"),
     "not_in_shipment": gettext_lazy("Not in this shipment"),
     "unknown_container": gettext_lazy("Unknown box or pallet"),
     "container_dissolved": gettext_lazy("This box or pallet was unpacked"),
@@ -132,14 +134,17 @@ def problem_label(problem: str) -> str:
     return str(REPORT_PROBLEMS.get(problem, problem))
 
 
+# The check's verdicts and their names: the portal (above traceability) registers them at start-up.
+VERDICT_LABELS: dict[str, object] = {}
+
+
+def verdict_labels_register(labels: dict[str, object]) -> None:
+    VERDICT_LABELS.update(labels)
+
+
 def verdict_label(verdict: str) -> str:
     """What the citizen's check answered, as the check page says it."""
-    from salamat.portal.models import Verdict  # the portal builds on traceability, not the reverse
-
-    try:
-        return str(Verdict(verdict).label)
-    except ValueError:
-        return verdict
+    return str(VERDICT_LABELS.get(verdict, verdict))
 
 
 def operation_label(operation: str) -> str:

@@ -16,6 +16,7 @@ from salamat.core.conf import setting
 from salamat.core.db_routing import read_connection
 from salamat.core.errors import NotFound, ValidationFailed
 from salamat.registry.models import Organization, Product, ProductGtin, Site, TrackingList
+from salamat.registry.names import local_text
 from salamat.registry.selectors import products_tracking_mandatory
 from salamat.traceability import bulk, rules
 from salamat.traceability.codes import parse_many
@@ -297,6 +298,23 @@ def shipments_for(*, organization: Organization, direction: str, status: str = "
     return qs.order_by("-created_at", "-id")
 
 
+def shipment_contents(*, shipment: Shipment) -> list[dict]:
+    """What a shipment carries, by product, batch and expiry (its send event's packages)."""
+    rows = (
+        Package.objects.filter(
+            pk__in=EventPackage.objects.filter(event_id=shipment.send_event_id).values("package_id")
+        )
+        .values("product_id", "product__trade_name", "product__strength", "batch", "expiry")
+        .annotate(packages=Count("id"))
+        .order_by("product__trade_name", "product_id", "expiry", "batch")
+    )
+    return [
+        {"product": r["product__trade_name"], "strength": r["product__strength"], "batch": r["batch"],
+         "expiry": r["expiry"], "packages": r["packages"]}
+        for r in rows
+    ]  # fmt: skip
+
+
 def alerts_list(*, status: str = "", kind: str = "") -> QuerySet[Alert]:
     qs = Alert.objects.select_related("organization", "resolved_by")
     if status:
@@ -509,7 +527,7 @@ def _introduce_check(
         product = gtin.product if gtin else None
     the_batch = parsed.batch or batch or (package.batch if sticker else "")
     the_expiry = parsed.expiry or expiry or (package.expiry if sticker else None)
-    info = {"key": parsed.key, "kind": "package", "product": product.trade_name if product else "",
+    info = {"key": parsed.key, "kind": "package", "product": local_text(product, "trade_name") if product else "",
             "batch": the_batch or "", "expiry": the_expiry}  # fmt: skip
     if package is None and parsed.kind is CodeKind.STICKER:
         return CodeCheck(raw, "sticker_not_issued", **info)
@@ -592,20 +610,60 @@ class RecentOperation:
 
     event: Event
     cancel_refusal: str | None  # None: a Cancel button; else why not (rules.cancel_refusal codes)
+    products: tuple[tuple[str, str, int], ...] = ()  # (trade name, strength, packages) of its packages
+    per_package: bool = False  # some of its packages may be cancelled alone (a customer returns one)
 
 
-def operations_recent(*, organization: Organization, limit: int = 100) -> list[RecentOperation]:
+# How the operations list may be sorted: the key in the URL -> the ORM ordering.
+OPERATION_SORTS = {
+    "-recorded": ("-record_time",),
+    "recorded": ("record_time",),
+    "operation": ("operation", "-record_time"),
+    "-packages": ("-package_count", "-record_time"),
+}
+
+# Operations whose packages may be cancelled one by one (services.cancel.PER_PACKAGE_CANCELLABLE).
+_PER_PACKAGE = frozenset(
+    OPERATION_CODE[o]
+    for o in (
+        rules.Operation.INTRODUCE, rules.Operation.SELL, rules.Operation.DISPENSE, rules.Operation.WRITE_OFF,
+        rules.Operation.DESTROY, rules.Operation.EXPORT, rules.Operation.RETURN,
+    )
+)  # fmt: skip
+
+
+def operations_recent(
+    *, organization: Organization, limit: int = 100, search: str = "", sort: str = "-recorded"
+) -> list[RecentOperation]:
     """The organisation's operations within the cancellation window, newest first (one indexed
-    range of `event_org_time_idx`), each with whether it may be cancelled as a whole; the
-    per-package check (`changed_since`) happens when the cancellation is asked for."""
+    range of `event_org_time_idx`), each with its products and whether it may be cancelled as a
+    whole; the per-package check (`changed_since`) happens when the cancellation is asked for.
+    `search` is a package code (the operations that named that package) or a product's name."""
     window = setting("CANCEL_WINDOW_DAYS")
     now = timezone.now()
-    events = (
-        Event.objects.filter(organization=organization, record_time__gte=now - timedelta(days=window))
-        .exclude(operation=OPERATION_CODE[rules.Operation.CANCEL])
-        .select_related("site", "user")
-        .order_by("-record_time")[:limit]
+    qs = Event.objects.filter(
+        organization=organization, record_time__gte=now - timedelta(days=window)
+    ).exclude(operation=OPERATION_CODE[rules.Operation.CANCEL])
+    search = search.strip()
+    if search:
+        parsed = parse_many([search])[0]
+        if not isinstance(parsed, CodeError) and parsed.key:
+            package = Package.objects.filter(key=parsed.key).values_list("pk", flat=True).first()
+            events = EventPackage.objects.filter(package_id=package or 0).values("event_id")
+        else:
+            products = Product.objects.filter(Q(trade_name__icontains=search) | Q(inn__icontains=search))
+            events = EventPackage.objects.filter(
+                event__organization=organization,
+                event__record_time__gte=now - timedelta(days=window),
+                package__product__in=products,
+            ).values("event_id")
+        qs = qs.filter(pk__in=events)
+    events = list(
+        qs.select_related("site", "user").order_by(*OPERATION_SORTS.get(sort, OPERATION_SORTS["-recorded"]))[
+            :limit
+        ]
     )
+    products = operation_products(event_ids=[e.pk for e in events])
     return [
         RecentOperation(
             event=e,
@@ -617,9 +675,29 @@ def operations_recent(*, organization: Organization, limit: int = 100) -> list[R
                 age_days=(now - e.record_time).total_seconds() / 86400,
                 window_days=window,
             ),
+            products=tuple(products.get(e.pk, ())),
+            per_package=e.operation in _PER_PACKAGE and e.package_count > 1,
         )
         for e in events
     ]
+
+
+def operation_products(*, event_ids: list[int]) -> dict[int, list[tuple[str, str, int]]]:
+    """Per event, its packages by product: (trade name, strength, how many), most first."""
+    if not event_ids:
+        return {}
+    rows = (
+        EventPackage.objects.filter(event_id__in=event_ids)
+        .values("event_id", "package__product__trade_name", "package__product__strength")
+        .annotate(n=Count("package_id"))
+        .order_by("event_id", "-n", "package__product__trade_name")
+    )
+    out: dict[int, list[tuple[str, str, int]]] = {}
+    for r in rows:
+        out.setdefault(r["event_id"], []).append(
+            (r["package__product__trade_name"], r["package__product__strength"], r["n"])
+        )
+    return out
 
 
 def package_keys_existing(*, keys: list[str]) -> set[str]:
@@ -647,6 +725,13 @@ class PublicPackage(NamedTuple):
     site_name: str | None
     site_address: str | None
     site_region: str | None
+    # The product's names in Russian and Kyrgyz (blank where the registry has none).
+    trade_name_ru: str
+    trade_name_ky: str
+    inn_ru: str
+    inn_ky: str
+    dosage_form_ru: str
+    dosage_form_ky: str
 
 
 # The columns a verdict shows, fetched with the package in one indexed lookup (joins on keys).
@@ -654,7 +739,8 @@ class PublicPackage(NamedTuple):
 _PUBLIC_SQL = (
     "SELECT p.state, p.flags, p.batch, p.expiry, r.trade_name, r.inn, r.dosage_form, r.strength, "  # noqa: S608
     "r.manufacturer_name, r.manufacturer_country, r.registration_number, o.name, o.org_type, s.name, "
-    f"s.address, s.region FROM {Package._meta.db_table} p JOIN {Product._meta.db_table} r ON r.id = p.product_id "
+    "s.address, s.region, r.trade_name_ru, r.trade_name_ky, r.inn_ru, r.inn_ky, r.dosage_form_ru, "
+    f"r.dosage_form_ky FROM {Package._meta.db_table} p JOIN {Product._meta.db_table} r ON r.id = p.product_id "
     f"LEFT JOIN {Organization._meta.db_table} o ON o.id = p.owner_id "
     f"LEFT JOIN {Site._meta.db_table} s ON s.id = p.site_id WHERE p.key = %s LIMIT 1"
 )

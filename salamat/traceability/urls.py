@@ -14,6 +14,11 @@ urlpatterns = [
     path("history/", stock.history, name="history"),
     path("operations/", operations.operations, name="operations"),
     path("operations/<uuid:event_id>/cancel/", operations.operation_cancel, name="operation_cancel"),
+    path(
+        "operations/<uuid:event_id>/cancel-packages/",
+        operations.operation_cancel_packages,
+        name="operation_cancel_packages",
+    ),
     path("alerts/", regulator.alerts, name="alerts"),
     path("alerts/export.csv", regulator.alerts_export, name="alerts_export"),
     path("alerts/<uuid:external_id>/", regulator.alert_detail, name="alert_detail"),

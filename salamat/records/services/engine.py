@@ -298,24 +298,55 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-def resolve_references(ctx: WriteContext, node: Any, path: str = "") -> list[tuple[str, str]]:
-    """Rewrites every `reference` in `node` (in place) to its canonical form; returns (path, ref)."""
-    found: list[tuple[str, str]] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "contained":
-                continue  # contained resources reference each other with '#'
-            sub = f"{path}.{key}" if path else key
-            if key == "reference" and isinstance(value, str):
-                canonical = _resolve_reference(ctx, value, sub)
-                node[key] = canonical
-                found.append((path, canonical))
-            else:
-                found.extend(resolve_references(ctx, value, sub))
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            found.extend(resolve_references(ctx, item, f"{path}[{i}]"))
+def references_in(node: Any) -> list[tuple[dict[str, Any], str]]:
+    """Every `reference` string in a resource (outside `contained`), in document order, as
+    (the object holding it, its path): one walk, the paths formatted only for references."""
+    found: list[tuple[dict[str, Any], str]] = []
+    trail: list[str | int] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "contained":
+                    continue  # contained resources reference each other with '#'
+                if key == "reference" and isinstance(value, str):
+                    found.append((item, fhir_path(trail)))
+                elif isinstance(value, dict | list):
+                    trail.append(key)
+                    walk(value)
+                    trail.pop()
+        elif isinstance(item, list):
+            for i, value in enumerate(item):
+                if isinstance(value, dict | list):
+                    trail.append(i)
+                    walk(value)
+                    trail.pop()
+
+    walk(node)
     return found
+
+
+def resolve_references(
+    ctx: WriteContext, node: Any, found: list[tuple[dict[str, Any], str]] | None = None
+) -> list[tuple[str, str]]:
+    """Rewrites every `reference` in `node` (in place) to its canonical form; returns (path, ref).
+    `found`: `references_in(node)` if the caller walked the resource already."""
+    out: list[tuple[str, str]] = []
+    for holder, path in references_in(node) if found is None else found:
+        expression = f"{path}.reference" if path else "reference"
+        canonical = _resolve_reference(ctx, holder["reference"], expression)
+        holder["reference"] = canonical
+        out.append((path, canonical))
+    return out
+
+
+def copy_json(node: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists and scalars), faster than `copy.deepcopy`."""
+    if isinstance(node, dict):
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in node.items()}
+    if isinstance(node, list):
+        return [copy_json(v) if isinstance(v, dict | list) else v for v in node]
+    return node
 
 
 def _documents(
@@ -389,15 +420,24 @@ def _documents(
 
 
 def prepare(
-    ctx: WriteContext, data: dict[str, Any], *, resource_id: uuid.UUID, existing: Resource | None = None
+    ctx: WriteContext,
+    data: dict[str, Any],
+    *,
+    resource_id: uuid.UUID,
+    existing: Resource | None = None,
+    references: list[tuple[dict[str, Any], str]] | None = None,
 ) -> Prepared:
-    """Checks one submitted resource and returns what to store (raises a refusal naming the field)."""
+    """Checks one submitted resource and returns what to store (raises a refusal naming the field).
+    `data` is the caller's own copy (references are rewritten in it); `references`:
+    `references_in(data)`, if the caller walked it already."""
     resource_type = check_type(data.get("resourceType"))
     check_structure(data)
     body = dict(data)
     body.pop("meta", None)
     body["id"] = str(resource_id)
-    refs = resolve_references(ctx, body)
+    if references is not None:
+        references = [(body if holder is data else holder, path) for holder, path in references]
+    refs = resolve_references(ctx, body, references)
     patient_field = PATIENT_FIELD.get(resource_type, "subject")
     subject = body.get(patient_field) or {}
     patient_ref = subject.get("reference")
@@ -531,21 +571,6 @@ def find_by_identifier(
         identifier_value=value,
     ).exclude(identifier_value="")
     return next(iter(qs[:1]), None)
-
-
-def pending_references(node: Any, pending: set[str]) -> bool:
-    """True when `node` references a bundle entry not stored yet (the entry must wait)."""
-    if not pending:
-        return False
-    if isinstance(node, dict):
-        return any(
-            (key == "reference" and value in pending)
-            or (key != "contained" and pending_references(value, pending))
-            for key, value in node.items()
-        )
-    if isinstance(node, list):
-        return any(pending_references(item, pending) for item in node)
-    return False
 
 
 def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:

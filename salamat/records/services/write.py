@@ -30,6 +30,7 @@ from salamat.records.services.engine import (
     Prepared,
     WriteContext,
     check_type,
+    copy_json,
     find_by_identifier,
     prepare,
     same_content,
@@ -180,10 +181,17 @@ def resource_create(*, ctx: WriteContext, data: dict[str, Any], if_none_exist: s
         return create_in_transaction(ctx=ctx, data=data, if_none_exist=if_none_exist)
 
 
-def create_in_transaction(*, ctx: WriteContext, data: dict[str, Any], if_none_exist: str = "") -> WriteResult:
+def create_in_transaction(
+    *,
+    ctx: WriteContext,
+    data: dict[str, Any],
+    if_none_exist: str = "",
+    references: list[tuple[dict[str, Any], str]] | None = None,
+) -> WriteResult:
     """`resource_create` without a savepoint of its own, for the transaction bundle (which rolls
     back as a whole anyway; two savepoint round trips per resource were a third of its
-    statements). Call it only inside an atomic block whose refusal you do not survive."""
+    statements). Call it only inside an atomic block whose refusal you do not survive.
+    `references`: `references_in(data)`, and `data` then is the caller's own copy to rewrite."""
     resource_type = check_type(data.get("resourceType") if isinstance(data, dict) else None)
     if if_none_exist:
         system, value = _identifier_query(if_none_exist)
@@ -198,7 +206,8 @@ def create_in_transaction(*, ctx: WriteContext, data: dict[str, Any], if_none_ex
             ctx.resources[found.reference] = found
             return WriteResult(found, False)
     resource_id = uuid.uuid4()
-    prepared = prepare(ctx, copy.deepcopy(data), resource_id=resource_id)
+    own = data if references is not None else copy_json(data)
+    prepared = prepare(ctx, own, resource_id=resource_id, references=references)
     if prepared.identifier_value:
         found = find_by_identifier(
             organization=ctx.organization,
@@ -308,7 +317,7 @@ def update_in_transaction(
             status=412,
             issue="conflict",
         )
-    prepared = prepare(ctx, copy.deepcopy(data), resource_id=row.external_id, existing=row)
+    prepared = prepare(ctx, copy_json(data), resource_id=row.external_id, existing=row)
     if prepared.identifier_value and (prepared.identifier_system, prepared.identifier_value) != (
         row.identifier_system,
         row.identifier_value,

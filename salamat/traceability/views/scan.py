@@ -7,23 +7,27 @@ that strips."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from salamat.accounts.selectors import actor_for_request
 from salamat.codes.model import CodeError, CodeKind
 from salamat.core.actors import Actor
-from salamat.core.errors import DomainError, PermissionDenied
+from salamat.core.errors import DomainError, PermissionDenied, field_error
 from salamat.core.pages import error_page, login_required
 from salamat.registry.models import Organization, OrganizationStatus, Product
 from salamat.traceability import selectors, services
@@ -36,6 +40,44 @@ MAX_CODES_PER_PAGE = 5000  # a page submission; bigger batches go through the AP
 # --- forms of the operations' extra fields ------------------------------------------------------
 
 
+class PickerSelect(forms.Select):
+    """A <select> that picker.js turns searchable: each option carries what tells it apart
+    (`data-detail`: a participant's type and address, a product's INN and form), shown and
+    searched by the picker. Without the script it is a plain <select>."""
+
+    def __init__(self, *args, detail, placeholder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.detail, self.placeholder = detail, placeholder
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].update(
+            {
+                "data-picker": "1",
+                "data-picker-placeholder": str(self.placeholder),
+                "data-picker-none": _("Nothing matches"),
+            }
+        )
+        return context
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-detail"] = self.detail(instance)
+        return option
+
+
+def _organization_detail(org: Organization) -> str:
+    where = org.legal_address or (org.get_region_display() if org.region else "")
+    return " · ".join(part for part in (str(org.get_org_type_display()), where, org.tax_id) if part)
+
+
+def _product_detail(product: Product) -> str:
+    parts = (product.inn, product.strength, product.dosage_form, product.manufacturer_name)
+    return " · ".join(part for part in parts if part)
+
+
 class IntroduceForm(forms.Form):
     product = forms.ModelChoiceField(
         label=gettext_lazy("Product (when the code carries no GTIN)"),
@@ -43,6 +85,9 @@ class IntroduceForm(forms.Form):
         required=False,
         to_field_name="external_id",
         empty_label=gettext_lazy("The one the code names"),
+        widget=PickerSelect(
+            detail=_product_detail, placeholder=gettext_lazy("Type to search: name, INN, form")
+        ),
     )
     batch = forms.CharField(label=gettext_lazy("Batch"), max_length=20, required=False)
     expiry = forms.DateField(
@@ -52,12 +97,16 @@ class IntroduceForm(forms.Form):
 
 class ShipForm(forms.Form):
     receiver = forms.ModelChoiceField(
-        label=gettext_lazy("Receiver"), queryset=Organization.objects.none(), to_field_name="external_id"
-    )
+        label=gettext_lazy("Receiver"), queryset=Organization.objects.none(), to_field_name="external_id",
+        widget=PickerSelect(
+            detail=_organization_detail, placeholder=gettext_lazy("Type to search: name, type, address, tax ID")
+        ),
+    )  # fmt: skip
     invoice_number = forms.CharField(label=gettext_lazy("Invoice number"), max_length=64)
     invoice_date = forms.DateField(
-        label=gettext_lazy("Invoice date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+        label=gettext_lazy("Invoice date"), initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )  # fmt: skip
 
     def __init__(self, *args, actor: Actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -289,43 +338,139 @@ def _render_scan(request, scan_op, *, form, rows=(), refusal=None, shipment=None
             "shipment": shipment,
             "check_url": check_url,
             "bad_count": sum(1 for r in rows if r.reason),
+            # Posted with the list: the form sent twice (a double click, a resend) is recorded once.
+            "idempotency_key": uuid.uuid4(),
+            "expected": selectors.shipment_contents(shipment=shipment) if shipment is not None else [],
         },
         status=status,
     )
 
 
-def _submit(scan_op: ScanOperation, actor: Actor, codes: list[str], data: dict, shipment) -> dict:
+def _submit(
+    scan_op: ScanOperation, actor: Actor, codes: list[str], data: dict, shipment,
+    idempotency: services.Idempotency | None = None,
+) -> dict:  # fmt: skip
     op = scan_op.operation
+    idem = {"idempotency": idempotency}
     if op is Operation.INTRODUCE:
         product = data.get("product")
         return services.packages_introduce(
             actor=actor, codes=codes, batch=data.get("batch") or None, expiry=data.get("expiry"),
-            product_id=product.external_id if product else None,
+            product_id=product.external_id if product else None, **idem,
         )  # fmt: skip
     if op is Operation.SHIP:
         return services.shipment_send(
             actor=actor, codes=codes, receiver_id=data["receiver"].external_id,
-            invoice_number=data["invoice_number"], invoice_date=data["invoice_date"],
+            invoice_number=data["invoice_number"], invoice_date=data["invoice_date"], **idem,
         )  # fmt: skip
     if op is Operation.SELL:
         return services.packages_sell(
-            actor=actor, codes=codes, units=data.get("units"), receipt_number=data.get("receipt_number") or ""
-        )
+            actor=actor, codes=codes, units=data.get("units"), receipt_number=data.get("receipt_number") or "",
+            **idem,
+        )  # fmt: skip
     if op is Operation.EXPORT:
-        return services.packages_export(actor=actor, codes=codes, country=data["country"])
+        return services.packages_export(actor=actor, codes=codes, country=data["country"], **idem)
     if op is Operation.AGGREGATE:
-        return services.containers_aggregate(actor=actor, container_code=data["container"], codes=codes)
+        return services.containers_aggregate(
+            actor=actor, container_code=data["container"], codes=codes, **idem
+        )
     if op is Operation.DISAGGREGATE:
-        return services.containers_disaggregate(actor=actor, codes=codes)
+        return services.containers_disaggregate(actor=actor, codes=codes, **idem)
     if op is Operation.ACCEPT:
-        return services.shipment_accept(actor=actor, shipment_id=shipment.external_id, codes=codes)
+        return services.shipment_accept(actor=actor, shipment_id=shipment.external_id, codes=codes, **idem)
     simple = {
         Operation.DISPENSE: services.packages_dispense,
         Operation.RETURN: services.packages_return,
         Operation.WRITE_OFF: services.packages_write_off,
         Operation.DESTROY: services.packages_destroy,
     }
-    return simple[op](actor=actor, codes=codes)
+    return simple[op](actor=actor, codes=codes, **idem)
+
+
+def _wants_json(request) -> bool:
+    """The page's script sends the list with `Accept: application/json` (to keep it on the device
+    until it is recorded); a form posted without the script gets pages, as before."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _idempotency(
+    request, scan_op: ScanOperation, codes: list[str], form, shipment
+) -> services.Idempotency | None:
+    """The submission's `idempotency_key` (made once per list by the page, kept with it while it
+    waits for the connection) with the hash of what was asked: a resend is answered, not redone."""
+    key = request.POST.get("idempotency_key", "").strip()
+    if not key:
+        return None
+    if len(key) > 128:
+        raise field_error("idempotency_key", "idempotency_key_too_long", _("At most 128 characters."))
+    body = {
+        "page": scan_op.slug,
+        "shipment": str(shipment.external_id) if shipment is not None else None,
+        "codes": codes,
+        "fields": {name: request.POST.get(form.add_prefix(name), "") for name in form.fields},
+        "drop_refused": bool(request.POST.get("drop_refused")),
+    }
+    return services.Idempotency(key, services.request_hash("POST", request.path, body))
+
+
+def _status_html(reason: str) -> str:
+    return format_html(
+        '<span class="scan-status bad" data-ok="0" data-reason="{}">✗ {}</span>', reason, reason_text(reason)
+    )
+
+
+def _refused(request, scan_op, *, form, rows, shipment, status, refusal):
+    """A refusal: the page again with each refused code marked, or (for the script) the same as JSON."""
+    if not _wants_json(request):
+        return _render_scan(
+            request, scan_op, form=form, rows=rows, shipment=shipment, status=status, refusal=refusal
+        )
+    box = render_to_string(
+        "traceability/_refusal.html",
+        {"refusal": refusal, "bad_count": sum(1 for r in rows if r.reason)},
+        request=request,
+    )
+    # The extra fields again, with their errors under them (as the page would show them).
+    extra = (
+        render_to_string("traceability/_extra.html", {"form": form}, request=request) if form.errors else ""
+    )
+    return JsonResponse(
+        {
+            "ok": False,
+            "message": str(refusal["message"]),
+            "refusal_html": box,
+            "extra_html": extra,
+            "rows": {r.raw: _status_html(r.reason) for r in rows if r.reason},
+        },
+        status=status,
+    )
+
+
+def _form_refusal(form) -> dict:
+    """An invalid extra field, said in the refusal box as well (the script keeps the fields as typed)."""
+    others = [
+        (str(form.fields[name].label) if name in form.fields else "", " ".join(str(e) for e in errors))
+        for name, errors in form.errors.items()
+    ]
+    return {"message": _("Check the fields above."), "others": others}
+
+
+def _submit_dropping_refused(
+    scan_op, actor, codes, data, shipment, *, drop: bool, idempotency: services.Idempotency | None
+) -> tuple[dict, list[dict]]:
+    """Submits the list; with `drop`, a refusal of some codes is followed by one more try without
+    them ("remove the refused codes and go on"). Answers the answer and the codes left out. Both
+    tries carry the submission's Idempotency-Key: a refusal stores nothing under it, so a resend
+    finds the answer of the try that was recorded."""
+    try:
+        return _submit(scan_op, actor, codes, data, shipment, idempotency), []
+    except services.OperationRefused as refused:
+        errors = refused.details["errors"]
+        bad = {e["code"] for e in errors}
+        rest = [c for c in codes if c not in bad]
+        if not drop or not rest or len(rest) == len(codes):
+            raise
+    return _submit(scan_op, actor, rest, data, shipment, idempotency), [e for e in errors if e["code"] in bad]
 
 
 def scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
@@ -336,11 +481,29 @@ def scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
     rows = [Row(raw=c) for c in codes]
     if not codes:
         messages.error(request, _("Scan at least one code."))
+        if _wants_json(request):
+            return JsonResponse(
+                {"ok": False, "message": _("Scan at least one code."), "rows": {}}, status=422
+            )
         return _render_scan(request, scan_op, form=form, rows=rows, shipment=shipment, status=422)
     if not form.is_valid():
+        if _wants_json(request):
+            return _refused(
+                request,
+                scan_op,
+                form=form,
+                rows=rows,
+                shipment=shipment,
+                status=422,
+                refusal=_form_refusal(form),
+            )
         return _render_scan(request, scan_op, form=form, rows=rows, shipment=shipment, status=422)
+    drop = bool(request.POST.get("drop_refused"))
     try:
-        answer = _submit(scan_op, actor, codes, form.cleaned_data, shipment)
+        idempotency = _idempotency(request, scan_op, codes, form, shipment)
+        answer, left_out = _submit_dropping_refused(
+            scan_op, actor, codes, form.cleaned_data, shipment, drop=drop, idempotency=idempotency
+        )
     except services.OperationRefused as refused:
         reasons: dict[str, str] = {}
         for err in refused.details["errors"]:
@@ -349,14 +512,17 @@ def scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
         rows = [Row(raw=c, reason=reasons.get(c), checked=c in reasons) for c in codes]
         # Errors about something that is not a row (the box code, a shipment) are listed too.
         others = [e for e in refused.details["errors"] if e["code"] not in set(codes)]
-        return _render_scan(
+        return _refused(
             request, scan_op, form=form, rows=rows, shipment=shipment, status=422,
-            refusal={"message": refused.message, "others": [(e["code"], reason_text(e["reason"])) for e in others]},
+            refusal={"message": refused.message, "others": [(e["code"], reason_text(e["reason"])) for e in others],
+                     "droppable": len(reasons) < len(codes) and bool(reasons)},
         )  # fmt: skip
     except DomainError as exc:
         if exc.status_code in (403, 404) and not isinstance(exc, services.OperationRefused):
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "message": exc.message, "rows": {}}, status=exc.status_code)
             return error_page(request, exc)
-        return _render_scan(
+        return _refused(
             request, scan_op, form=form, rows=rows, shipment=shipment, status=exc.status_code,
             refusal={"message": exc.message, "others": []},
         )  # fmt: skip
@@ -364,6 +530,17 @@ def scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
     box = answer.get("container", "").removeprefix("00/")
     done = {"count": answer.get("package_count", 0), "container": box}
     messages.success(request, str(scan_op.done) % done)
+    if left_out:
+        shown = "; ".join(f"{e['code']} — {reason_text(e['reason'])}" for e in left_out[:5])
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d refused code was left out: %(codes)s",
+                "%(count)d refused codes were left out: %(codes)s",
+                len(left_out),
+            )
+            % {"count": len(left_out), "codes": shown},
+        )
     if scan_op.operation is Operation.ACCEPT:
         if answer.get("missing_count") or answer.get("extra_count"):
             messages.warning(
@@ -372,8 +549,12 @@ def scan_flow(request, actor: Actor, scan_op: ScanOperation, shipment=None):
                   "sender); not in the shipment: %(extra)d.")
                 % {"missing": answer.get("missing_count", 0), "extra": answer.get("extra_count", 0)},
             )  # fmt: skip
-        return redirect("traceability:shipments")
-    return redirect("traceability:scan", slug=scan_op.slug)
+        target = reverse("traceability:shipments")
+    else:
+        target = reverse("traceability:scan", kwargs={"slug": scan_op.slug})
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "redirect": target, "replayed": bool(answer.get("replayed"))})
+    return redirect(target)
 
 
 @never_cache
