@@ -4,4 +4,7 @@ from salamat.dashboard import views
 
 app_name = "dashboard"
 
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("products/", views.product_suggestions, name="product_suggestions"),
+]

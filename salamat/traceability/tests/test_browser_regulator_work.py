@@ -60,8 +60,10 @@ def test_recall_preview_catches_a_mistyped_batch(
     shot(page, "trace-recall-nothing-refused-1280")
 
     # when the person confirms that the batch is not in the country yet, the block is recorded
-    form.get_by_label("Kind").select_option(label="Block")
     form.get_by_label("Record it anyway").check()
+    form.get_by_label("Kind").select_option(label="Block")  # not what is covered: no new preview
+    page.wait_for_load_state("networkidle")
+    assert form.get_by_label("Record it anyway").is_checked()  # so the tick stays
     form.get_by_role("button", name="Recall or block").click()
     page.locator(".messages").wait_for()
     assert "no package is flagged now" in page.locator(".messages").inner_text()

@@ -323,13 +323,19 @@ class RecallForm(forms.Form):
     product = forms.ModelChoiceField(
         label=gettext_lazy("Product"), queryset=Product.objects.order_by("trade_name"), required=False,
         to_field_name="external_id", empty_label=gettext_lazy("None: the package codes below"),
+        widget=forms.Select(attrs={"data-recall-scope": "1"}),
     )  # fmt: skip
-    batch = forms.CharField(label=gettext_lazy("Batch (empty: every batch)"), max_length=20, required=False)
+    batch = forms.CharField(
+        label=gettext_lazy("Batch (empty: every batch)"), max_length=20, required=False,
+        widget=forms.TextInput(attrs={"data-recall-scope": "1"}),
+    )  # fmt: skip
     package_codes = forms.CharField(
         label=gettext_lazy("Or package codes, one a line"), required=False, strip=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "data-recall-scope": "1"}),
     )  # fmt: skip
     reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    # Only the fields that change what is covered refresh the preview (data-recall-scope): a
+    # refresh while the person ticks the confirmation below would drop the tick.
     # Shown with the preview when nothing matches; the service refuses a recall of nothing without it.
     confirm_no_match = forms.BooleanField(required=False)
 
