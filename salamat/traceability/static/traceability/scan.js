@@ -174,12 +174,16 @@
       }).then(function (response) {
         var type = response.headers.get("Content-Type") || "";
         // A proxy's error page or a login page is not an answer: the list waits and is sent again.
-        if (type.indexOf("application/json") === -1 || response.status >= 500) throw new Error("no answer");
+        if (type.indexOf("application/json") === -1 || response.status >= 500) {
+          // A login page or a refused CSRF token means the session ended, not the connection.
+          throw { session: response.status === 403 || response.redirected };
+        }
         return response.json().then(function (answer) { answered(response.status, answer); });
-      }).catch(function () {
+      }).catch(function (problem) {
         sending = false;
         if (!pending) return;
-        say("waiting", form.dataset.waitingLabel.replace("{count}", codes().length));
+        var label = problem && problem.session ? form.dataset.sessionLabel : form.dataset.waitingLabel;
+        say("waiting", label.replace("{count}", codes().length));
         var delay = Math.min(30000, 2000 * Math.pow(2, Math.min(attempt - 1, 4)));
         retryTimer = window.setTimeout(send, delay);
       });
