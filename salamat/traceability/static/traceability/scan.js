@@ -39,6 +39,19 @@
     } catch (e) { /* no sound: the row still says it */ }
   }
 
+  // Browsers let a page make sound only after a person's gesture: the first key (a scanner's
+  // counts) or touch opens the audio, so the beep of a check answered later can sound.
+  function openAudio() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    try {
+      audio = audio || new Context();
+      if (audio.state === "suspended") audio.resume();
+    } catch (e) { /* no sound */ }
+  }
+  document.addEventListener("keydown", openAudio, { once: true });
+  document.addEventListener("pointerdown", openAudio, { once: true });
+
   function newKey() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
