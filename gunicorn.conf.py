@@ -26,6 +26,18 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
+def post_worker_init(worker):
+    """Each worker builds the FHIR library's models now (seconds), not on a clinic's first write.
+    Only when the app served is the platform (Django set up); another app boots as it is."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return
+    from salamat.records.services.engine import warm_up
+
+    warm_up()
+
+
 def child_exit(server, worker):
     """A dead worker's live gauges leave the metrics (prometheus_client's multiprocess mode)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

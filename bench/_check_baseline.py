@@ -12,7 +12,8 @@ import psycopg
 SQL = (
     "SELECT p.state, p.flags, p.batch, p.expiry, r.trade_name, r.inn, r.dosage_form, r.strength, "
     "r.manufacturer_name, r.manufacturer_country, r.registration_number, o.name, o.org_type, s.name, "
-    "s.address, s.region FROM traceability_package p JOIN registry_product r ON r.id = p.product_id "
+    "s.address, s.region, r.trade_name_ru, r.trade_name_ky, r.inn_ru, r.inn_ky, r.dosage_form_ru, "
+    "r.dosage_form_ky FROM traceability_package p JOIN registry_product r ON r.id = p.product_id "
     "LEFT JOIN registry_organization o ON o.id = p.owner_id LEFT JOIN registry_site s ON s.id = p.site_id "
     "WHERE p.key = %s LIMIT 1"
 )

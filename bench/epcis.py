@@ -197,7 +197,9 @@ def run_mixed(n: int) -> dict[str, float]:
         Site.objects.filter(organization=org).update(gln=glns[-1])
     made, received = _mixed_documents(gtin, tag, n, datetime.now(UTC) - timedelta(hours=2), tuple(glns))
     out = {}
-    out["mixed_made"], job = _capture(_client(importer.organization), made)
+    maker = _client(importer.organization)
+    _warm_up(maker)
+    out["mixed_made"], job = _capture(maker, made)
     assert job["appliedCount"] == job["eventCount"], job
     out["mixed_made_events"] = job["eventCount"]
     out["mixed_received"], job = _capture(_client(pharmacy), received)

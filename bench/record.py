@@ -35,6 +35,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 
 from bench.check import _setup_django, http_load, start_gunicorn, stop
@@ -80,6 +81,56 @@ def _pin(i: int) -> str:
     return f"{1 + i % 2}{born:%d%m%Y}{i // 25000 + 50000:05d}"
 
 
+_LOADED_TABLES = ("records_resource", "records_resourceversion")
+
+
+def _drop_secondary(conn) -> list[str]:
+    """Drops the loaded tables' foreign keys, unique constraints and secondary indexes (the bench
+    loads tens of millions of rows: building an index once is far faster than updating it per
+    row); returns the statements that put them back (`_restore`)."""
+    tables = list(_LOADED_TABLES)
+    constraints = conn.execute(
+        "SELECT conname, conrelid::regclass::text, pg_get_constraintdef(oid), contype FROM pg_constraint "
+        "WHERE contype IN ('f', 'u') AND (conrelid::regclass::text = ANY(%s) OR confrelid::regclass::text = ANY(%s)) "
+        "ORDER BY contype",
+        (tables, tables),
+    ).fetchall()
+    indexes = conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) AND indexname NOT IN "
+        "(SELECT conname FROM pg_constraint WHERE contype IN ('p', 'u'))",
+        (tables,),
+    ).fetchall()
+    restore = [definition for _name, definition in indexes]
+    for name, table, definition, kind in constraints:  # foreign keys first ('f' < 'u')
+        conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        # The generated rows refer to rows that exist: foreign keys come back without re-checking
+        # every loaded row (NOT VALID; they hold for every row written afterwards).
+        suffix = " NOT VALID" if kind == "f" else ""
+        restore.append(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}{suffix}')
+    for name, _definition in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
+    return restore
+
+
+def _restore(url: str, statements: list[str]) -> None:
+    """Recreates what `_drop_secondary` dropped, two at a time (the machine's two cores)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    def run(statement: str) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("SET maintenance_work_mem = '512MB'")
+            conn.execute(statement)
+
+    indexes = [s for s in statements if not s.startswith("ALTER")]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(run, indexes))
+    for statement in statements:
+        if statement.startswith("ALTER"):
+            run(statement)
+
+
 def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
     """COPY n patients and their histories (resources and first versions); (patient ids, rows)."""
     import psycopg
@@ -110,21 +161,23 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
         cur.execute("SELECT COALESCE(MAX(id), 0) FROM records_resourceversion")
         next_version = cur.fetchone()[0] + 1
     patient_ids = [str(uuid.UUID(int=random.getrandbits(128), version=4)) for _ in range(n)]
-    rows = 0
-    with psycopg.connect(url) as conn_r, psycopg.connect(url) as conn_v:
-        with (
-            conn_r.cursor() as cur,
-            cur.copy(
-                "COPY records_patient (id, external_id, pin, family_name, given_name, middle_name, birth_date, sex, "
-                "registry_checked_at, source_system, source_value, created_at, updated_at) FROM STDIN"
-            ) as copy,
-        ):
-            for i in range(n):
-                pin = _pin(i)
-                born = f"{pin[5:9]}-{pin[3:5]}-{pin[1:3]}"
-                copy.write_row((first_patient + i, patient_ids[i], pin, "Benchova" if pin[0] == "1" else "Benchov",
-                                "Testa", "", born, "female" if pin[0] == "1" else "male", stamp, "", "", stamp, stamp))  # fmt: skip
-        conn_r.commit()
+    with psycopg.connect(url, autocommit=True) as conn:
+        restore = _drop_secondary(conn)
+    try:
+        with psycopg.connect(url) as conn_r:
+            with (
+                conn_r.cursor() as cur,
+                cur.copy(
+                    "COPY records_patient (id, external_id, pin, family_name, given_name, middle_name, birth_date, sex, "
+                    "registry_checked_at, source_system, source_value, created_at, updated_at) FROM STDIN"
+                ) as copy,
+            ):
+                for i in range(n):
+                    pin = _pin(first_patient + i)  # unique also when a database is loaded twice
+                    born = f"{pin[5:9]}-{pin[3:5]}-{pin[1:3]}"
+                    copy.write_row((first_patient + i, patient_ids[i], pin, "Benchova" if pin[0] == "1" else "Benchov",
+                                    "Testa", "", born, "female" if pin[0] == "1" else "male", stamp, "", "", stamp, stamp))  # fmt: skip
+            conn_r.commit()
         org_id, doctor_id = org.pk, doctor.pk
         # COPY text lines built here and written in large chunks (psycopg's write_row dumps field
         # by field: too slow for millions of rows). Compact JSON has no tab or newline; its
@@ -132,53 +185,74 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
         escaped = [
             [(*row[:7], row[7].replace("\\", "\\\\"), row[8], row[9]) for row in shape] for shape in shapes
         ]
-        with (
-            conn_r.cursor() as cur_r,
-            conn_v.cursor() as cur_v,
-            cur_r.copy(
-                "COPY records_resource (id, external_id, resource_type, patient_id, organization_id, recorded_by_id, "
-                "status, category, code_system, code, effective, encounter_id, identifier_system, identifier_value, "
-                "version_id, last_updated, created_at, body) FROM STDIN"
-            ) as copy_r,
-            cur_v.copy(
-                "COPY records_resourceversion (id, resource_id, version_id, status, organization_id, recorded_by_id, "
-                "last_updated, body) FROM STDIN"
-            ) as copy_v,
-        ):
-            out_r: list[str] = []
-            out_v: list[str] = []
-            for i in range(n):
-                shape = escaped[i % TEMPLATES]
-                pid = patient_ids[i]
-                patient_pk = first_patient + i
-                base = next_resource
-                new_ids = [str(uuid.UUID(int=random.getrandbits(128), version=4)) for _ in shape]
-                for j, (rtype, status, category, system, code, when, enc, body, old_id, old_enc) in enumerate(
-                    shape
-                ):
-                    text = body.replace(PATIENT_MARK, pid).replace(old_id, new_ids[j])
-                    if enc is not None:
-                        text = text.replace(old_enc, new_ids[enc])
-                    rid = base + j
-                    enc_id = str(base + enc) if enc is not None else "\\N"
-                    out_r.append(
-                        f"{rid}\t{new_ids[j]}\t{rtype}\t{patient_pk}\t{org_id}\t{doctor_id}\t{status}\t{category}\t"
-                        f"{system}\t{code}\t{when}\t{enc_id}\t\t\t1\t{when}\t{stamp}\t{text}\n"
-                    )
-                    out_v.append(
-                        f"{next_version}\t{rid}\t1\t{status}\t{org_id}\t{doctor_id}\t{when}\t{text}\n"
-                    )
-                    next_version += 1
-                next_resource += len(shape)
-                rows += len(shape)
-                if len(out_r) > 5000:
-                    copy_r.write("".join(out_r))
-                    copy_v.write("".join(out_v))
-                    out_r, out_v = [], []
-            copy_r.write("".join(out_r))
-            copy_v.write("".join(out_v))
-        conn_r.commit()
-        conn_v.commit()
+        bases = [next_resource]  # the first resource id of each patient
+        for i in range(n):
+            bases.append(bases[-1] + len(escaped[i % TEMPLATES]))
+        rows = bases[-1] - next_resource
+
+        def copy_resources(part: range) -> None:
+            """COPY the resources of the patients in `part` (one connection: one server process)."""
+            rng = random.Random(part.start)
+            with psycopg.connect(url) as conn, conn.cursor() as cur:
+                with cur.copy(
+                    "COPY records_resource (id, external_id, resource_type, patient_id, organization_id, "
+                    "recorded_by_id, status, category, code_system, code, effective, encounter_id, identifier_system, "
+                    "identifier_value, version_id, last_updated, created_at, body) FROM STDIN"
+                ) as copy:
+                    out: list[str] = []
+                    for i in part:
+                        shape, pid, patient_pk, base = (
+                            escaped[i % TEMPLATES],
+                            patient_ids[i],
+                            first_patient + i,
+                            bases[i],
+                        )
+                        new_ids = [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in shape]
+                        for j, (
+                            rtype,
+                            status,
+                            category,
+                            system,
+                            code,
+                            when,
+                            enc,
+                            body,
+                            old_id,
+                            old_enc,
+                        ) in enumerate(shape):
+                            text = body.replace(PATIENT_MARK, pid).replace(old_id, new_ids[j])
+                            if enc is not None:
+                                text = text.replace(old_enc, new_ids[enc])
+                            enc_id = str(base + enc) if enc is not None else "\\N"
+                            out.append(
+                                f"{base + j}\t{new_ids[j]}\t{rtype}\t{patient_pk}\t{org_id}\t{doctor_id}\t{status}\t"
+                                f"{category}\t{system}\t{code}\t{when}\t{enc_id}\t\t\t1\t{when}\t{stamp}\t{text}\n"
+                            )
+                        if len(out) > 5000:
+                            copy.write("".join(out))
+                            out = []
+                    copy.write("".join(out))
+                conn.commit()
+
+        def copy_versions(first: int, last: int) -> None:
+            """Each resource's first version, copied inside the server (the JSON is not parsed again)."""
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO records_resourceversion (id, resource_id, version_id, status, organization_id, "
+                    "recorded_by_id, last_updated, body) SELECT id - %s + %s, id, 1, status, organization_id, "
+                    "recorded_by_id, last_updated, body FROM records_resource WHERE id >= %s AND id < %s",
+                    (next_resource, next_version, first, last),
+                )
+
+        # Two at a time: the server parses the JSON, one process per connection, on two cores.
+        half = n // 2
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(copy_resources, [range(0, half), range(half, n)]))
+        middle = bases[half]
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(lambda span: copy_versions(*span), [(next_resource, middle), (middle, bases[-1])]))
+    finally:
+        _restore(url, restore)
     with connection.cursor() as cur:
         for table in ("records_patient", "records_resource", "records_resourceversion"):
             cur.execute(
@@ -196,11 +270,21 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
 
 def _get_runs(port: int, paths: list[str], seconds: int, connections: int, headers: dict) -> dict:
     """`http_load` after a warm-up (workers import lazily and connect on first use)."""
+    deadline = time.monotonic() + 180
     for _ in range(4):  # warm-up: workers import lazily and connect on first use
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         for path in paths[:10]:
-            conn.request("GET", path, headers=headers)
-            conn.getresponse().read()
+            while True:  # a worker still booting on a loaded machine may drop the first connection
+                try:
+                    conn.request("GET", path, headers=headers)
+                    conn.getresponse().read()
+                    break
+                except (ConnectionError, http.client.HTTPException):
+                    if time.monotonic() > deadline:
+                        raise
+                    conn.close()
+                    time.sleep(1)
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         conn.close()
     return http_load(port, paths, seconds, connections, headers=headers, timeout=30)
 

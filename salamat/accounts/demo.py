@@ -67,6 +67,7 @@ PEOPLE = (
         (("manufacturer-1", "warehouse_operator"),),
     ),
     PersonSpec("demo-doctor", "Asel", "Fictivova", "10210198600091", (("hospital-bishkek", "doctor"),)),
+    PersonSpec("demo-nurse", "Gulnara", "Demonova", "10304199200151", (("hospital-bishkek", "nurse"),)),
     PersonSpec(
         "demo-chair", "Kubat", "Testov", "21411197500101", (("hospital-bishkek", "commission_chair"),)
     ),

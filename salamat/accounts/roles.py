@@ -19,7 +19,14 @@ ALLOWED_ROLES: dict[str, tuple[str, ...]] = {
     "importer": ("org_admin", "warehouse_operator"),
     "wholesaler": ("org_admin", "warehouse_operator"),
     "pharmacy": ("org_admin", "pharmacist", "warehouse_operator"),
-    "medical": ("org_admin", "doctor", "commission_chair", "pharmacist", "warehouse_operator"),
+    "medical": (
+        "org_admin",
+        "doctor",
+        "nurse",
+        "commission_chair",
+        "pharmacist",
+        "warehouse_operator",
+    ),
     "ministry": ("org_admin", "ministry_reviewer", "regulator"),
     "social_fund": ("org_admin",),
 }

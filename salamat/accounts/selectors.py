@@ -142,3 +142,14 @@ def actor_for_api_client(client: ApiClient) -> Actor:
 
 def api_clients_of(organization: Organization) -> QuerySet[ApiClient]:
     return ApiClient.objects.filter(organization=organization).order_by("-created_at")
+
+
+def users_with_role(*, role: str, organization: Organization | None = None) -> QuerySet[User]:
+    """People holding `role` (actively), optionally in `organization`, by name: e.g. the
+    regulator's staff an alert can be assigned to."""
+    memberships = Membership.objects.filter(role=role, is_active=True)
+    if organization is not None:
+        memberships = memberships.filter(organization=organization)
+    return User.objects.filter(is_active=True, pk__in=memberships.values("user_id")).order_by(
+        "last_name", "first_name", "username"
+    )

@@ -6,3 +6,9 @@ class CoreConfig(AppConfig):
     name = "salamat.core"
     label = "core"
     verbose_name = _("Platform core")
+
+    def ready(self) -> None:
+        # Case-insensitive search in any script, SQLite included (see the module).
+        from salamat.core import lookups
+
+        lookups.install()

@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     # one traceability operation when they lie within this many seconds of the run's first (0: only
     # events with the same time merge). Each event keeps its own eventTime; the operation the latest.
     "EPCIS_MERGE_WINDOW_SECONDS": 30,
+    # EPCIS capture: consecutive packing, shipping or receiving events that name none of the same
+    # codes go to the traceability core as one batch of at most this many events (1: one by one).
+    "EPCIS_BATCH_MAX_EVENTS": 1000,
     # Password login: an account, and an address, is locked after this many failed logins ...
     "LOGIN_FAILURE_LIMIT": 5,
     # ... for this many seconds (each failure during the lockout starts it again).
@@ -81,6 +84,12 @@ DEFAULTS: dict[str, Any] = {
     "REPLICA_LAG_CHECK_SECONDS": 2,
     # /metrics answers these client addresses (REMOTE_ADDR) without the METRICS_TOKEN.
     "METRICS_ALLOWED_ADDRESSES": ("127.0.0.1", "::1"),
+    # Event tables (PostgreSQL): monthly partitions are created this many months ahead ...
+    "TRACE_PARTITIONS_AHEAD": 3,
+    # ... and those that ended more than this many months ago are detached (0: never) ...
+    "TRACE_PARTITIONS_KEEP_MONTHS": 60,
+    # ... into this schema, from where an operator dumps and drops them.
+    "TRACE_ARCHIVE_SCHEMA": "archive",
 }
 
 # Settings the environment may set, as integers (the rest are set in settings modules only).
@@ -102,6 +111,8 @@ _FROM_ENVIRONMENT_INT = (
     "REPLICA_DOWN_SECONDS",
     "REPLICA_MAX_LAG_SECONDS",
     "REPLICA_LAG_CHECK_SECONDS",
+    "TRACE_PARTITIONS_AHEAD",
+    "TRACE_PARTITIONS_KEEP_MONTHS",
 )
 
 

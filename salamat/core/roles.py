@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     PHARMACIST = "pharmacist", _("Pharmacist")  # sells and accepts packages at a pharmacy
     WAREHOUSE_OPERATOR = "warehouse_operator", _("Warehouse operator")  # introduces, ships, accepts
     DOCTOR = "doctor", _("Doctor")  # issues sick leave; dispenses in a clinic
+    NURSE = "nurse", _("Nurse")  # reads the record of the clinic's patients
     COMMISSION_CHAIR = "commission_chair", _("Medical commission chair")  # co-signs long sick leaves
     MINISTRY_REVIEWER = "ministry_reviewer", _("Ministry reviewer")  # reviews clinic applications
     REGULATOR = "regulator", _("Regulator")  # oversees traceability, recalls, alerts

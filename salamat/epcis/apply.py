@@ -132,6 +132,8 @@ class _Lookups:
         )
         self._sites: dict[str, uuid.UUID | None] = {}
         self._receivers: dict[str, Organization | None] = {}
+        self._boxes: set[str] | None = None  # during a batch: the known boxes among its codes
+        self._pending: dict | None = None  # during a batch of receiving: see `prefetch`
 
     def keys(self) -> set[str]:
         return {p.key for p in self.parsed.values() if not isinstance(p, CodeError) and p.key}
@@ -152,7 +154,30 @@ class _Lookups:
             if not isinstance(p, CodeError) and p.key and p.kind == CodeKind.SSCC:
                 ssccs.add(p.key)
         # Boxes are made by packing events, possibly earlier in this document: ask now.
+        if ssccs and self._boxes is not None:
+            return not ssccs.isdisjoint(self._boxes)
         return bool(ssccs) and trace_lookups.containers_exist(keys=ssccs)
+
+    def prefetch(self, meaning: str, epcs: list[str]) -> None:
+        """Looks up at once what the events of a batch (`epcs`: all their codes) need: which
+        boxes exist, and for receiving, the pending shipments holding the packages. Valid until
+        `forget`: the events of a batch name disjoint codes, so none changes another's answer."""
+        keys = {p.key: p for p in map(self.parse, epcs) if not isinstance(p, CodeError) and p.key}
+        self._boxes = trace_lookups.containers_existing(
+            keys=[k for k, p in keys.items() if p.kind == CodeKind.SSCC]
+        )
+        if meaning == "accept":
+            self._pending = trace_lookups.shipments_pending_for_many(receiver=self.org, keys=keys)
+
+    def forget(self) -> None:
+        self._boxes, self._pending = None, None
+
+    def shipment_pending_for(self, keys: list[str]) -> uuid.UUID | None:
+        """The newest shipment sent to the actor, not yet accepted, that holds one of the packages."""
+        if self._pending is None:
+            return trace_lookups.shipment_pending_for(receiver=self.org, keys=keys)
+        found = [s for k in keys for s in self._pending.get(k, ())]
+        return max(found)[1] if found else None
 
     def site_id(self, event: dict) -> uuid.UUID | None:
         for place in ("bizLocation", "readPoint"):
@@ -185,6 +210,14 @@ class _Lookups:
                 return self._receivers[gln]
         return None
 
+    def names(self, epcs: list[str]) -> set[str]:
+        """What the codes name: their keys, else the codes as written."""
+        out = set()
+        for raw in epcs:
+            p = self.parse(raw)
+            out.add(p.key if not isinstance(p, CodeError) and p.key else raw)
+        return out
+
     def package_keys(self, epcs: list[str]) -> list[str] | None:
         """The distinct package keys of `epcs` when every one is a package code, else None."""
         keys = []
@@ -200,36 +233,40 @@ def _is_sgtin(p: ParsedCode | CodeError) -> bool:
     return not isinstance(p, CodeError) and bool(p.key) and p.kind == CodeKind.SGTIN and bool(p.gtin)
 
 
-def _call(lookups: _Lookups, event: dict) -> _Call | None:
-    """The traceability operation an event means, or None when it has none (unknown
-    identifiers, no meaning for its kind). Raises `DomainError` when it cannot be built
-    (no receiver for a shipment, no pending shipment to receive)."""
+# The core's operation for each meaning: called with the actor, the codes and `_request`'s arguments.
+_OPERATIONS: dict[str, Callable[..., dict]] = {
+    "introduce": trace.packages_introduce,
+    "aggregate": trace.containers_aggregate,
+    "disaggregate": trace.containers_disaggregate,
+    "ship": trace.shipment_send,
+    "accept": trace.shipment_accept,
+}
+# Meanings whose runs of events go to the core as one batch (see `Capture._apply_batch`).
+BATCHED: dict[str, Callable[..., list]] = {
+    "aggregate": trace.containers_aggregate_many,
+    "ship": trace.shipments_send_many,
+    "accept": trace.shipments_accept_many,
+}
+
+
+def _request(lookups: _Lookups, event: dict) -> tuple[str, list[str], dict] | None:
+    """The traceability operation an event means, as (meaning, codes, the operation's other
+    arguments but the actor), or None when it has none (unknown identifiers, no meaning for
+    its kind). Raises `DomainError` when it cannot be built (no receiver for a shipment, no
+    pending shipment to receive)."""
     meaning, parent, epcs, known_by = _operands(event)
     if meaning is None or not epcs or not lookups.any_known(known_by):
         return None
-    actor, org = lookups.actor, lookups.org
-    common = {
-        "actor": actor,
-        "event_time": parse_time(event["eventTime"]),
-        "site_id": lookups.site_id(event),
-    }
+    common = {"event_time": parse_time(event["eventTime"]), "site_id": lookups.site_id(event)}
     if meaning == "introduce":
         batch, expiry = _ilmd(event)
-        return _Call(
-            meaning,
-            epcs,
-            lambda codes: trace.packages_introduce(codes=codes, batch=batch, expiry=expiry, **common),
-        )
+        return meaning, epcs, {"batch": batch, "expiry": expiry, **common}
     if meaning == "aggregate":
         if event.get("type") != "AggregationEvent" or not parent:
             return None
-        return _Call(
-            meaning,
-            epcs,
-            lambda codes: trace.containers_aggregate(container_code=parent, codes=codes, **common),
-        )
+        return meaning, epcs, {"container_code": parent, **common}
     if meaning == "disaggregate":
-        return _Call(meaning, epcs, lambda codes: trace.containers_disaggregate(codes=codes, **common))
+        return meaning, epcs, common
     if meaning == "ship":
         receiver = lookups.receiver(event)
         if receiver is None:
@@ -245,29 +282,29 @@ def _call(lookups: _Lookups, event: dict) -> _Call | None:
             ),
             "",
         )
-        return _Call(
-            meaning,
-            epcs,
-            lambda codes: trace.shipment_send(
-                receiver_id=receiver.external_id, codes=codes, invoice_number=invoice[:64], **common
-            ),
-        )
+        return meaning, epcs, {"receiver_id": receiver.external_id, "invoice_number": invoice[:64], **common}
     if meaning == "accept":
         keys = {}
         for raw in epcs:
             p = lookups.parse(raw)
             if not isinstance(p, CodeError) and p.key:
                 keys[p.key] = raw
-        shipment = trace_lookups.shipment_pending_for(
-            receiver=org, keys=[k for k in keys if not k.startswith("00/")] or list(keys)
-        )
+        shipment = lookups.shipment_pending_for([k for k in keys if not k.startswith("00/")] or list(keys))
         if shipment is None:
             raise DomainError("shipment_not_found", _("No shipment addressed to you holds these packages."))
-        return _Call(
-            meaning, epcs, lambda codes: trace.shipment_accept(shipment_id=shipment, codes=codes, **common)
-        )
-    operation = _withdrawing_operation(meaning)
-    return _Call(meaning, epcs, lambda codes: operation(codes=codes, **common))  # fmt: skip
+        return meaning, epcs, {"shipment_id": shipment, **common}
+    return meaning, epcs, common
+
+
+def _call(lookups: _Lookups, event: dict) -> _Call | None:
+    """`_request` as a call of the core's operation (`run(codes)`)."""
+    request = _request(lookups, event)
+    if request is None:
+        return None
+    meaning, epcs, arguments = request
+    operation = _OPERATIONS.get(meaning) or _withdrawing_operation(meaning)
+    actor = lookups.actor
+    return _Call(meaning, epcs, lambda codes: operation(actor=actor, codes=codes, **arguments))
 
 
 # --- capture --------------------------------------------------------------------------------
@@ -327,6 +364,7 @@ class Capture:
         self.introduced_at: dict[str, int] = {}  # package key -> index of the event that introduced it
         now = timezone.now()
         self.merge_window = timedelta(seconds=setting("EPCIS_MERGE_WINDOW_SECONDS"))
+        self.batch_max = setting("EPCIS_BATCH_MAX_EVENTS")
         self.window = (
             now - timedelta(days=setting("EVENT_TIME_MAX_AGE_DAYS")) + _TIME_MARGIN,
             now + timedelta(seconds=setting("EVENT_TIME_SKEW_SECONDS")) - _TIME_MARGIN,
@@ -336,12 +374,17 @@ class Capture:
         pending: list[_Member] = []
         pending_key: str | None = None
         pending_keys: set[str] = set()
+        batch: list[_Member] = []  # a run of events of one meaning in BATCHED
+        batch_meaning: str | None = None
+        batch_names: set[str] = set()  # every code the batch's events name
         for index, event in self.events:
             if "errorDeclaration" in event:
                 # An error declaration is never applied as the operation it repeats: it undoes
                 # the event it declares wrong, when that one was stored before (see services).
                 self._flush(pending)
                 pending, pending_key, pending_keys = [], None, set()
+                self._apply_batch(batch_meaning, batch)
+                batch, batch_meaning, batch_names = [], None, set()
                 self._correct(index, event)
                 continue
             meaning, _parent, epcs, known_by = _operands(event)
@@ -354,6 +397,8 @@ class Capture:
                 if not self.lookups.any_known(known_by):
                     self.applied[index] = None
                     continue
+                self._apply_batch(batch_meaning, batch)
+                batch, batch_meaning, batch_names = [], None, set()
                 when = parse_time(event["eventTime"])
                 if when.tzinfo is None or not self.window[0] < when < self.window[1]:
                     key = f"alone:{index}"  # near the edge of the window: the core judges it alone
@@ -373,16 +418,85 @@ class Capture:
                 continue
             self._flush(pending)
             pending, pending_key, pending_keys = [], None, set()
-            try:
-                call = _call(self.lookups, event)
-            except DomainError as exc:
-                self._refuse(index, event, exc)
+            if meaning in BATCHED:
+                # Events of one meaning that name none of the same codes go to the core as one
+                # batch; an event naming a code of an earlier one (pack, then ship the box) starts
+                # the next batch, after the earlier one is applied.
+                names = self.lookups.names(known_by)
+                if batch and (
+                    meaning != batch_meaning
+                    or not batch_names.isdisjoint(names)
+                    or len(batch) >= self.batch_max
+                    or sum(len(m.codes) for m in batch) + len(known_by) > trace.MAX_CODES
+                ):
+                    self._apply_batch(batch_meaning, batch)
+                    batch, batch_names = [], set()
+                batch_meaning = meaning
+                batch.append(_Member(index, event, known_by))
+                batch_names |= names
                 continue
-            if call is None:
-                self.applied[index] = None
-                continue
-            self._apply([_Member(index, event, call.codes, call)])
+            self._apply_batch(batch_meaning, batch)
+            batch, batch_meaning, batch_names = [], None, set()
+            self._apply_event(index, event)
         self._flush(pending)
+        self._apply_batch(batch_meaning, batch)
+
+    def _apply_event(self, index: int, event: dict) -> None:
+        """One event, on its own: one call of the core."""
+        try:
+            call = _call(self.lookups, event)
+        except DomainError as exc:
+            self._refuse(index, event, exc)
+            return
+        if call is None:
+            self.applied[index] = None
+            return
+        self._apply([_Member(index, event, call.codes, call)])
+
+    def _apply_batch(self, meaning: str | None, members: list[_Member]) -> None:
+        """A run of events of one meaning in `BATCHED` (naming disjoint codes), in one call of
+        the core's batch service; each event keeps its own verdict. An event the core leaves out
+        (`DEFERRED`: it reaches, through boxes, what an earlier one of the run names) is applied
+        on its own at its turn, after the run."""
+        if not members:
+            return
+        if len(members) == 1 or meaning is None:
+            for m in members:
+                self._apply_event(m.index, m.event)
+            return
+        self.lookups.prefetch(meaning, [raw for m in members for raw in m.codes])
+        outcomes: list[int | DomainError | None] = []  # per member: its request, its refusal, or none
+        requests: list[dict] = []
+        try:
+            for m in members:
+                try:
+                    request = _request(self.lookups, m.event)
+                except DomainError as exc:
+                    outcomes.append(exc)
+                    continue
+                if request is None:
+                    outcomes.append(None)
+                    continue
+                outcomes.append(len(requests))
+                requests.append({"codes": request[1], **request[2]})
+        finally:
+            self.lookups.forget()
+        results: list = []
+        if requests:
+            # A savepoint, as for one event (see `_apply`).
+            with transaction.atomic():
+                results = BATCHED[meaning](actor=self.lookups.actor, requests=requests)
+        for m, outcome in zip(members, outcomes, strict=True):
+            if outcome is None:
+                self.applied[m.index] = None
+            elif isinstance(outcome, DomainError):
+                self._refuse(m.index, m.event, outcome)
+            elif results[outcome] is trace.DEFERRED:
+                self._apply_event(m.index, m.event)
+            elif isinstance(results[outcome], DomainError):
+                self._refuse(m.index, m.event, results[outcome])
+            else:
+                self.applied[m.index] = results[outcome]
 
     def _correct(self, index: int, event: dict) -> None:
         correct = self.corrections.get(index)

@@ -36,6 +36,7 @@ the same hash. Known differences from the reference implementation are listed in
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -167,8 +168,10 @@ def _number(text: str) -> str:
     return format(number.normalize(), "f")
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical_value(text: str) -> str:
-    """A value as the pre-hash string writes it (times excepted: see `utc_millis`)."""
+    """A value as the pre-hash string writes it (times excepted: see `utc_millis`). Cached: the
+    identifiers, locations and vocabulary of a document repeat from event to event."""
     for urn, web in _URN_VOCABULARY:
         text = text.replace(urn, web)
     text = _number(text)
@@ -489,16 +492,27 @@ def _one(node: _Node, order: Any) -> str:
 def _ordered(nodes: list[_Node], order: list) -> str:
     """The members named in `order`, in that order (several of one name sorted); what they
     consumed entirely is removed from `nodes`, so what is left are user extensions."""
+    by_name: dict[str, list[_Node]] = {}
+    for node in nodes:
+        by_name.setdefault(node.name, []).append(node)
     out = []
+    consumed: set[int] = set()
     for name, sub in order:
+        group = by_name.get(name)
+        if not group:
+            continue
         values = []
-        for node in [n for n in nodes if n.name == name]:
+        for node in group:
+            if id(node) in consumed:
+                continue
             text = _one(node, sub)
             if text:
                 values.append(text)
             if not node.children:
-                nodes.remove(node)
+                consumed.add(id(node))
         out.extend(sorted(values))
+    if consumed:
+        nodes[:] = [n for n in nodes if id(n) not in consumed]
     return "".join(out)
 
 

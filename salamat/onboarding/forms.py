@@ -73,5 +73,9 @@ class StaffInviteForm(forms.Form):
     pin = forms.CharField(label=_("PIN"), max_length=14, min_length=14)
     role = forms.ChoiceField(
         label=_("Role"),
-        choices=[("doctor", _("Doctor")), ("commission_chair", _("Medical commission chair"))],
+        choices=[
+            ("doctor", _("Doctor")),
+            ("nurse", _("Nurse")),
+            ("commission_chair", _("Medical commission chair")),
+        ],
     )

@@ -154,7 +154,7 @@ class CredentialsOut(Schema):
 
 class StaffInviteIn(Schema):
     pin: str
-    role: str = Field(description="`doctor` or `commission_chair`.")
+    role: str = Field(description="`doctor`, `nurse` or `commission_chair`.")
 
 
 class StaffInviteOut(Schema):

@@ -39,13 +39,19 @@ JSON = "application/json; charset=utf-8"
 
 
 class ProductOut(Schema):
-    trade_name: str
-    inn: str
-    dosage_form: str
+    trade_name: str = Field(description="As registered, in Latin script (also the English name).")
+    inn: str = Field(description="As registered, in Latin script (also the English name).")
+    dosage_form: str = Field(description="As registered, in English.")
     strength: str
     manufacturer: str
     country: str
     registration_number: str
+    trade_name_ru: str = Field(default="", description="In Russian; blank where the registry has none.")
+    trade_name_ky: str = Field(default="", description="In Kyrgyz; blank where the registry has none.")
+    inn_ru: str = Field(default="", description="In Russian; blank where the registry has none.")
+    inn_ky: str = Field(default="", description="In Kyrgyz; blank where the registry has none.")
+    dosage_form_ru: str = Field(default="", description="In Russian; blank where the registry has none.")
+    dosage_form_ky: str = Field(default="", description="In Kyrgyz; blank where the registry has none.")
 
 
 class HolderOut(Schema):

@@ -18,6 +18,7 @@ from salamat.codes.model import CodeError
 from salamat.core.conf import setting
 from salamat.portal.models import Verdict
 from salamat.registry.models import OrganizationType, Product, Region
+from salamat.registry.names import NAMED_FIELDS
 from salamat.registry.selectors import (
     product_by_gtin,
     product_tracking_mandatory,
@@ -26,7 +27,12 @@ from salamat.registry.selectors import (
 )
 from salamat.traceability.codes import parse_many
 from salamat.traceability.rules import Flag, State
-from salamat.traceability.selectors import availability, package_public, package_withdrawal
+from salamat.traceability.selectors import (
+    PublicPackage,
+    availability,
+    package_public,
+    package_withdrawal,
+)
 
 MAX_CODE_LENGTH = 512
 
@@ -47,20 +53,19 @@ class CheckResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _product_out(
-    trade_name, inn, dosage_form, strength, manufacturer, country, registration
-) -> dict[str, str]:
+# The product's names in Russian and Kyrgyz, carried with it so that pages and the app show
+# them in the reader's language (`salamat.registry.names`).
+LOCAL_NAME_KEYS = tuple(f"{f}_{lang}" for f in NAMED_FIELDS for lang in ("ru", "ky"))
+
+
+def _product_dict(product: Product | PublicPackage) -> dict[str, str]:
+    """What the check and where-to-buy show of a product (a registry row or a package's row)."""
     return {
-        "trade_name": trade_name, "inn": inn, "dosage_form": dosage_form, "strength": strength,
-        "manufacturer": manufacturer, "country": country, "registration_number": registration,
+        "trade_name": product.trade_name, "inn": product.inn, "dosage_form": product.dosage_form,
+        "strength": product.strength, "manufacturer": product.manufacturer_name,
+        "country": product.manufacturer_country, "registration_number": product.registration_number,
+        **{key: getattr(product, key) or "" for key in LOCAL_NAME_KEYS},
     }  # fmt: skip
-
-
-def _product_dict(product: Product) -> dict[str, str]:
-    return _product_out(
-        product.trade_name, product.inn, product.dosage_form, product.strength, product.manufacturer_name,
-        product.manufacturer_country, product.registration_number,
-    )  # fmt: skip
 
 
 def _parse(code: str):
@@ -133,12 +138,19 @@ def package_check(*, code: str) -> CheckResult:
             # Issued and never applied, voided, or never issued: no package wears it.
             return CheckResult(Verdict.STICKER_NOT_IN_CIRCULATION, key=key)
         return _untracked_or_unknown(parsed.gtin, key, "not_found", today)
-    state, flags, batch, expiry, *p, owner, owner_type, site, address, region = row
+    state, flags, batch, expiry = row.state, row.flags, row.batch, row.expiry
+    owner, owner_type, site, address, region = (
+        row.owner_name,
+        row.owner_type,
+        row.site_name,
+        row.site_address,
+        row.site_region,
+    )
     if state == State.REGISTERED:
         return CheckResult(Verdict.STICKER_NOT_IN_CIRCULATION, key=key)
     if state == State.NONE:  # its introduction was cancelled: as unknown as a code never seen
         return _untracked_or_unknown(parsed.gtin, key, "not_found", today)
-    product = _product_out(*p)
+    product = _product_dict(row)
     if state == State.WITHDRAWN:
         verdict = Verdict.ALREADY_SOLD
     elif flags & (Flag.RECALLED | Flag.BLOCKED):
@@ -192,7 +204,7 @@ MAP_SEARCH = "https://www.openstreetmap.org/search?query={}"
 
 
 def _add_contacts(places: list[dict[str, Any]]) -> None:
-    """Each pharmacy's town, phone and a map link (a search for its address: sites have no
+    """Each pharmacy's town, phone, opening hours and a map link (a search for its address: sites have no
     coordinates in the registry)."""
     contacts = site_contacts(site_ids=[p["site"]["id"] for p in places])
     for p in places:
@@ -201,5 +213,6 @@ def _add_contacts(places: list[dict[str, Any]]) -> None:
         town = found.get("district") or str(region)
         p["site"]["town"] = town
         p["site"]["phone"] = found.get("phone", "")
+        p["site"]["opening_hours"] = found.get("opening_hours", "")
         where = ", ".join(part for part in (p["site"]["address"], town, "Kyrgyzstan") if part)
         p["site"]["map_url"] = MAP_SEARCH.format(quote_plus(where))

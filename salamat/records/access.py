@@ -20,10 +20,10 @@ emergency access with a reason and a time limit, proxies): each becomes one more
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,8 +35,10 @@ from salamat.records.errors import refuse
 from salamat.records.models import Decision, Patient, RecordAccess, Resource, ResourceType
 from salamat.registry.models import OrganizationStatus, OrganizationType
 
-# Roles whose holders treat patients. Nurses join when accounts gains a nurse role.
-CLINICAL_ROLES: tuple[str, ...] = (Role.DOCTOR, Role.COMMISSION_CHAIR)
+# Roles whose holders treat patients and read the record of the clinic's patients.
+CLINICAL_ROLES: tuple[str, ...] = (Role.DOCTOR, Role.COMMISSION_CHAIR, Role.NURSE)
+# Roles whose holders write to the record (diagnoses and prescriptions are a doctor's).
+RECORDING_ROLES: tuple[str, ...] = (Role.DOCTOR, Role.COMMISSION_CHAIR)
 
 # Encounter statuses that mean the patient is being treated now.
 OPEN_ENCOUNTER_STATUSES = ("planned", "arrived", "triaged", "in-progress", "onleave")
@@ -60,6 +62,7 @@ class Reason:
     NOT_AUTHENTICATED = "not_authenticated"
     REGULATOR_AGGREGATE_ONLY = "regulator_aggregate_only"
     NOT_CLINICAL_STAFF = "not_clinical_staff"
+    NOT_RECORDING_STAFF = "not_recording_staff"
     NOT_TREATING = "not_treating"
 
 
@@ -70,33 +73,57 @@ class AccessDecision:
     purpose: str
     # The resource types the caller may see (None: every type).
     scope: frozenset[str] | None = None
+    # `access_check(..., log_with_read=True)`: the access-log row of an allowed read, not saved
+    # yet; the read's selector stores it together with its query (one round trip, not two).
+    log: RecordAccess | None = field(default=None, compare=False, repr=False)
 
     def covers(self, resource_type: str) -> bool:
         return self.allowed and (self.scope is None or resource_type in self.scope)
 
 
-def is_clinical_actor(actor: Actor) -> bool:
-    """A doctor (or API client) of an active medical organisation."""
+def _of_active_clinic(actor: Actor) -> bool:
     org = actor.organization
     return (
         org is not None
         and org.org_type == OrganizationType.MEDICAL
         and org.status == OrganizationStatus.ACTIVE
-        and actor.has_role(*CLINICAL_ROLES)
     )
+
+
+def is_clinical_actor(actor: Actor) -> bool:
+    """A doctor, nurse (or API client) of an active medical organisation: reads the record."""
+    return _of_active_clinic(actor) and actor.has_role(*CLINICAL_ROLES)
+
+
+def may_record(actor: Actor) -> bool:
+    """A doctor (or API client) of an active medical organisation: writes to the record."""
+    return _of_active_clinic(actor) and actor.has_role(*RECORDING_ROLES)
+
+
+def _treating_encounters(*, organization) -> QuerySet[Resource]:
+    """The organisation's encounters that make it a treating clinic: open, or recorded lately."""
+    since = timezone.now() - timedelta(days=round(30.44 * setting("RECORD_TREATING_MONTHS")))
+    return (
+        Resource.objects.filter(organization=organization, resource_type=ResourceType.ENCOUNTER)
+        .exclude(status="entered-in-error")
+        .filter(Q(status__in=OPEN_ENCOUNTER_STATUSES) | Q(effective__gte=since))
+    )
+
+
+def treating_annotation(*, organization) -> dict[str, Exists]:
+    """`is_treating` as an annotation of a Patient query (the decision's input fetched with the
+    patient, in the same query): ``Patient.objects.annotate(**treating_annotation(...))``."""
+    return {
+        "treating_org_pk": Value(organization.pk),
+        "treating": Exists(_treating_encounters(organization=organization).filter(patient=OuterRef("pk"))),
+    }
 
 
 def is_treating(*, organization, patient: Patient) -> bool:
     """True while `organization` has an open encounter of the patient, or recorded one lately."""
-    since = timezone.now() - timedelta(days=round(30.44 * setting("RECORD_TREATING_MONTHS")))
-    return (
-        Resource.objects.filter(
-            patient=patient, organization=organization, resource_type=ResourceType.ENCOUNTER
-        )
-        .exclude(status="entered-in-error")
-        .filter(Q(status__in=OPEN_ENCOUNTER_STATUSES) | Q(effective__gte=since))
-        .exists()
-    )
+    if getattr(patient, "treating_org_pk", None) == organization.pk:
+        return bool(patient.treating)  # fetched with the patient (`treating_annotation`)
+    return _treating_encounters(organization=organization).filter(patient=patient).exists()
 
 
 def access_decide(
@@ -127,7 +154,7 @@ def _current(patient: Patient) -> Patient:
     return patient.replaced_by if patient.replaced_by_id else patient
 
 
-def access_record(
+def access_entry(
     *,
     actor: Actor,
     patient: Patient | None,
@@ -135,9 +162,9 @@ def access_record(
     interaction: str,
     resource_types: Iterable[str] | None = None,
 ) -> RecordAccess:
-    """Writes the access-log row for one decision (who, for which organisation, what, why)."""
+    """The access-log row for one decision (who, for which organisation, what, why), unsaved."""
     ctx = context.current()
-    return RecordAccess.objects.create(
+    return RecordAccess(
         patient=patient,
         actor_user=actor.user,
         actor_client=actor.api_client,
@@ -152,6 +179,26 @@ def access_record(
     )
 
 
+def access_record(
+    *,
+    actor: Actor,
+    patient: Patient | None,
+    decision: AccessDecision,
+    interaction: str,
+    resource_types: Iterable[str] | None = None,
+) -> RecordAccess:
+    """Writes the access-log row for one decision (who, for which organisation, what, why)."""
+    entry = access_entry(
+        actor=actor,
+        patient=patient,
+        decision=decision,
+        interaction=interaction,
+        resource_types=resource_types,
+    )
+    entry.save(force_insert=True)
+    return entry
+
+
 def access_check(
     *,
     actor: Actor,
@@ -159,13 +206,21 @@ def access_check(
     purpose: str,
     interaction: str,
     resource_types: Iterable[str] | None = None,
+    log_with_read: bool = False,
 ) -> AccessDecision:
-    """Decides, logs the decision, and raises `PermissionDenied(forbidden)` when refused."""
+    """Decides, logs the decision, and raises `PermissionDenied(forbidden)` when refused.
+
+    `log_with_read`: an allowed read's log row comes back unsaved in `decision.log`, and the
+    caller hands it to the selector that reads (`selectors.*(log=...)`), which stores it in the
+    same round trip as its query. A refusal is always logged here, at once."""
     types = list(resource_types or ())
     decision = access_decide(actor=actor, patient=patient, purpose=purpose, resource_types=types)
-    access_record(
+    entry = access_entry(
         actor=actor, patient=patient, decision=decision, interaction=interaction, resource_types=types
     )
+    if decision.allowed and log_with_read:
+        return replace(decision, log=entry)
+    entry.save(force_insert=True)
     if not decision.allowed:
         raise refuse(
             "forbidden",
@@ -181,11 +236,11 @@ def write_check(actor: Actor) -> None:
     """Only doctors and API clients of active medical organisations write to the record."""
     if actor.user is None and actor.api_client is None:
         raise refuse("not_authenticated", _("Authentication required."), status=401, issue="login")
-    if not is_clinical_actor(actor):
+    if not may_record(actor):
         raise refuse(
             "forbidden",
             _("Only doctors of an active medical organisation write to the record."),
             status=403,
             issue="forbidden",
-            reason=Reason.NOT_CLINICAL_STAFF,
+            reason=Reason.NOT_CLINICAL_STAFF if not is_clinical_actor(actor) else Reason.NOT_RECORDING_STAFF,
         )

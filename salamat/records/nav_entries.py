@@ -17,7 +17,7 @@ def _has_pin(actor: Actor) -> bool:
 def register_record_entries() -> None:
     register(
         NavItem(
-            roles={Role.DOCTOR, Role.COMMISSION_CHAIR},
+            roles={Role.DOCTOR, Role.NURSE, Role.COMMISSION_CHAIR},
             url_name="records:find",
             label=_("Patient record"),
             description=_("Find a patient, record a visit, read the record from every clinic."),

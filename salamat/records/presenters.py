@@ -450,9 +450,14 @@ def record_view(*, patient: Patient, sick_leaves: list[SickLeave] | None = None)
         if item.kind != ResourceType.ENCOUNTER and item.row.encounter_id in visits:
             visits[item.row.encounter_id].items.append(item)
 
-    # A sick leave belongs to the visit its clinic recorded for the patient on the day it was opened.
+    # A sick leave belongs to the visit it was opened from; one opened elsewhere (the sick-leave
+    # pages, or before the link existed) to the visit its clinic recorded that day.
     loose = []
+    by_id = {v.item.row.external_id: v for v in visits.values()}
     for leave in sick_leaves or []:
+        if leave.record_encounter and leave.record_encounter in by_id:
+            by_id[leave.record_encounter].sick_leaves.append(leave)
+            continue
         day = _local_day(leave.created_at)
         visit = next(
             (

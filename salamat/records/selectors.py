@@ -9,11 +9,14 @@ from __future__ import annotations
 import base64
 import binascii
 import calendar
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any, NamedTuple
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +24,7 @@ from salamat.records.errors import refuse
 from salamat.records.models import Document, Patient, RecordAccess, Resource, ResourceType, ResourceVersion
 from salamat.records.services.patients import SID_TEMPORARY
 from salamat.sickleave import selectors as sick_leave_selectors
-from salamat.sickleave.fhir import SID_PIN
+from salamat.sickleave.fhir import SID_PIN, for_compositions
 from salamat.sickleave.models import SickLeave
 
 DEFAULT_COUNT = 50
@@ -43,6 +46,24 @@ def patient_get(*, external_id: str) -> Patient | None:
     """The patient with this FHIR id, or None."""
     pk = parse_uuid(external_id)
     return Patient.objects.select_related("replaced_by").filter(external_id=pk).first() if pk else None
+
+
+def patient_for_read(*, external_id: str, organization=None) -> Patient | None:
+    """The patient with this FHIR id for a read of their record, or None: one query that also
+    fetches what the access decision and the answer need (whether `organization` treats the
+    patient, whether anything was linked to them, whether they have sick leaves)."""
+    from salamat.records.access import treating_annotation
+
+    pk = parse_uuid(external_id)
+    if pk is None:
+        return None
+    extra: dict[str, Any] = {
+        "has_replaces": Exists(Patient.objects.filter(replaced_by=OuterRef("pk"))),
+        "has_sick_leaves": Exists(SickLeave.objects.filter(patient_pin=OuterRef("pin"))),
+    }
+    if organization is not None:
+        extra |= treating_annotation(organization=organization)
+    return Patient.objects.annotate(**extra).filter(external_id=pk).first()
 
 
 def patient_by_identifier(*, system: str, value: str) -> Patient | None:
@@ -141,8 +162,81 @@ def decode_cursor(value: str) -> tuple[datetime, int]:
         ) from None
 
 
-def resources_search(query: SearchQuery) -> tuple[list[Resource], str | None]:
-    """One page of the patient's current resources of a type, newest first, and the next cursor."""
+class ResourceRow(NamedTuple):
+    """A stored resource as read for an answer: the searched columns and the stored JSON as text
+    (answered as is: never parsed and serialised again)."""
+
+    pk: int
+    resource_type: str
+    external_id: uuid.UUID
+    status: str
+    category: str
+    effective: datetime
+    body_text: str
+    # small parts of the body for the summary's narrative (None elsewhere)
+    concept: Any = None
+    quantity: Any = None
+
+    @property
+    def reference(self) -> str:
+        return f"{self.resource_type}/{self.external_id}"
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return json.loads(self.body_text)
+
+
+_ROW_COLUMNS = ("pk", "resource_type", "external_id", "status", "category", "effective", "body")
+# The summary's narrative names each item by one of these (the first present) and its value.
+_CONCEPTS = ("body__code", "body__medicationCodeableConcept", "body__vaccineCode", "body__valueQuantity")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _logged_rows(log, qs: QuerySet, columns: tuple[str, ...]) -> list[tuple]:
+    """`qs.values_list(*columns)` as plain tuples, the JSON columns as text on PostgreSQL; and
+    `log` (an unsaved access-log row, or None) stored in the same round trip: on PostgreSQL the
+    INSERT and the SELECT go as one multi-statement call (client-side binding)."""
+    qs = qs.values_list(*columns)
+    if connection.vendor != "postgresql":
+        if log is not None:
+            log.save(force_insert=True)
+        return [tuple(row) for row in qs]
+    select_sql, select_params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if log is None:
+            cursor.execute(select_sql, select_params)
+            return cursor.fetchall()
+        fields = [f for f in log._meta.concrete_fields if not f.primary_key]
+        values = [f.get_db_prep_save(f.pre_save(log, True), connection) for f in fields]
+        # Table and column names from the model's meta, every value a bound parameter.
+        insert_sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+            connection.ops.quote_name(log._meta.db_table),
+            ", ".join(connection.ops.quote_name(f.column) for f in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
+        cursor.execute(f"{insert_sql}; {select_sql}", [*values, *select_params])
+        cursor.nextset()
+        return cursor.fetchall()
+
+
+def _row(values: tuple, extra: int = 0) -> ResourceRow:
+    pk, rtype, ext, status, category, effective, body = values[:7]
+    if not isinstance(body, str):
+        body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    if not isinstance(ext, uuid.UUID):
+        ext = uuid.UUID(str(ext))
+    if not extra:
+        return ResourceRow(pk, rtype, ext, status, category, effective, body)
+    concept = next((c for c in map(_json, values[7:10]) if c), None)
+    return ResourceRow(pk, rtype, ext, status, category, effective, body, concept, _json(values[10]))
+
+
+def resources_search(query: SearchQuery, *, log=None) -> tuple[list[ResourceRow], str | None]:
+    """One page of the patient's current resources of a type, newest first, and the next cursor.
+    `log`: the access-log row of this read, stored with it (see `access_check(log_with_read=...)`)."""
     qs = Resource.objects.filter(patient=query.patient, resource_type=query.resource_type)
     for condition in query.effective:
         qs = qs.filter(condition)
@@ -160,7 +254,9 @@ def resources_search(query: SearchQuery) -> tuple[list[Resource], str | None]:
     if query.after is not None:
         when, pk = query.after
         qs = qs.filter(Q(effective__lt=when) | Q(effective=when, pk__lt=pk))
-    rows = list(qs.order_by("-effective", "-pk")[: query.count + 1])
+    rows = [
+        _row(r) for r in _logged_rows(log, qs.order_by("-effective", "-pk")[: query.count + 1], _ROW_COLUMNS)
+    ]
     following = encode_cursor(rows[query.count - 1]) if len(rows) > query.count else None
     return rows[: query.count], following
 
@@ -172,6 +268,12 @@ def resource_get(*, resource_type: str, external_id: str) -> Resource | None:
     return (
         Resource.objects.select_related("patient").filter(resource_type=resource_type, external_id=pk).first()
     )
+
+
+def resource_of_patient(*, patient: Patient, external_id) -> Resource | None:
+    """One of the patient's resources by its FHIR id, or None."""
+    pk = parse_uuid(str(external_id))
+    return Resource.objects.filter(patient=patient, external_id=pk).first() if pk else None
 
 
 def resource_version(*, resource: Resource, version_id: int) -> ResourceVersion | None:
@@ -187,6 +289,13 @@ def resources_by_references(refs: set[str]) -> list[Resource]:
     """The current resources named by 'Type/id' references (for _include), one query."""
     ids = [pk for pk in (parse_uuid(r.partition("/")[2]) for r in refs) if pk]
     return list(Resource.objects.filter(external_id__in=ids)) if ids else []
+
+
+def patient_record_rows(*, patient: Patient, log=None) -> list[ResourceRow]:
+    """`patient_record` as `ResourceRow`s with the summary's narrative parts, in one query that
+    also stores `log` (the read's access-log row)."""
+    qs = Resource.objects.filter(patient=patient).order_by("resource_type", "-effective", "-pk")
+    return [_row(r, extra=4) for r in _logged_rows(log, qs, _ROW_COLUMNS + _CONCEPTS)]
 
 
 def patient_record(*, patient: Patient) -> list[Resource]:
@@ -205,6 +314,21 @@ def encounter_resources(*, encounter: Resource) -> QuerySet[Resource]:
     )
 
 
+def encounter_recorded_by(encounter: uuid.UUID, patient_pin: str, organization_id: int) -> bool:
+    """Whether that organisation recorded that visit of the person with that PIN (not in error).
+    Installed into sick leave (`salamat.sickleave.links`) to check the visit a certificate names."""
+    return (
+        Resource.objects.filter(
+            external_id=encounter,
+            resource_type=ResourceType.ENCOUNTER,
+            organization_id=organization_id,
+            patient__pin=patient_pin,
+        )
+        .exclude(status="entered-in-error")
+        .exists()
+    )
+
+
 def document_get(*, external_id: str) -> Document | None:
     pk = parse_uuid(external_id)
     return Document.objects.select_related("patient").filter(external_id=pk).first() if pk else None
@@ -212,9 +336,9 @@ def document_get(*, external_id: str) -> Document | None:
 
 def sick_leaves_of_patient(*, patient: Patient) -> list[SickLeave]:
     """The patient's sick leaves (from the sick-leave module), newest first; none without a PIN."""
-    if not patient.pin:
+    if not patient.pin or getattr(patient, "has_sick_leaves", True) is False:
         return []
-    return list(sick_leave_selectors.sick_leaves_of_person(pin=patient.pin))
+    return list(for_compositions(sick_leave_selectors.sick_leaves_of_person(pin=patient.pin)))
 
 
 def accesses_of_patient(*, patient: Patient, limit: int = 200) -> QuerySet[RecordAccess]:

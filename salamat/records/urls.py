@@ -14,6 +14,11 @@ urlpatterns = [
     path("", doctor.find, name="find"),
     path("patient/<uuid:external_id>/", doctor.patient_record, name="patient"),
     path("patient/<uuid:external_id>/visit/", doctor.visit_new, name="visit_new"),
+    path(
+        "patient/<uuid:external_id>/item/<uuid:resource_id>/entered-in-error/",
+        doctor.mark_entered_in_error,
+        name="mark_entered_in_error",
+    ),
     path("suggest/icd/", doctor.icd_suggest, name="icd_suggest"),
     path("suggest/drug/", doctor.drug_suggest, name="drug_suggest"),
     path("mine/", citizen.my_record, name="mine"),

@@ -22,6 +22,7 @@ from salamat.core.errors import DomainError, ValidationFailed
 from salamat.registry import services
 from salamat.registry import validation as v
 from salamat.registry.models import (
+    DosageForm,
     Organization,
     OrganizationStatus,
     Product,
@@ -116,7 +117,16 @@ class SiteForm(ServiceForm):
 
     class Meta:
         model = Site
-        fields = ("organization", "name", "address", "region", "district", "gln", "is_active")
+        fields = (
+            "organization",
+            "name",
+            "address",
+            "region",
+            "district",
+            "gln",
+            "opening_hours",
+            "is_active",
+        )
 
 
 class SiteInline(admin.TabularInline):
@@ -240,7 +250,10 @@ class SiteAdmin(MinistryWriteMixin, admin.ModelAdmin):
             data = {f: form.cleaned_data[f] for f in form.changed_data if f in services.SITE_FIELDS}
             services.site_update(actor=actor, site=obj, data=data)
         else:
-            values = {f: form.cleaned_data.get(f) for f in ("name", "address", "region", "district", "gln")}
+            values = {
+                f: form.cleaned_data.get(f)
+                for f in ("name", "address", "region", "district", "gln", "opening_hours")
+            }
             _adopt(
                 obj,
                 services.site_create(actor=actor, organization=form.cleaned_data["organization"], **values),
@@ -260,7 +273,11 @@ class ProductForm(ServiceForm):
             "registered_on",
             "valid_until",
             "trade_name",
+            "trade_name_ru",
+            "trade_name_ky",
             "inn",
+            "inn_ru",
+            "inn_ky",
             "atc_code",
             "dosage_form",
             "strength",
@@ -269,6 +286,12 @@ class ProductForm(ServiceForm):
             "manufacturer_country",
             "manufacturer",
         )
+        help_texts = {
+            "dosage_form": _(
+                "A term of the controlled list of dosage forms, in any language: its Russian and "
+                "Kyrgyz names are filled in from the list."
+            )
+        }
 
     def clean(self):
         cleaned = super().clean()
@@ -326,6 +349,23 @@ class AtcGroupFilter(admin.SimpleListFilter):
         return queryset.filter(atc_code__startswith=self.value()) if self.value() else queryset
 
 
+@admin.register(DosageForm)
+class DosageFormAdmin(admin.ModelAdmin):
+    """The controlled list, to read: it is shipped by a migration (`0005_dosage_form_list`)."""
+
+    list_display = ("code", "name_ru", "name_ky", "name_en")
+    search_fields = ("code", "name_ru", "name_ky", "name_en")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Product)
 class ProductAdmin(MinistryWriteMixin, admin.ModelAdmin):
     form = ProductForm
@@ -343,7 +383,11 @@ class ProductAdmin(MinistryWriteMixin, admin.ModelAdmin):
     list_filter = (ValidityFilter, AtcGroupFilter, "tracking_lists", "manufacturer_country")
     search_fields = (
         "trade_name",
+        "trade_name_ru",
+        "trade_name_ky",
         "inn",
+        "inn_ru",
+        "inn_ky",
         "=registration_number",
         "atc_code",
         "=gtins__gtin",
@@ -351,7 +395,7 @@ class ProductAdmin(MinistryWriteMixin, admin.ModelAdmin):
     )
     date_hierarchy = "registered_on"
     autocomplete_fields = ("manufacturer",)
-    readonly_fields = ("external_id", "created_at", "updated_at")
+    readonly_fields = ("external_id", "dosage_form_ru", "dosage_form_ky", "form", "created_at", "updated_at")
     inlines = [GtinInline]
     list_per_page = 50
 

@@ -19,9 +19,13 @@ router = Router(tags=["Registry"], auth=API_AUTH)
 
 
 class ProductFilter(Schema):
-    q: str = Field(default="", max_length=200, description="Trade name, INN, registration number or GTIN.")
+    q: str = Field(
+        default="",
+        max_length=200,
+        description="Trade name or INN (in Russian, Kyrgyz or English), registration number or GTIN.",
+    )
     gtin: str = Field(default="", max_length=14, pattern=r"^(\d{8}|\d{12,14})?$")
-    inn: str = Field(default="", max_length=200)
+    inn: str = Field(default="", max_length=200, description="INN in any language, or a part of it.")
     atc: str = Field(default="", max_length=7, description="ATC code or its prefix (e.g. J01).")
     page: int = Field(default=1, ge=1)
     page_size: int = Field(default=50, ge=1, le=200)

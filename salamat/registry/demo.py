@@ -153,6 +153,11 @@ class SiteSpec:
     region: str
     district: str
     gln: str
+    opening_hours: str = ""
+
+
+# Demo pharmacies' hours, written so that they read the same in every language.
+_PHARMACY_HOURS = ("08:00–20:00", "08:00–22:00", "09:00–21:00", "00:00–24:00")
 
 
 @dataclass
@@ -210,6 +215,9 @@ def organization_specs() -> list[OrgSpec]:
                     region=region,
                     district=rng.choice(_DISTRICTS),
                     gln="",
+                    opening_hours=_PHARMACY_HOURS[(len(specs) + i) % len(_PHARMACY_HOURS)]
+                    if org_type == OrganizationType.PHARMACY
+                    else "",
                 )
             )
         specs.append(spec)
@@ -471,25 +479,110 @@ MEDICINES: list[tuple[str, str, list[tuple[str, str, int]], tuple[str, ...]]] = 
 ]
 
 
+# INN (English) -> (Russian, Kyrgyz). Kyrgyz uses the Russian forms of single-word INNs;
+# acids and salts take Kyrgyz endings ("кислотасы", "сульфаты").
+INN_NAMES: dict[str, tuple[str, str]] = {
+    "amoxicillin": ("амоксициллин", "амоксициллин"),
+    "ampicillin": ("ампициллин", "ампициллин"),
+    "azithromycin": ("азитромицин", "азитромицин"),
+    "ciprofloxacin": ("ципрофлоксацин", "ципрофлоксацин"),
+    "ceftriaxone": ("цефтриаксон", "цефтриаксон"),
+    "cefazolin": ("цефазолин", "цефазолин"),
+    "doxycycline": ("доксициклин", "доксициклин"),
+    "metronidazole": ("метронидазол", "метронидазол"),
+    "paracetamol": ("парацетамол", "парацетамол"),
+    "ibuprofen": ("ибупрофен", "ибупрофен"),
+    "diclofenac": ("диклофенак", "диклофенак"),
+    "acetylsalicylic acid": ("ацетилсалициловая кислота", "ацетилсалицил кислотасы"),
+    "metformin": ("метформин", "метформин"),
+    "gliclazide": ("гликлазид", "гликлазид"),
+    "insulin glargine": ("инсулин гларгин", "инсулин гларгин"),
+    "insulin aspart": ("инсулин аспарт", "инсулин аспарт"),
+    "enalapril": ("эналаприл", "эналаприл"),
+    "lisinopril": ("лизиноприл", "лизиноприл"),
+    "amlodipine": ("амлодипин", "амлодипин"),
+    "losartan": ("лозартан", "лозартан"),
+    "bisoprolol": ("бисопролол", "бисопролол"),
+    "atorvastatin": ("аторвастатин", "аторвастатин"),
+    "simvastatin": ("симвастатин", "симвастатин"),
+    "furosemide": ("фуросемид", "фуросемид"),
+    "hydrochlorothiazide": ("гидрохлоротиазид", "гидрохлоротиазид"),
+    "warfarin": ("варфарин", "варфарин"),
+    "heparin": ("гепарин", "гепарин"),
+    "clopidogrel": ("клопидогрел", "клопидогрел"),
+    "omeprazole": ("омепразол", "омепразол"),
+    "pantoprazole": ("пантопразол", "пантопразол"),
+    "drotaverine": ("дротаверин", "дротаверин"),
+    "ondansetron": ("ондансетрон", "ондансетрон"),
+    "loratadine": ("лоратадин", "лоратадин"),
+    "cetirizine": ("цетиризин", "цетиризин"),
+    "salbutamol": ("сальбутамол", "сальбутамол"),
+    "budesonide": ("будесонид", "будесонид"),
+    "prednisolone": ("преднизолон", "преднизолон"),
+    "dexamethasone": ("дексаметазон", "дексаметазон"),
+    "levothyroxine": ("левотироксин", "левотироксин"),
+    "sertraline": ("сертралин", "сертралин"),
+    "fluoxetine": ("флуоксетин", "флуоксетин"),
+    "amitriptyline": ("амитриптилин", "амитриптилин"),
+    "diazepam": ("диазепам", "диазепам"),
+    "carbamazepine": ("карбамазепин", "карбамазепин"),
+    "valproic acid": ("вальпроевая кислота", "вальпрой кислотасы"),
+    "levetiracetam": ("леветирацетам", "леветирацетам"),
+    "haloperidol": ("галоперидол", "галоперидол"),
+    "risperidone": ("рисперидон", "рисперидон"),
+    "tramadol": ("трамадол", "трамадол"),
+    "morphine": ("морфин", "морфин"),
+    "lidocaine": ("лидокаин", "лидокаин"),
+    "isoniazid": ("изониазид", "изониазид"),
+    "rifampicin": ("рифампицин", "рифампицин"),
+    "ethambutol": ("этамбутол", "этамбутол"),
+    "fluconazole": ("флуконазол", "флуконазол"),
+    "aciclovir": ("ацикловир", "ацикловир"),
+    "oseltamivir": ("осельтамивир", "осельтамивир"),
+    "tenofovir disoproxil": ("тенофовира дизопроксил", "тенофовир дизопроксил"),
+    "sofosbuvir": ("софосбувир", "софосбувир"),
+    "methotrexate": ("метотрексат", "метотрексат"),
+    "imatinib": ("иматиниб", "иматиниб"),
+    "trastuzumab": ("трастузумаб", "трастузумаб"),
+    "rituximab": ("ритуксимаб", "ритуксимаб"),
+    "bevacizumab": ("бевацизумаб", "бевацизумаб"),
+    "interferon beta-1a": ("интерферон бета-1a", "интерферон бета-1a"),
+    "epoetin alfa": ("эпоэтин альфа", "эпоэтин альфа"),
+    "coagulation factor VIII": ("фактор свёртывания крови VIII", "кан уюуучу VIII фактор"),
+    "ferrous sulfate": ("железа сульфат", "темир сульфаты"),
+    "folic acid": ("фолиевая кислота", "фолий кислотасы"),
+    "oral rehydration salts": ("соли для пероральной регидратации", "ооз аркылуу регидратациялоочу туздар"),
+    "zinc sulfate": ("цинка сульфат", "цинк сульфаты"),
+    "colecalciferol": ("колекальциферол", "колекальциферол"),
+    "oxytocin": ("окситоцин", "окситоцин"),
+    "magnesium sulfate": ("магния сульфат", "магний сульфаты"),
+    "sodium chloride": ("натрия хлорид", "натрий хлориди"),
+    "glucose": ("декстроза (глюкоза)", "декстроза (глюкоза)"),
+    "glyceryl trinitrate": ("нитроглицерин", "нитроглицерин"),
+    "digoxin": ("дигоксин", "дигоксин"),
+}
+
+
 @dataclass(frozen=True)
 class Maker:
     name: str
     country: str
     brand: str  # the fictional house prefix of its trade names
     org_key: str = ""  # a local manufacturer is also a participant
+    brand_cyrillic: str = ""  # the prefix as written in Russian and Kyrgyz
 
 
 MAKERS = [
-    Maker("Velta Demo Pharma", "KG", "Velta", "manufacturer-1"),
-    Maker("Kora Demo Laboratories", "KG", "Kora", "manufacturer-2"),
-    Maker("Tulpar Demo Biotech", "KG", "Tulpa", "manufacturer-3"),
-    Maker("Nimbara Demo Pharmaceuticals", "IN", "Nimba"),
-    Maker("Saryal Demo Healthcare", "TR", "Saryal"),
-    Maker("Ordovia Demo Arzneimittel", "DE", "Ordo"),
-    Maker("Quillon Demo Pharma", "KZ", "Quil"),
-    Maker("Zenmora Demo Biologics", "CH", "Zenmo"),
-    Maker("Borvik Demo Medica", "FI", "Borvi"),
-    Maker("Altynay Demo Farm", "RU", "Altyn"),
+    Maker("Velta Demo Pharma", "KG", "Velta", "manufacturer-1", "Велта"),
+    Maker("Kora Demo Laboratories", "KG", "Kora", "manufacturer-2", "Кора"),
+    Maker("Tulpar Demo Biotech", "KG", "Tulpa", "manufacturer-3", "Тулпа"),
+    Maker("Nimbara Demo Pharmaceuticals", "IN", "Nimba", "", "Нимба"),
+    Maker("Saryal Demo Healthcare", "TR", "Saryal", "", "Сарыал"),
+    Maker("Ordovia Demo Arzneimittel", "DE", "Ordo", "", "Ордо"),
+    Maker("Quillon Demo Pharma", "KZ", "Quil", "", "Квил"),
+    Maker("Zenmora Demo Biologics", "CH", "Zenmo", "", "Зенмо"),
+    Maker("Borvik Demo Medica", "FI", "Borvi", "", "Борви"),
+    Maker("Altynay Demo Farm", "RU", "Altyn", "", "Алтын"),
 ]
 PRODUCT_COUNT = 200
 
@@ -508,6 +601,18 @@ class ProductSpec:
     maker: Maker
     gtin13: str
     lists: tuple[str, ...]
+    trade_name_ru: str = ""
+    inn_ru: str = ""
+    inn_ky: str = ""
+
+    def names(self) -> dict[str, str]:
+        """The names in Russian and Kyrgyz (the trade name is written the same in both)."""
+        return {
+            "trade_name_ru": self.trade_name_ru,
+            "trade_name_ky": self.trade_name_ru,
+            "inn_ru": self.inn_ru,
+            "inn_ky": self.inn_ky,
+        }
 
 
 def product_specs() -> list[ProductSpec]:
@@ -528,6 +633,7 @@ def product_specs() -> list[ProductSpec]:
         company = MAKERS.index(maker) + 1
         items_by_maker[maker.name] = items_by_maker.get(maker.name, 0) + 1
         stem = inn.split()[0][:5].capitalize()
+        inn_ru, inn_ky = INN_NAMES[inn]
         specs.append(
             ProductSpec(
                 registration_number=f"DEMO-{registered_on.year}-{n:05d}",
@@ -542,6 +648,9 @@ def product_specs() -> list[ProductSpec]:
                 maker=maker,
                 gtin13=demo_gtin13(company, items_by_maker[maker.name]),
                 lists=lists,
+                trade_name_ru=f"{maker.brand_cyrillic}-{inn_ru.split()[0][:5].capitalize()}",
+                inn_ru=inn_ru,
+                inn_ky=inn_ky,
             )
         )
     return specs
@@ -612,6 +721,7 @@ def _seed_organizations(created: dict[str, int]) -> dict[str, Organization]:
                 region=site.region,
                 district=site.district,
                 gln=site.gln,
+                opening_hours=site.opening_hours,
             )
             created["sites"] += 1
     return orgs
@@ -642,8 +752,14 @@ def _seed_products(created: dict[str, int], orgs: dict[str, Organization]) -> No
                 manufacturer_country=spec.maker.country,
                 manufacturer=orgs.get(spec.maker.org_key),
                 gtins=[spec.gtin13],
+                **spec.names(),
             )
             created["products"] += 1
+        elif not product.inn_ru:
+            # Seeded before the registry had names in Russian and Kyrgyz: fill them in.
+            services.product_update(
+                actor=SYSTEM, product=product, data={**spec.names(), "dosage_form": spec.dosage_form}
+            )
         for code in spec.lists:
             by_list.setdefault(code, []).append(product)
     for tracking_list in TrackingList.objects.filter(code__in=by_list):

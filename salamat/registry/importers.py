@@ -17,6 +17,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from django.db import IntegrityError, transaction
@@ -315,9 +316,16 @@ PRODUCT_COLUMNS = (
     Column("manufacturer_country"),
     Column("gtins"),
     Column("tracking_lists", required=False),
+    # The names in Russian and Kyrgyz; the dosage form's come from the controlled list.
+    Column("trade_name_ru", required=False),
+    Column("trade_name_ky", required=False),
+    Column("inn_ru", required=False),
+    Column("inn_ky", required=False),
 )
 # Product fields written from the file, in the model's terms.
 _PRODUCT_VALUE_FIELDS = [c.name for c in PRODUCT_COLUMNS if c.name not in ("gtins", "tracking_lists")]
+_PRODUCT_OPTIONAL_NAMES = frozenset({"trade_name_ru", "trade_name_ky", "inn_ru", "inn_ky"})
+_PRODUCT_WRITTEN_FIELDS = [*_PRODUCT_VALUE_FIELDS, *services.DOSAGE_FORM_COPIES]
 
 
 @dataclass
@@ -333,8 +341,20 @@ class ProductImporter(CsvImporter):
     kind = "products"
     columns = PRODUCT_COLUMNS
 
+    @cached_property
+    def dosage_forms(self):
+        return services.dosage_form_index()
+
     def clean_row(self, row: Row) -> ProductRow:
-        values = {name: row.clean(name, services.PRODUCT_FIELDS[name]) for name in _PRODUCT_VALUE_FIELDS}
+        # An optional column left out of the file keeps what is stored.
+        values = {
+            name: row.clean(name, services.PRODUCT_FIELDS[name])
+            for name in _PRODUCT_VALUE_FIELDS
+            if name not in _PRODUCT_OPTIONAL_NAMES or name in row.cells
+        }
+        if values["dosage_form"]:
+            # A code or a name in any language of the controlled list; other text is kept as given.
+            values.update(services.dosage_form_values(values["dosage_form"], self.dosage_forms))
         if values["registered_on"] and values["valid_until"]:
             row.clean(
                 "valid_until",
@@ -462,7 +482,7 @@ class ProductImporter(CsvImporter):
             else:
                 report.unchanged += 1
         Product.objects.bulk_create(to_create, batch_size=500)
-        Product.objects.bulk_update(to_update, [*_PRODUCT_VALUE_FIELDS, "updated_at"], batch_size=500)
+        Product.objects.bulk_update(to_update, [*_PRODUCT_WRITTEN_FIELDS, "updated_at"], batch_size=500)
         ids = dict(
             Product.objects.filter(registration_number__in=regs).values_list("registration_number", "pk")
         )
@@ -493,6 +513,7 @@ ORGANIZATION_COLUMNS = (
     Column("site_name", required=False),
     Column("district", required=False),
     Column("gln", required=False),
+    Column("opening_hours", required=False),
 )
 
 
@@ -537,7 +558,7 @@ class OrganizationImporter(CsvImporter):
             site["name"] = row.clean(
                 "site_name", lambda cell: v.clean_text(cell, field="site_name", max_length=255)
             )
-        for name in ("district", "gln"):
+        for name in ("district", "gln", "opening_hours"):
             if name in present:
                 site[name] = row.clean(name, services.SITE_FIELDS[name])
         org["region"] = site["region"]

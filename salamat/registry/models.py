@@ -9,6 +9,8 @@ from datetime import date
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from salamat.registry.names import product_title
+
 
 class Region(models.TextChoices):
     """The 7 regions and the 2 cities of republican significance."""
@@ -92,6 +94,8 @@ class Site(models.Model):
     region = models.CharField(_("region"), max_length=20, choices=Region.choices, db_index=True)
     district = models.CharField(_("district"), max_length=120, blank=True)
     gln = models.CharField(_("GLN"), max_length=13, unique=True, null=True, blank=True)
+    # Free text as the site gives it, e.g. "Mon-Fri 8:00-20:00, Sat 9:00-15:00"; blank: not known.
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -105,8 +109,34 @@ class Site(models.Model):
         return f"{self.name} ({self.get_region_display()})"
 
 
+class DosageForm(models.Model):
+    """A term of the controlled list of dosage forms (after the EDQM Standard Terms), named in
+    each language. A product's dosage form is one of these when its name matches; the product
+    keeps a copy of the three names so that pages and the public check read them without a join."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=120)
+    name_ky = models.CharField(_("name (Kyrgyz)"), max_length=120)
+    name_en = models.CharField(_("name (English)"), max_length=120, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("dosage form")
+        verbose_name_plural = _("dosage forms")
+        ordering = ["name_en"]
+
+    def __str__(self) -> str:
+        return self.name_en
+
+
 class Product(models.Model):
-    """A registered medicine (one dosage form and strength), as in the drug registry."""
+    """A registered medicine (one dosage form and strength), as in the drug registry.
+
+    `trade_name`, `inn` and `dosage_form` are the names as registered in Latin script (the
+    international and English ones); `<name>_ru` and `<name>_ky` are the same in Russian and
+    Kyrgyz, blank where the registry has none yet (pages then show the registered name, marked:
+    `salamat.registry.names`)."""
 
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     registration_number = models.CharField(_("registration number"), max_length=64, unique=True)
@@ -116,6 +146,21 @@ class Product(models.Model):
     inn = models.CharField(_("INN (generic name)"), max_length=255, db_index=True)
     atc_code = models.CharField(_("ATC code"), max_length=7, db_index=True)
     dosage_form = models.CharField(_("dosage form"), max_length=120)
+    trade_name_ru = models.CharField(_("trade name (Russian)"), max_length=255, blank=True)
+    trade_name_ky = models.CharField(_("trade name (Kyrgyz)"), max_length=255, blank=True)
+    inn_ru = models.CharField(_("INN (Russian)"), max_length=255, blank=True)
+    inn_ky = models.CharField(_("INN (Kyrgyz)"), max_length=255, blank=True)
+    # Copied from `form` by the services whenever either changes; never typed in.
+    dosage_form_ru = models.CharField(_("dosage form (Russian)"), max_length=120, blank=True)
+    dosage_form_ky = models.CharField(_("dosage form (Kyrgyz)"), max_length=120, blank=True)
+    form = models.ForeignKey(
+        DosageForm,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="products",
+        verbose_name=_("dosage form in the controlled list"),
+    )
     strength = models.CharField(_("strength"), max_length=120, blank=True)
     units_per_package = models.PositiveIntegerField(_("units per package"), default=1)
     manufacturer_name = models.CharField(_("manufacturer"), max_length=255)
@@ -137,7 +182,8 @@ class Product(models.Model):
         ordering = ["trade_name", "strength"]
 
     def __str__(self) -> str:
-        return " ".join(part for part in (self.trade_name, self.strength, self.dosage_form) if part)
+        # In the active language: pickers, admin lists and labels show the reader's names.
+        return product_title(self)
 
     def is_registered_on(self, day: date) -> bool:
         return self.registered_on <= day and (self.valid_until is None or day <= self.valid_until)

@@ -16,11 +16,26 @@ class ProductOut(Schema):
     inn: str
     atc_code: str
     dosage_form: str
+    trade_name_ru: str = Field(description="Trade name in Russian; blank where the registry has none.")
+    trade_name_ky: str = Field(description="Trade name in Kyrgyz; blank where the registry has none.")
+    inn_ru: str = Field(description="INN in Russian; blank where the registry has none.")
+    inn_ky: str = Field(description="INN in Kyrgyz; blank where the registry has none.")
+    dosage_form_ru: str = Field(description="Dosage form in Russian, from the controlled list.")
+    dosage_form_ky: str = Field(description="Dosage form in Kyrgyz, from the controlled list.")
+    dosage_form_code: str | None = Field(
+        description="The dosage form's term in the controlled list; null when it is not one of its terms."
+    )
     strength: str
     units_per_package: int
     manufacturer_name: str
     manufacturer_country: str
     gtins: list[str] = Field(description="GTIN-14s of the product's packages.")
+
+    @staticmethod
+    def resolve_dosage_form_code(obj) -> str | None:
+        if isinstance(obj, dict):
+            return obj.get("dosage_form_code")
+        return obj.form.code if obj.form_id else None
 
     @staticmethod
     def resolve_gtins(obj) -> list[str]:
@@ -36,6 +51,7 @@ class SiteOut(Schema):
     region: str
     district: str
     gln: str | None
+    opening_hours: str = Field(description="As the site gives them; blank when not known.")
 
 
 class OrganizationPublicOut(Schema):

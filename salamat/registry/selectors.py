@@ -19,20 +19,33 @@ from salamat.registry.models import (
     TrackingListEntry,
 )
 
+# The names a search matches, in every language (see `salamat.registry.names`).
+NAME_FIELDS = ("trade_name", "trade_name_ru", "trade_name_ky", "inn", "inn_ru", "inn_ky")
+INN_FIELDS = ("inn", "inn_ru", "inn_ky")
+
+
+def _any_contains(fields: tuple[str, ...], text: str) -> Q:
+    """Any of `fields` contains `text`, case-insensitively in every script (core.lookups)."""
+    q = Q()
+    for name in fields:
+        q |= Q(**{f"{name}__ucontains": text})
+    return q
+
 
 def product_search(*, q: str = "", gtin: str = "", inn: str = "", atc: str = "") -> QuerySet[Product]:
-    """Products matching a free-text query (trade name, INN, registration number) and filters."""
-    qs = Product.objects.all().select_related("manufacturer").prefetch_related("gtins")
+    """Products matching a free-text query (trade name or INN in any language, registration
+    number, GTIN) and filters."""
+    qs = Product.objects.all().select_related("manufacturer", "form").prefetch_related("gtins")
     q = (q or "").strip()
     if q:
-        text = Q(trade_name__icontains=q) | Q(inn__icontains=q) | Q(registration_number__iexact=q)
+        text = _any_contains(NAME_FIELDS, q) | Q(registration_number__iexact=q)
         if q.isdigit() and len(q) in (8, 12, 13, 14):
             text |= Q(gtins__gtin=gtin_to_14(q))
         qs = qs.filter(text)
     if gtin:
         qs = qs.filter(gtins__gtin=gtin_to_14(gtin.strip()))
     if inn:
-        qs = qs.filter(inn__icontains=inn.strip())
+        qs = qs.filter(_any_contains(INN_FIELDS, inn.strip()))
     if atc:
         qs = qs.filter(atc_code__istartswith=atc.strip().upper())
     return qs.distinct().order_by("trade_name", "strength", "id")
@@ -103,11 +116,10 @@ def product_tracking_lists(*, product: Product) -> list[TrackingList]:
 
 
 def products_named(*, query: str, limit: int) -> list[Product]:
-    """Up to `limit` products whose trade name or INN contains `query`, by trade name and strength."""
+    """Up to `limit` products whose trade name or INN in any language contains `query`, by
+    trade name and strength."""
     return list(
-        Product.objects.filter(Q(trade_name__icontains=query) | Q(inn__icontains=query)).order_by(
-            "trade_name", "strength"
-        )[:limit]
+        Product.objects.filter(_any_contains(NAME_FIELDS, query)).order_by("trade_name", "strength")[:limit]
     )
 
 
@@ -127,10 +139,12 @@ def tracking_list_choices() -> QuerySet[TrackingList]:
 
 
 def site_contacts(*, site_ids: list) -> dict:
-    """How a citizen reaches each site (by external id): its district and its organisation's
-    phone. The registry holds no phone or opening hours per site yet: the organisation's
-    phone stands in, and the hours are not known."""
+    """How a citizen reaches each site (by external id): its district, opening hours and its
+    organisation's phone (the registry holds no phone per site: the organisation's stands in)."""
     rows = Site.objects.filter(external_id__in=site_ids).values_list(
-        "external_id", "district", "organization__phone"
+        "external_id", "district", "organization__phone", "opening_hours"
     )
-    return {sid: {"district": district or "", "phone": phone or ""} for sid, district, phone in rows}
+    return {
+        sid: {"district": district or "", "phone": phone or "", "opening_hours": hours or ""}
+        for sid, district, phone, hours in rows
+    }

@@ -22,6 +22,7 @@ from salamat.core.errors import Conflict, PermissionDenied, ValidationFailed, fi
 from salamat.core.roles import Role
 from salamat.registry import validation as v
 from salamat.registry.models import (
+    DosageForm,
     Organization,
     OrganizationStatus,
     OrganizationType,
@@ -107,6 +108,7 @@ SITE_FIELDS: dict[str, Cleaner] = {
     "region": v.clean_region,
     "district": _text("district", 120, required=False),
     "gln": v.clean_gln,
+    "opening_hours": _text("opening_hours", 200, required=False),
     "is_active": bool,
 }
 
@@ -131,6 +133,10 @@ PRODUCT_FIELDS: dict[str, Cleaner] = {
     "inn": _text("inn", 255),
     "atc_code": v.clean_atc,
     "dosage_form": _text("dosage_form", 120),
+    "trade_name_ru": _text("trade_name_ru", 255, required=False),
+    "trade_name_ky": _text("trade_name_ky", 255, required=False),
+    "inn_ru": _text("inn_ru", 255, required=False),
+    "inn_ky": _text("inn_ky", 255, required=False),
     "strength": _text("strength", 120, required=False),
     "units_per_package": lambda value: v.clean_positive_int(value, field="units_per_package"),
     "manufacturer_name": _text("manufacturer_name", 255),
@@ -171,6 +177,34 @@ def clean_fields(data: dict[str, Any], cleaners: dict[str, Cleaner]) -> dict[str
             "validation_error", _("Some fields are not valid."), details={"fields": fields}
         )
     return clean
+
+
+# What the services copy from the controlled list onto a product with its dosage form.
+DOSAGE_FORM_COPIES = ("dosage_form_ru", "dosage_form_ky", "form_id")
+
+
+def dosage_form_index() -> dict[str, DosageForm]:
+    """The controlled list by every name a file or form may give: code and each language's
+    name, case-folded (a few dozen rows, read once per write or import)."""
+    index: dict[str, DosageForm] = {}
+    for form in DosageForm.objects.all():
+        for name in (form.code, form.name_en, form.name_ru, form.name_ky):
+            index.setdefault(" ".join(name.split()).casefold(), form)
+    return index
+
+
+def dosage_form_values(text: str, index: dict[str, DosageForm] | None = None) -> dict[str, Any]:
+    """The product fields for a dosage form given as a code or a name in any language: the
+    controlled term's three names when it is one, else the text as given, untranslated."""
+    form = (index if index is not None else dosage_form_index()).get(" ".join(text.split()).casefold())
+    if form is None:
+        return {"dosage_form": text, "dosage_form_ru": "", "dosage_form_ky": "", "form_id": None}
+    return {
+        "dosage_form": form.name_en,
+        "dosage_form_ru": form.name_ru,
+        "dosage_form_ky": form.name_ky,
+        "form_id": form.pk,
+    }
 
 
 def check_product_dates(registered_on: date, valid_until: date | None) -> None:
@@ -363,12 +397,15 @@ def site_create(
     region: str,
     district: str = "",
     gln: str | None = None,
+    opening_hours: str = "",
 ) -> Site:
     """Adds a place where the organisation handles packages; its GLN (if any) must be unused."""
     _require_ministry_or_admin_of(actor, organization)
     values = clean_fields(
-        {"name": name, "address": address, "region": region, "district": district, "gln": gln}, SITE_FIELDS
-    )
+        {"name": name, "address": address, "region": region, "district": district, "gln": gln,
+         "opening_hours": opening_hours},
+        SITE_FIELDS,
+    )  # fmt: skip
     if values["gln"] and Site.objects.filter(gln=values["gln"]).exists():
         raise _taken("gln_taken", "gln", _("This GLN belongs to another site."))
     site = Site.objects.create(organization=organization, **values)
@@ -383,7 +420,7 @@ def site_create(
 
 @transaction.atomic
 def site_update(*, actor: Actor, site: Site, data: dict[str, Any]) -> Site:
-    """Changes a site's name, address, region, district, GLN or whether it is active."""
+    """Changes a site's name, address, region, district, GLN, opening hours or whether it is active."""
     site = Site.objects.select_for_update().select_related("organization").get(pk=site.pk)
     _require_ministry_or_admin_of(actor, site.organization)
     values = clean_fields(data, SITE_FIELDS)
@@ -436,8 +473,13 @@ def product_create(
     units_per_package: int = 1,
     manufacturer: Organization | None = None,
     gtins: Iterable[str] = (),
+    trade_name_ru: str = "",
+    trade_name_ky: str = "",
+    inn_ru: str = "",
+    inn_ky: str = "",
 ) -> Product:
-    """Registers a medicine with its GTINs (each unique across the registry); ministry only."""
+    """Registers a medicine with its GTINs (each unique across the registry); ministry only.
+    The dosage form may be given as a term of the controlled list in any language."""
     require_ministry(actor)
     values = clean_fields(
         {
@@ -453,9 +495,14 @@ def product_create(
             "manufacturer_name": manufacturer_name,
             "manufacturer_country": manufacturer_country,
             "manufacturer": manufacturer,
+            "trade_name_ru": trade_name_ru,
+            "trade_name_ky": trade_name_ky,
+            "inn_ru": inn_ru,
+            "inn_ky": inn_ky,
         },
         PRODUCT_FIELDS,
     )
+    values.update(dosage_form_values(values["dosage_form"]))
     check_product_dates(values["registered_on"], values["valid_until"])
     clean = clean_gtins(gtins)
     if Product.objects.filter(registration_number=values["registration_number"]).exists():
@@ -471,7 +518,7 @@ def product_create(
         actor=actor,
         action="product.create",
         obj=product,
-        changes={**_created(product, PRODUCT_FIELDS), "gtins": clean},
+        changes={**_created(product, [*PRODUCT_FIELDS, *DOSAGE_FORM_COPIES]), "gtins": clean},
     )
     return product
 
@@ -482,6 +529,8 @@ def product_update(*, actor: Actor, product: Product, data: dict[str, Any]) -> P
     require_ministry(actor)
     product = Product.objects.select_for_update().get(pk=product.pk)
     values = clean_fields(data, PRODUCT_FIELDS)
+    if "dosage_form" in values:
+        values.update(dosage_form_values(values["dosage_form"]))
     check_product_dates(
         values.get("registered_on", product.registered_on), values.get("valid_until", product.valid_until)
     )

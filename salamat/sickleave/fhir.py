@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 from uuid import UUID
 
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -82,8 +83,22 @@ def _period_section(period: SickLeavePeriod) -> dict[str, Any]:
     return section
 
 
+def for_compositions(qs: QuerySet[SickLeave]) -> QuerySet[SickLeave]:
+    """`qs` with everything `composition_for` reads joined or prefetched: any number of
+    certificates render in two queries (certificates, then their periods)."""
+    periods = SickLeavePeriod.objects.select_related(
+        "doctor", "commission_chair", "chair_signature"
+    ).order_by("ordinal")
+    return (
+        qs.select_related("organization", "duplicate_of", "continuation_of", "organization_signature")
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("periods", queryset=periods))
+    )
+
+
 def composition_for(leave: SickLeave) -> dict[str, Any]:
-    """The certificate as a FHIR R4 Composition (a plain JSON-ready dict)."""
+    """The certificate as a FHIR R4 Composition (a plain JSON-ready dict). Render many with
+    `for_compositions` on their query (else each reads its periods and signatures)."""
     periods = sorted(leave.periods.all(), key=lambda p: p.ordinal)
     org = leave.organization
     patient = {
@@ -179,6 +194,9 @@ def composition_for(leave: SickLeave) -> dict[str, Any]:
         "title": _("Sick-leave certificate %(number)s") % {"number": leave.number},
         "custodian": {"reference": "#issuer"},
     }
+    if leave.record_encounter:
+        # The visit in the patient record the certificate was opened from.
+        composition["encounter"] = {"reference": f"Encounter/{leave.record_encounter}"}
     if attesters:
         composition["attester"] = attesters
     if relates:

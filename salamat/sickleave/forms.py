@@ -47,7 +47,9 @@ def attach_refusal(form: forms.Form, exc: DomainError) -> None:
         name = item.get("field") if isinstance(item, dict) else None
         name = {"commission_chair_id": "commission_chair"}.get(name, name)
         if name in form.fields:
-            form.add_error(name, item.get("message") or exc.message)
+            # a hidden field's refusal is said at the top of the form (nobody sees the field)
+            hidden = form.fields[name].widget.is_hidden
+            form.add_error(None if hidden else name, item.get("message") or exc.message)
             placed = True
     if not placed:
         name = REFUSAL_FIELDS.get(exc.code)
@@ -99,6 +101,8 @@ class OpenForm(forms.Form):
     ambulance_record_ref = forms.CharField(
         label=_("Ambulance/emergency record (to start before today)"), required=False, max_length=64
     )
+    # Set when the certificate is opened from a visit in the patient record.
+    record_encounter = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, max_days: int, **kwargs):
         super().__init__(*args, **kwargs)

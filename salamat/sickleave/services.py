@@ -13,6 +13,7 @@ chair's signature; closing a certificate seals it with the organisation's signat
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from salamat.core.identifiers import parse_pin, validate_tax_id
 from salamat.registry.models import Organization, OrganizationType
 from salamat.sickleave import rules, signing
 from salamat.sickleave.icd import icd10_lookup
+from salamat.sickleave.links import encounter_recorded
 from salamat.sickleave.models import (
     Outcome,
     Reason,
@@ -206,8 +208,10 @@ def sick_leave_open(
     ambulance_record_ref: str = "",
     commission_chair: User | None = None,
     commission_decision_number: str = "",
+    record_encounter: uuid.UUID | str | None = None,
 ) -> SickLeave:
-    """Opens a certificate with its first period, issued by the acting doctor."""
+    """Opens a certificate with its first period, issued by the acting doctor; from a visit in
+    the patient record when `record_encounter` names that visit's Encounter."""
     organization = _issuing_organization(actor, Role.DOCTOR)
     return _create(
         actor=actor,
@@ -229,7 +233,29 @@ def sick_leave_open(
         commission_chair=commission_chair,
         commission_decision_number=commission_decision_number,
         continuation_of=None,
+        record_encounter=record_encounter,
     )
+
+
+def _record_encounter(
+    value: uuid.UUID | str | None, *, patient_pin: str, organization: Organization
+) -> uuid.UUID | None:
+    """The visit the certificate is opened from: one this organisation recorded for this patient."""
+    if value in (None, ""):
+        return None
+    try:
+        encounter = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        encounter = None
+    if encounter is None or not encounter_recorded(
+        encounter, patient_pin=patient_pin, organization_id=organization.pk
+    ):
+        raise field_error(
+            "record_encounter",
+            "encounter_unknown",
+            _("Your clinic recorded no such visit of this patient in the record."),
+        )
+    return encounter
 
 
 def _create(
@@ -253,6 +279,7 @@ def _create(
     commission_chair: User | None,
     commission_decision_number: str,
     continuation_of: SickLeave | None,
+    record_encounter: uuid.UUID | str | None = None,
 ) -> SickLeave:
     if reason not in Reason.values:
         raise field_error("reason", "reason_unknown", _("Unknown reason."))
@@ -286,6 +313,9 @@ def _create(
             )
     chair, decision = _check_commission_chair(organization, commission_chair, commission_decision_number)
     ambulance_record_ref = (ambulance_record_ref or "").strip()
+    encounter = _record_encounter(record_encounter, patient_pin=patient.pin, organization=organization)
+    if encounter is None and continuation_of is not None:
+        encounter = continuation_of.record_encounter
 
     table = current_rules()
     rules.raise_first(
@@ -329,6 +359,7 @@ def _create(
                 hospital_to=hospital_to,
                 status=Status.OPEN,
                 continuation_of=continuation_of,
+                record_encounter=encounter,
                 created_by=actor.user,
             )
     except IntegrityError:
@@ -358,6 +389,7 @@ def _create(
             "reason": reason,
             "regime": regime,
             "period": _period_audit(period),
+            **({"record_encounter": str(encounter)} if encounter else {}),
             "continuation_of": continuation_of.number if continuation_of else None,
         },
     )

@@ -35,8 +35,7 @@ from salamat.sickleave.forms import (
     VerifyForm,
     attach_refusal,
 )
-from salamat.sickleave.icd import icd10_suggest
-from salamat.sickleave.icd_titles import local_title
+from salamat.sickleave.icd import icd10_suggest, local_title
 from salamat.sickleave.models import SickLeave, SickLeavePeriod, Status
 from salamat.sickleave.pdf import printable_from, render_pdf
 from salamat.sickleave.ratelimit import verification_allowed
@@ -246,6 +245,7 @@ def sick_leave_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                     start=data["start"],
                     end=data["end"],
                     ambulance_record_ref=data["ambulance_record_ref"],
+                    record_encounter=data["record_encounter"],
                 )
             except DomainError as exc:
                 attach_refusal(form, exc)
@@ -260,6 +260,7 @@ def sick_leave_new(request: HttpRequest, actor: Actor) -> HttpResponse:
             {
                 "patient_pin": request.POST.get("patient_pin", ""),
                 "diagnosis_code": request.POST.get("diagnosis_code", ""),
+                "record_encounter": request.POST.get("record_encounter", ""),
             }
             if fresh
             else None

@@ -1,8 +1,9 @@
 """Printable sticker PDFs (reportlab): A4 label sheets and a thermal roll.
 
 Each label carries a DataMatrix of ``<PUBLIC_BASE_URL>/p/<serial>`` (rendered by zxing-cpp,
-drawn as vector squares so it stays crisp at any printer resolution), the serial in groups
-of four and the product's short name.
+drawn as vector squares so it stays crisp at any printer resolution): an https link that a
+phone's own camera app opens on the public check. Beside it: the serial in groups of four,
+the product's short name, the batch and expiry, and "Check at <host>" for typing by hand.
 """
 
 from __future__ import annotations
@@ -10,10 +11,13 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import zxingcpp
+from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
@@ -91,8 +95,50 @@ def _fit(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> s
     return text
 
 
-def render_stickers(*, serials: Sequence[str], layout: str, base_url: str, label_text: str = "") -> bytes:
-    """The PDF of `serials` in `layout` (one of `LAYOUTS`)."""
+def _wrap(c: canvas.Canvas, text: str, font: str, size: float, width: float) -> list[str]:
+    """`text` in lines no wider than `width`, broken between words (a long word is cut with …)."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if c.stringWidth(trial, font, size) <= width or not line:
+            line = trial
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return [_fit(c, line, font, size, width) for line in lines]
+
+
+def check_host(base_url: str) -> str:
+    """The host a person types to check by hand, from the public base URL (no scheme, no path)."""
+    host = urlsplit(base_url).netloc or base_url
+    return host.removeprefix("www.")
+
+
+def label_lines(*, batch: str, expiry: date | None) -> list[str]:
+    """The batch and expiry lines of a label, in the active language."""
+    lines = []
+    if batch:
+        lines.append(_("Batch %(batch)s") % {"batch": batch})
+    if expiry:
+        lines.append(_("Exp. %(date)s") % {"date": expiry.strftime("%d.%m.%Y")})
+    return lines
+
+
+def render_stickers(
+    *,
+    serials: Sequence[str],
+    layout: str,
+    base_url: str,
+    label_text: str = "",
+    batch: str = "",
+    expiry: date | None = None,
+) -> bytes:
+    """The PDF of `serials` in `layout` (one of `LAYOUTS`): on each label the 2D code of its
+    check URL, the serial, the product's short name, its batch and expiry, and a line saying
+    where to check by hand ("Check at <host>"), in the active language."""
     spec = LAYOUTS[layout]
     sans, mono = _fonts()
     out = io.BytesIO()
@@ -101,6 +147,13 @@ def render_stickers(*, serials: Sequence[str], layout: str, base_url: str, label
     per_page = spec.cols * spec.rows
     lw, lh = spec.label
     pad = 2 * mm
+    # The code takes at most ~40 % of the label's width, so the text beside it stays readable;
+    # its modules stay above 0.5 mm, which any phone camera reads.
+    size = min(lh - 2 * pad, lw * 0.42)
+    mono_size = 5.6 if lw <= 55 * mm else 7
+    sans_size = 5 if lw <= 55 * mm else 6
+    check = _("Check at %(host)s") % {"host": check_host(base_url)}
+    facts = label_lines(batch=batch, expiry=expiry)
     for i, serial in enumerate(serials):
         if i and i % per_page == 0:
             c.showPage()
@@ -108,42 +161,39 @@ def render_stickers(*, serials: Sequence[str], layout: str, base_url: str, label
         col, row = slot % spec.cols, slot // spec.cols
         x0 = spec.margin[0] + col * lw
         y0 = spec.page[1] - spec.margin[1] - (row + 1) * lh
-        size = lh - 2 * pad  # the code is as tall as the label allows, square
         modules = datamatrix_modules(sticker_url(serial, base_url))
         # A quiet zone of at least one module on every side: `pad` is far more than that.
-        _draw_code(c, modules, x0 + pad, y0 + pad, size)
+        _draw_code(c, modules, x0 + pad, y0 + (lh - size) / 2, size)
         tx = x0 + pad + size + 1.5 * mm
         tw = lw - (tx - x0) - pad
+        # The check line sits at the bottom; everything else fills the space above it.
+        bottom = _wrap(c, check, sans, sans_size, tw)[:2]
+        floor = y0 + pad + len(bottom) * sans_size * 1.15
+        c.setFont(sans, sans_size)
+        by = y0 + pad + (len(bottom) - 1) * sans_size * 1.15
+        for line in bottom:
+            c.drawString(tx, by, line)
+            by -= sans_size * 1.15
         display = sticker_serial_display(serial)
-        mono_size = 7 if lw > 45 * mm else 5.6
         groups = display.split("-")
-        lines = (
+        serial_lines = (
             ["-".join(groups[:2]), "-".join(groups[2:])]
             if c.stringWidth(display, mono, mono_size) > tw
             else [display]
         )
         ty = y0 + lh - pad - mono_size
         c.setFont(mono, mono_size)
-        for line in lines:
+        for line in serial_lines:
             c.drawString(tx, ty, line)
             ty -= mono_size * 1.15
-        if label_text:
-            c.setFont(sans, 6 if lw > 45 * mm else 5)
-            words, line_, lines_out = label_text.split(), "", []
-            for w in words:
-                trial = f"{line_} {w}".strip()
-                if c.stringWidth(trial, sans, 6) <= tw:
-                    line_ = trial
-                else:
-                    lines_out.append(line_)
-                    line_ = w
-            lines_out.append(line_)
-            ty -= 1 * mm
-            for line in lines_out[:3]:
-                if ty < y0 + pad:
-                    break
-                c.drawString(tx, ty, _fit(c, line, sans, 6, tw))
-                ty -= 7
+        ty -= 0.6 * mm
+        c.setFont(sans, sans_size)
+        product_lines = _wrap(c, label_text, sans, sans_size, tw)[:2]
+        for line in [*product_lines, *[f for fact in facts for f in _wrap(c, fact, sans, sans_size, tw)]]:
+            if ty < floor:
+                break
+            c.drawString(tx, ty, line)
+            ty -= sans_size * 1.15
     c.showPage()
     c.save()
     return out.getvalue()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from salamat.registry.models import Organization
+from salamat.registry.names import product_title
 from salamat.stickers.models import Sticker, StickerOrder, StickerStatus
 
 
@@ -28,7 +29,7 @@ def sticker_is_voided(*, serial: str) -> bool:
 
 
 def label_text(order: StickerOrder) -> str:
-    """The product's short name printed on the label (blank stickers: none)."""
+    """The product's short name printed on the label, in the active language (blank stickers: none)."""
     if order.product is None:
         return ""
-    return " ".join(p for p in (order.product.trade_name, order.product.strength) if p)
+    return product_title(order.product, with_form=False)

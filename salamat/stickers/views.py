@@ -77,7 +77,7 @@ def order_pdf(request, order_id, layout):
         order = services.sticker_order_get(actor=actor, order_id=order_id)
         body = pdf.render_stickers(
             serials=selectors.order_serials(order=order), layout=layout, base_url=settings.PUBLIC_BASE_URL,
-            label_text=selectors.label_text(order),
+            label_text=selectors.label_text(order), batch=order.batch, expiry=order.expiry,
         )  # fmt: skip
         services.sticker_order_print(actor=actor, order=order, layout=layout)
     except DomainError as exc:

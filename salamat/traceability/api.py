@@ -250,12 +250,23 @@ def recall_create(request: HttpRequest, payload: s.RecallIn):
     def run() -> dict:
         recall = services.recall_create(
             actor=actor, kind=payload.kind, product_id=payload.product, batch=payload.batch,
-            package_codes=payload.codes, reason=payload.reason,
+            package_codes=payload.codes, reason=payload.reason, confirm_no_match=payload.confirm_no_match,
         )  # fmt: skip
         return s.RecallOut.model_validate(recall, from_attributes=True).model_dump(mode="json", by_alias=True)
 
     return Status(
         201, services.idempotent_call(actor=actor, idempotency=_idempotency(request, payload), run=run)
+    )
+
+
+@router.post(
+    "/recalls/preview", response={200: s.RecallPreviewOut, **ERRORS}, summary="Preview a recall (regulator)"
+)
+def recall_preview(request: HttpRequest, payload: s.RecallPreviewIn):
+    """What a recall would flag, without flagging it: how many packages and who holds them."""
+    actor = _regulator(request)
+    return services.recall_preview(
+        actor=actor, product_id=payload.product, batch=payload.batch, package_codes=payload.codes
     )
 
 

@@ -99,15 +99,58 @@ CANCEL_REFUSALS = {
 ALERT_KINDS: dict[str, Any] = {
     "shipment_missing": gettext_lazy("Shipment: packages missing on arrival"),
     "shipment_extra": gettext_lazy("Shipment: packages that were not in it"),
+    "citizen_report": gettext_lazy("Report from a citizen"),
 }
+
+# What a citizen said was wrong (portal.services.PROBLEMS), as the regulator reads it.
+REPORT_PROBLEMS: dict[str, Any] = {
+    "counterfeit": gettext_lazy("Citizen suspects a counterfeit"),
+    "already_sold": gettext_lazy("Citizen's check said: already sold"),
+    "damaged": gettext_lazy("Citizen reports a damaged or opened package"),
+    "expired": gettext_lazy("Citizen reports an expired package or a wrong date"),
+    "side_effects": gettext_lazy("Citizen reports an unexpected effect"),
+    "price": gettext_lazy("Citizen reports a problem with the sale"),
+    "other": gettext_lazy("Report from a citizen"),
+}
+
+# Operations that are not traceability operations but name where an alert came from.
+OTHER_OPERATIONS: dict[str, Any] = {"check": gettext_lazy("Check by a citizen")}
 
 
 def alert_label(kind: str) -> str:
     return str(ALERT_KINDS[kind]) if kind in ALERT_KINDS else reason_text(kind)
 
 
+def alert_title(kind: str, details: dict | None = None) -> str:
+    """An alert's title in the page's language: its kind, or for a citizen's report what the
+    citizen said was wrong."""
+    problem = (details or {}).get("problem") if kind == "citizen_report" else None
+    if problem in REPORT_PROBLEMS:
+        return str(REPORT_PROBLEMS[problem])
+    return alert_label(kind)
+
+
+def problem_label(problem: str) -> str:
+    return str(REPORT_PROBLEMS.get(problem, problem))
+
+
+# The check's verdicts and their names: the portal (above traceability) registers them at start-up.
+VERDICT_LABELS: dict[str, object] = {}
+
+
+def verdict_labels_register(labels: dict[str, object]) -> None:
+    VERDICT_LABELS.update(labels)
+
+
+def verdict_label(verdict: str) -> str:
+    """What the citizen's check answered, as the check page says it."""
+    return str(VERDICT_LABELS.get(verdict, verdict))
+
+
 def operation_label(operation: str) -> str:
     """An operation's name in the page's language ("sell" → "Sale"); unknown ones as they are."""
+    if operation in OTHER_OPERATIONS:
+        return str(OTHER_OPERATIONS[operation])
     try:
         return str(OperationType(OPERATION_CODE[Operation(operation)]).label)
     except (ValueError, KeyError):

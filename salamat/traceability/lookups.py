@@ -43,6 +43,43 @@ def containers_exist(*, keys: Iterable[str]) -> bool:
     return bool(wanted) and Container.objects.filter(key__in=wanted).exists()
 
 
+def containers_existing(*, keys: Iterable[str]) -> set[str]:
+    """The box keys (SSCC) among `keys` that name a known container (one query)."""
+    wanted = sorted(set(keys))
+    return set(Container.objects.filter(key__in=wanted).values_list("key", flat=True)) if wanted else set()
+
+
+def shipments_pending_for_many(
+    *, receiver: Organization, keys: Iterable[str]
+) -> dict[str, list[tuple[int, uuid.UUID]]]:
+    """For each package key, the shipments sent to `receiver`, not yet accepted, that hold it, as
+    (row id, external id): `shipment_pending_for` for a whole run of receiving events, in one query
+    (its answer for some keys is the one of the highest row id among theirs)."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    ids = Package.objects.filter(key__in=wanted).values("id")
+    shipments = {
+        send_event: (pk, external_id)
+        for pk, external_id, send_event in Shipment.objects.filter(
+            send_event_id__in=EventPackage.objects.filter(package_id__in=ids).values("event_id"),
+            receiver=receiver,
+            status=ShipmentStatus.SENT,
+        ).values_list("id", "external_id", "send_event_id")
+    }
+    rows = (
+        EventPackage.objects.filter(event_id__in=list(shipments), package__key__in=wanted).values_list(
+            "package__key", "event_id"
+        )
+        if shipments
+        else []
+    )
+    found: dict[str, list[tuple[int, uuid.UUID]]] = {}
+    for key, send_event in rows:
+        found.setdefault(key, []).append(shipments[send_event])
+    return found
+
+
 def shipment_pending_for(*, receiver: Organization, keys: list[str]) -> uuid.UUID | None:
     """The newest shipment sent to `receiver`, not yet accepted, that holds one of the packages."""
     ids = Package.objects.filter(key__in=keys).values("id")

@@ -331,7 +331,11 @@ class IdempotencyRecord(models.Model):
 
 class Event(models.Model):
     """One operation, EPCIS-shaped. Insert-only, except `cancelled_by` which links the
-    cancellation event once (the cancellation is itself an event)."""
+    cancellation event once (the cancellation is itself an event).
+
+    On PostgreSQL the table is partitioned by month of `record_time` (`traceability.partitions`):
+    the database primary key is (id, record_time) and `event_id` is unique with `record_time`
+    (a random UUID); Django still addresses a row by `id`, which the sequence keeps unique."""
 
     id = models.BigAutoField(primary_key=True)
     event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
@@ -363,8 +367,11 @@ class Event(models.Model):
     idempotency = models.ForeignKey(
         IdempotencyRecord, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # No database FOREIGN KEY into this table (here and from shipments, EPCIS): on PostgreSQL it
+    # is partitioned by `record_time`, so its primary key is (id, record_time) and `id` alone
+    # is unique by its sequence only (docs/scaling.md, "Partitioned history").
     cancelled_by = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="cancels"
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="cancels", db_constraint=False
     )
     package_count = models.IntegerField(default=0)
     # Packing and unpacking: every box or pallet the event changed, as it was before:
@@ -390,12 +397,13 @@ class EventPackage(models.Model):
     package exactly. No foreign-key constraints: COPY loads these rows unchecked
     (the service has just validated every id) and partitions stay independent.
 
-    PostgreSQL partitioning plan: ``PARTITION BY RANGE (event_id)`` with one
-    partition per month. Event ids grow monotonically, so the boundary of each month
-    is the first event id of that month (kept in a small table by the job that
-    creates next month's partition ahead of time); no timestamp column is needed on
-    this row. Old partitions are detached and archived whole. Past one machine the
-    table is distributed with Citus by `package_id`, co-located with `Package`.
+    On PostgreSQL the table is partitioned by month (`traceability.partitions`) on a column
+    the model does not name, `recorded_on date DEFAULT current UTC date`: it fills itself on
+    every insert and COPY, costs no space on the usual row (it fits the alignment padding
+    after `prev_state`), and makes the database primary key (event_id, package_id,
+    recorded_on). Lookups by package probe each month's (package_id, event_id) index. Old
+    partitions are detached and archived whole. Past one machine the table is distributed
+    with Citus by `package_id`, co-located with `Package`.
     """
 
     pk = models.CompositePrimaryKey("event_id", "package_id")
@@ -443,8 +451,11 @@ class Shipment(models.Model):
         _("status"), max_length=32, choices=ShipmentStatus.choices, default=ShipmentStatus.SENT
     )
     package_count = models.IntegerField(default=0)
-    send_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
-    close_event = models.ForeignKey(Event, null=True, on_delete=models.PROTECT, related_name="+")
+    # No database constraint: events are partitioned on PostgreSQL (see `Event.cancelled_by`).
+    send_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+", db_constraint=False)
+    close_event = models.ForeignKey(
+        Event, null=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -510,8 +521,12 @@ class AlertSeverity(models.TextChoices):
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    RESOLVED = "resolved", _("Resolved")
+    """Where the regulator's staff are with an alert; the allowed changes are in
+    `services.regulator.ALERT_TRANSITIONS`."""
+
+    OPEN = "open", _("New")  # nobody has taken it in hand yet
+    IN_PROGRESS = "in_progress", _("In progress")  # someone is looking into it
+    RESOLVED = "resolved", _("Resolved")  # closed, with a note saying how
 
 
 ALERT_CODES_CAP = 1000  # an alert lists at most this many codes; `code_count` has the total
@@ -533,8 +548,22 @@ class Alert(models.Model):
     code_count = models.IntegerField(default=0)
     details = models.JSONField(_("details"), default=dict, blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True
+        _("status"), max_length=20, choices=AlertStatus.choices, default=AlertStatus.OPEN, db_index=True
     )
+    # Who last changed the status, and when (each change is in the audit log too).
+    # No index on these two: they are read with the alert, and a new index on a large table
+    # would lock it while it is built; the inbox filters by status first (the active are few).
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        db_index=False,
+    )  # fmt: skip
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The regulator's staff member who handles it (a person with the regulator role).
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("assigned to"), db_index=False,
+    )  # fmt: skip
+    assigned_at = models.DateTimeField(null=True, blank=True)
     resolution_note = models.TextField(_("resolution note"), blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -214,6 +214,51 @@ class RecallIn(Schema):
     batch: str = Field(default="", max_length=20)
     codes: list[Code] | None = Field(default=None, max_length=MAX_CODES)
     reason: str = Field(min_length=1, max_length=2000)
+    confirm_no_match: bool = Field(
+        default=False,
+        description="Record the recall even though no package matches it (a batch that has not "
+        "reached the country yet). Without it such a recall is refused with `recall_matches_nothing`.",
+    )
+
+
+class RecallPreviewIn(Schema):
+    product: UUID | None = None
+    batch: str = Field(default="", max_length=20)
+    codes: list[Code] | None = Field(default=None, max_length=MAX_CODES)
+
+
+class RecallHolderOut(Schema):
+    organization: OrgRef | None = Field(description="None: packages sold, used or destroyed.")
+    packages: int
+
+
+class BatchInStockOut(Schema):
+    batch: str
+    packages: int
+
+
+class RecallPreviewOut(Schema):
+    packages: int = Field(description="Packages the recall would flag.")
+    in_circulation: int = Field(description="Of those, packages still in circulation or in transit.")
+    holders: list[RecallHolderOut] = Field(description="The largest holders first (at most 20).")
+    holder_count: int
+    batches_in_stock: list[BatchInStockOut] = Field(
+        description="The product's batches in stock, the largest first: to catch a mistyped batch."
+    )
+
+    @staticmethod
+    def resolve_holders(obj):
+        return [
+            {
+                "organization": (
+                    {"id": h.organization.external_id, "name": str(h.organization),
+                     "org_type": h.organization.org_type}
+                    if h.organization is not None else None
+                ),
+                "packages": h.packages,
+            }
+            for h in obj.holders
+        ]  # fmt: skip
 
 
 class RecallLiftIn(Schema):

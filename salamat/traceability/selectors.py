@@ -16,6 +16,7 @@ from salamat.core.conf import setting
 from salamat.core.db_routing import read_connection
 from salamat.core.errors import NotFound, ValidationFailed
 from salamat.registry.models import Organization, Product, ProductGtin, Site, TrackingList
+from salamat.registry.names import local_text
 from salamat.registry.selectors import products_tracking_mandatory
 from salamat.traceability import bulk, rules
 from salamat.traceability.codes import parse_many
@@ -526,7 +527,7 @@ def _introduce_check(
         product = gtin.product if gtin else None
     the_batch = parsed.batch or batch or (package.batch if sticker else "")
     the_expiry = parsed.expiry or expiry or (package.expiry if sticker else None)
-    info = {"key": parsed.key, "kind": "package", "product": product.trade_name if product else "",
+    info = {"key": parsed.key, "kind": "package", "product": local_text(product, "trade_name") if product else "",
             "batch": the_batch or "", "expiry": the_expiry}  # fmt: skip
     if package is None and parsed.kind is CodeKind.STICKER:
         return CodeCheck(raw, "sticker_not_issued", **info)
@@ -724,6 +725,13 @@ class PublicPackage(NamedTuple):
     site_name: str | None
     site_address: str | None
     site_region: str | None
+    # The product's names in Russian and Kyrgyz (blank where the registry has none).
+    trade_name_ru: str
+    trade_name_ky: str
+    inn_ru: str
+    inn_ky: str
+    dosage_form_ru: str
+    dosage_form_ky: str
 
 
 # The columns a verdict shows, fetched with the package in one indexed lookup (joins on keys).
@@ -731,7 +739,8 @@ class PublicPackage(NamedTuple):
 _PUBLIC_SQL = (
     "SELECT p.state, p.flags, p.batch, p.expiry, r.trade_name, r.inn, r.dosage_form, r.strength, "  # noqa: S608
     "r.manufacturer_name, r.manufacturer_country, r.registration_number, o.name, o.org_type, s.name, "
-    f"s.address, s.region FROM {Package._meta.db_table} p JOIN {Product._meta.db_table} r ON r.id = p.product_id "
+    "s.address, s.region, r.trade_name_ru, r.trade_name_ky, r.inn_ru, r.inn_ky, r.dosage_form_ru, "
+    f"r.dosage_form_ky FROM {Package._meta.db_table} p JOIN {Product._meta.db_table} r ON r.id = p.product_id "
     f"LEFT JOIN {Organization._meta.db_table} o ON o.id = p.owner_id "
     f"LEFT JOIN {Site._meta.db_table} s ON s.id = p.site_id WHERE p.key = %s LIMIT 1"
 )

@@ -21,7 +21,7 @@ from salamat.onboarding.models import EsiRepresentation, PendingMembership
 from salamat.onboarding.services.workflow import require_person
 from salamat.registry.models import Organization, OrganizationStatus
 
-INVITABLE_ROLES = (Role.DOCTOR, Role.COMMISSION_CHAIR)
+INVITABLE_ROLES = (Role.DOCTOR, Role.NURSE, Role.COMMISSION_CHAIR)
 
 
 @dataclass(frozen=True)

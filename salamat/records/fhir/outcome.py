@@ -81,9 +81,9 @@ def outcome_for(exc: DomainError, *, resource_type: str | None = None) -> tuple[
 
 
 def fhir_response(body: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False, separators=(",", ":")), status=status, content_type=FHIR_JSON
-    )
+    """`body` as FHIR JSON (a str is taken as JSON text already)."""
+    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    response = HttpResponse(text, status=status, content_type=FHIR_JSON)
     for key, value in (headers or {}).items():
         response[key] = value
     return response

@@ -9,6 +9,8 @@ resolved and stopped items are left out (they stay in the record, readable by se
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from html import escape
 from typing import Any
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from salamat.records import selectors
 from salamat.records.fhir.render import patient_json
-from salamat.records.models import Patient, Resource, ResourceType
+from salamat.records.models import Patient, ResourceType
 from salamat.sickleave.fhir import CS_DOCUMENT_TYPE, composition_for
 
 LOINC = "http://loinc.org"
@@ -36,7 +38,7 @@ _GONE = {
 
 
 def _section(
-    code: str, display: str, title: str, rows: list[Resource], *, required: bool
+    code: str, display: str, title: str, rows: list[selectors.ResourceRow], *, required: bool
 ) -> dict[str, Any] | None:
     if not rows and not required:
         return None
@@ -62,31 +64,42 @@ def _section(
     return section
 
 
-def _label(row: Resource) -> str:
-    body = row.body
-    concept = (
-        body.get("code")
-        or body.get("medicationCodeableConcept")
-        or body.get("vaccineCode")
-        or body.get("type")
-        or {}
-    )
+def _label(row: selectors.ResourceRow) -> str:
+    concept = row.concept
     text = concept.get("text") if isinstance(concept, dict) else None
     coding = (concept.get("coding") or [{}])[0] if isinstance(concept, dict) else {}
     label = text or coding.get("display") or f"{coding.get('code', '')}".strip() or row.resource_type
-    quantity = body.get("valueQuantity")
+    quantity = row.quantity
     if isinstance(quantity, dict) and "value" in quantity:
         label = f"{label}: {quantity['value']} {quantity.get('unit') or quantity.get('code', '')}".rstrip()
     return f"{row.effective:%Y-%m-%d} {label}"
 
 
-def _current(rows: list[Resource], *types: str) -> list[Resource]:
+def _current(rows: list[selectors.ResourceRow], *types: str) -> list[selectors.ResourceRow]:
     return [r for r in rows if r.resource_type in types and r.status not in _GONE]
 
 
-def summary_bundle(*, patient: Patient, base_url: str) -> dict[str, Any]:
-    """The IPS document Bundle of `patient` (`base_url`: the FHIR base, for the entries' fullUrls)."""
-    rows = selectors.patient_record(patient=patient)
+_STORED = re.compile(r'"stored-([0-9a-f]{32})-(\d+)"')
+
+
+def stored_marker() -> str:
+    """A fresh marker for `dumps_with_stored` (``marker + str(i)`` stands for `stored[i]`)."""
+    return f"stored-{uuid.uuid4().hex}-"
+
+
+def dumps_with_stored(document: dict[str, Any], stored: list[str], marker: str) -> str:
+    """`document` as JSON text, each string ``"<marker><i>"`` in it replaced by the stored JSON
+    text `stored[i]` (resources are answered as stored, not parsed and serialised again)."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    nonce = marker.split("-")[1]
+    return _STORED.sub(lambda m: stored[int(m.group(2))] if m.group(1) == nonce else m.group(0), text)
+
+
+def summary_bundle(*, patient: Patient, base_url: str, log=None) -> str:
+    """The IPS document Bundle of `patient` as JSON text (`base_url`: the FHIR base, for the
+    entries' fullUrls; `log`: the read's access-log row, stored with the record's one query).
+    A fixed number of queries whatever the size of the record or the number of sick leaves."""
+    rows = selectors.patient_record_rows(patient=patient, log=log)
     observations = _current(rows, ResourceType.OBSERVATION)
     sections = [
         _section(
@@ -184,14 +197,17 @@ def summary_bundle(*, patient: Patient, base_url: str) -> dict[str, Any]:
         {"fullUrl": f"{base_url}Composition/{composition_id}", "resource": composition},
         {"fullUrl": f"{base_url}Patient/{patient.external_id}", "resource": patient_json(patient)},
     ]
+    marker = stored_marker()
+    stored = [r.body_text for r in rows if r.reference in named]
     entries += [
-        {"fullUrl": f"{base_url}{r.reference}", "resource": r.body} for r in rows if r.reference in named
+        {"fullUrl": f"{base_url}{r.reference}", "resource": f"{marker}{i}"}
+        for i, r in enumerate(r for r in rows if r.reference in named)
     ]
     entries += [
         {"fullUrl": f"{base_url}Composition/{leave.external_id}", "resource": composition_for(leave)}
         for leave in leaves
     ]
-    return {
+    document = {
         "resourceType": "Bundle",
         "id": str(uuid.uuid4()),
         "identifier": {"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{uuid.uuid4()}"},
@@ -199,6 +215,7 @@ def summary_bundle(*, patient: Patient, base_url: str) -> dict[str, Any]:
         "timestamp": now.isoformat(),
         "entry": entries,
     }
+    return dumps_with_stored(document, stored, marker)
 
 
 def record_bundle(*, patient: Patient, base_url: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from salamat.core.conf import setting
 from salamat.core.errors import DomainError
 from salamat.records import selectors, services
 from salamat.records.access import (
+    AccessDecision,
     Purpose,
     access_check,
     access_decide,
@@ -41,7 +42,7 @@ from salamat.records.errors import refuse
 from salamat.records.fhir.capability import COMMON_SEARCH, PATIENT_SEARCH, capability_statement, includes_of
 from salamat.records.fhir.outcome import error_response, fhir_response, outcome
 from salamat.records.fhir.render import patient_json, practitioner_json
-from salamat.records.fhir.summary import summary_bundle
+from salamat.records.fhir.summary import dumps_with_stored, stored_marker, summary_bundle
 from salamat.records.models import Patient, Resource, ResourceType
 from salamat.records.services.engine import check_type, patient_for_identifier
 from salamat.sickleave.fhir import SID_PIN, composition_for
@@ -164,9 +165,18 @@ def _resource_headers(row) -> dict[str, str]:
     return {"ETag": f'W/"{row.version_id}"', "Last-Modified": http_date(row.last_updated.timestamp())}
 
 
-def _decide_patient(actor: Actor, patient: Patient, *, interaction: str, types: list[str]) -> None:
+def _decide_patient(
+    actor: Actor, patient: Patient, *, interaction: str, types: list[str], log_with_read: bool = False
+) -> AccessDecision:
     purpose = Purpose.IDENTIFY if types == ["Patient"] else Purpose.TREATMENT
-    access_check(actor=actor, patient=patient, purpose=purpose, interaction=interaction, resource_types=types)
+    return access_check(
+        actor=actor,
+        patient=patient,
+        purpose=purpose,
+        interaction=interaction,
+        resource_types=types,
+        log_with_read=log_with_read,
+    )
 
 
 # --- capability, base -------------------------------------------------------------------------
@@ -277,12 +287,14 @@ def _count(params: dict[str, list[str]]) -> int:
         raise refuse("count_invalid", _("_count is a number."), status=400, issue="invalid") from None
 
 
-def _patient_param(params: dict[str, list[str]]) -> Patient | None:
+def _patient_param(params: dict[str, list[str]], actor: Actor | None = None) -> Patient | None:
     """The patient a search names (patient, subject or patient.identifier); None if unknown."""
     value = (params.get("patient") or params.get("subject") or [""])[-1]
     patient = None
     if value:
-        patient = selectors.patient_get(external_id=value.removeprefix("Patient/"))
+        patient = selectors.patient_for_read(
+            external_id=value.removeprefix("Patient/"), organization=actor.organization if actor else None
+        )
     elif params.get("patient.identifier"):
         system, _sep, ident = params["patient.identifier"][-1].rpartition("|")
         patient = selectors.patient_by_identifier(system=system, value=ident)
@@ -314,7 +326,7 @@ def _search(request: HttpRequest, resource_type: str) -> HttpResponse:
             status=400,
             issue="not-supported",
         )
-    patient = _patient_param(params)
+    patient = _patient_param(params, actor)
     self_link = f"{base_url(request)}{resource_type}?{request.GET.urlencode()}"
     if patient is None:
         return fhir_response(
@@ -335,22 +347,28 @@ def _search(request: HttpRequest, resource_type: str) -> HttpResponse:
     query.categories = [c.rpartition("|")[2] for c in _split(params.get("category", []))]
     if params.get("_cursor"):
         query.after = selectors.decode_cursor(params["_cursor"][-1])
-    _decide_patient(actor, patient, interaction="search", types=[resource_type])  # after the parameters parse
-    rows, following = selectors.resources_search(query)
+    # after the parameters parse; the log row is stored with the search's query
+    decision = _decide_patient(
+        actor, patient, interaction="search", types=[resource_type], log_with_read=True
+    )
+    rows, following = selectors.resources_search(query, log=decision.log)
     base = base_url(request)
+    marker = stored_marker()
     entries: list[dict[str, Any]] = [
-        {"fullUrl": f"{base}{r.reference}", "resource": r.body, "search": {"mode": "match"}} for r in rows
+        {"fullUrl": f"{base}{r.reference}", "resource": f"{marker}{i}", "search": {"mode": "match"}}
+        for i, r in enumerate(rows)
     ]
     entries += _included(base, resource_type, rows, includes, patient)
     links = [{"relation": "self", "url": self_link}]
     if following:
         nxt = {k: v for k, v in request.GET.lists() if k != "_cursor"} | {"_cursor": [following]}
         links.append({"relation": "next", "url": f"{base}{resource_type}?{urlencode(nxt, doseq=True)}"})
-    return fhir_response({"resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries})
+    bundle = {"resourceType": "Bundle", "type": "searchset", "link": links, "entry": entries}
+    return fhir_response(dumps_with_stored(bundle, [r.body_text for r in rows], marker))
 
 
 def _included(
-    base: str, resource_type: str, rows: list[Resource], includes: list[str], patient: Patient
+    base: str, resource_type: str, rows: list[selectors.ResourceRow], includes: list[str], patient: Patient
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if rows and any(i.endswith((":patient", ":subject")) for i in includes):
@@ -454,7 +472,7 @@ def _composition_search(request: HttpRequest) -> HttpResponse:
     """GET /fhir/Composition?patient=…: the patient's sick-leave certificates."""
     actor = request_actor(request)
     params = _params(request, {"patient", "subject", "patient.identifier"})
-    patient = _patient_param(params)
+    patient = _patient_param(params, actor)
     base = base_url(request)
     entries = []
     if patient is not None:
@@ -632,13 +650,13 @@ def vread(request: HttpRequest, resource_type: str, resource_id: str, version_id
 def patient_summary(request: HttpRequest, patient_id: str) -> HttpResponse:
     """GET /fhir/Patient/{id}/$summary: the IPS document Bundle."""
     actor = request_actor(request)
-    patient = selectors.patient_get(external_id=patient_id)
+    patient = selectors.patient_for_read(external_id=patient_id, organization=actor.organization)
     if patient is None:
         raise refuse("not_found", _("No Patient with this id."), status=404, issue="not-found")
     if patient.replaced_by_id:
         patient = patient.replaced_by
-    _decide_patient(actor, patient, interaction="summary", types=["*"])
-    return fhir_response(summary_bundle(patient=patient, base_url=base_url(request)))
+    decision = _decide_patient(actor, patient, interaction="summary", types=["*"], log_with_read=True)
+    return fhir_response(summary_bundle(patient=patient, base_url=base_url(request), log=decision.log))
 
 
 def _parameters(data: Any) -> dict[str, dict[str, Any]]:

@@ -1,12 +1,17 @@
 """Writing a transaction bundle's new resources in a few statements instead of three per entry.
 
-New resources and their first versions wait here and are inserted together (`flush`): before a
-resource that points at a waiting one (its encounter) is prepared, and at the end of the bundle.
-The business identifiers the bundle names are looked up once, up front."""
+New resources and their first versions wait here and are inserted together (`flush`), at the
+end of the bundle. On PostgreSQL the bundle's primary keys are drawn from the tables' sequences
+up front (one query), so an entry can point at a waiting one (its encounter) at once, and the
+rows go in by COPY inside the bundle's transaction (constraints and deferred foreign keys are
+checked as for any insert); elsewhere by `bulk_create`, flushed early when an entry points at
+a waiting one. The business identifiers the bundle names are looked up once, up front."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from django.db import connection, models
 
 from salamat.records.models import Resource, ResourceVersion
 
@@ -23,8 +28,29 @@ class Batch:
     looked_up: set[IdentifierKey] = field(default_factory=set)
     known: dict[IdentifierKey, Resource] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)  # references, for the bundle's audit row
+    # primary keys drawn up front for the bundle's new rows (PostgreSQL), used in order
+    resource_ids: list[int] = field(default_factory=list)
+    version_ids: list[int] = field(default_factory=list)
+
+    def reserve(self, n: int) -> None:
+        """Draws `n` primary keys for resources and for versions, in one query (PostgreSQL)."""
+        if connection.vendor != "postgresql" or n <= 0:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')), nextval(pg_get_serial_sequence(%s, 'id')) "
+                "FROM generate_series(1, %s)",
+                [Resource._meta.db_table, ResourceVersion._meta.db_table, n],
+            )
+            rows = cursor.fetchall()
+        self.resource_ids = [r[0] for r in reversed(rows)]
+        self.version_ids = [r[1] for r in reversed(rows)]
 
     def add(self, resource: Resource, version: ResourceVersion) -> None:
+        if self.resource_ids and self.version_ids:
+            resource.pk = self.resource_ids.pop()
+            version.pk = self.version_ids.pop()
+            version.resource = resource
         self.resources.append(resource)
         self.versions.append(version)
         if resource.identifier_value:
@@ -36,6 +62,13 @@ class Batch:
     def flush(self) -> None:
         """Inserts the waiting resources, then their versions (two statements)."""
         if not self.resources:
+            return
+        if all(r.pk is not None for r in self.resources) and all(v.pk is not None for v in self.versions):
+            _copy(Resource, self.resources)
+            _copy(ResourceVersion, self.versions)
+            for row in (*self.resources, *self.versions):
+                row._state.adding, row._state.db = False, connection.alias
+            self.resources, self.versions = [], []
             return
         Resource.objects.bulk_create(self.resources, batch_size=500)
         for version in self.versions:
@@ -66,3 +99,18 @@ class Batch:
         if key in self.looked_up:
             return True, self.known.get(key)
         return False, None
+
+
+def _copy(model: type[models.Model], rows: list[models.Model]) -> None:
+    """Inserts `rows` (primary keys set) with one COPY, every value prepared by its field as an
+    insert would (defaults, auto_now_add, JSON); database errors come out as Django's."""
+    fields = list(model._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(statement) as copy,
+    ):
+        for row in rows:
+            copy.write_row([f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields])

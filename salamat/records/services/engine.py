@@ -67,6 +67,8 @@ class WriteContext:
     pending: set[str] = field(default_factory=set)
     # a transaction bundle's new resources, inserted together (None: insert at once)
     batch: Batch | None = None
+    # the document files this write stored: deleted if its transaction rolls back
+    files: list[tuple[Any, str]] = field(default_factory=list)  # (storage, name)
 
 
 class PendingReference(Exception):
@@ -158,6 +160,40 @@ def check_structure(data: dict[str, Any]) -> None:
             _("The resource is not valid FHIR R4: %(problem)s") % {"problem": str(exc)[:300]},
             issue="structure",
         ) from None
+
+
+def warm_up() -> set[str]:
+    """Builds the FHIR library's models for every kind of resource the record holds, by checking
+    a fictional history (the library builds a model and its parts on first use: seconds). Run
+    at a server worker's start (gunicorn.conf.py), so no clinic's first submission waits."""
+    import random
+
+    from salamat.records.synthetic import Clinic, history
+
+    clinic = Clinic(0, str(uuid.UUID(int=1)), "Warm-up clinic", f"Practitioner/{uuid.UUID(int=2)}")
+    rng = random.Random(1)
+    checked = set()
+    for _round in range(5):  # enough visits for every kind (allergies and vaccinations are rarer)
+        items = history(rng, patient_id=str(uuid.UUID(int=3)), clinics=[clinic], now=timezone.now(), visits=9)
+        for item in items:
+            check_structure(copy_json(item.body))
+            checked.add(item.body["resourceType"])
+    subject = {"reference": f"Patient/{uuid.UUID(int=3)}"}
+    concept = {"coding": [{"system": "http://example.org", "code": "x"}], "text": "x"}
+    others = [
+        {"resourceType": "Patient", "identifier": [{"system": SID_PIN, "value": "00000000000000"}]},
+        {"resourceType": "AllergyIntolerance", "patient": subject, "code": concept, "recordedDate": "2024-01-01"},
+        {"resourceType": "MedicationStatement", "status": "active", "subject": subject,
+         "medicationCodeableConcept": concept, "effectiveDateTime": "2024-01-01"},
+        {"resourceType": "Procedure", "status": "completed", "subject": subject, "code": concept,
+         "performedDateTime": "2024-01-01"},
+        {"resourceType": "DocumentReference", "status": "current", "subject": subject, "type": concept,
+         "content": [{"attachment": {"contentType": "application/pdf", "url": f"Binary/{uuid.UUID(int=4)}"}}]},
+    ]  # fmt: skip
+    for body in others:
+        check_structure(body)
+        checked.add(body["resourceType"])
+    return checked
 
 
 # --- references -----------------------------------------------------------------------------
@@ -298,24 +334,55 @@ def _uuid_or_none(value: str) -> uuid.UUID | None:
         return None
 
 
-def resolve_references(ctx: WriteContext, node: Any, path: str = "") -> list[tuple[str, str]]:
-    """Rewrites every `reference` in `node` (in place) to its canonical form; returns (path, ref)."""
-    found: list[tuple[str, str]] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "contained":
-                continue  # contained resources reference each other with '#'
-            sub = f"{path}.{key}" if path else key
-            if key == "reference" and isinstance(value, str):
-                canonical = _resolve_reference(ctx, value, sub)
-                node[key] = canonical
-                found.append((path, canonical))
-            else:
-                found.extend(resolve_references(ctx, value, sub))
-    elif isinstance(node, list):
-        for i, item in enumerate(node):
-            found.extend(resolve_references(ctx, item, f"{path}[{i}]"))
+def references_in(node: Any) -> list[tuple[dict[str, Any], str]]:
+    """Every `reference` string in a resource (outside `contained`), in document order, as
+    (the object holding it, its path): one walk, the paths formatted only for references."""
+    found: list[tuple[dict[str, Any], str]] = []
+    trail: list[str | int] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if key == "contained":
+                    continue  # contained resources reference each other with '#'
+                if key == "reference" and isinstance(value, str):
+                    found.append((item, fhir_path(trail)))
+                elif isinstance(value, dict | list):
+                    trail.append(key)
+                    walk(value)
+                    trail.pop()
+        elif isinstance(item, list):
+            for i, value in enumerate(item):
+                if isinstance(value, dict | list):
+                    trail.append(i)
+                    walk(value)
+                    trail.pop()
+
+    walk(node)
     return found
+
+
+def resolve_references(
+    ctx: WriteContext, node: Any, found: list[tuple[dict[str, Any], str]] | None = None
+) -> list[tuple[str, str]]:
+    """Rewrites every `reference` in `node` (in place) to its canonical form; returns (path, ref).
+    `found`: `references_in(node)` if the caller walked the resource already."""
+    out: list[tuple[str, str]] = []
+    for holder, path in references_in(node) if found is None else found:
+        expression = f"{path}.reference" if path else "reference"
+        canonical = _resolve_reference(ctx, holder["reference"], expression)
+        holder["reference"] = canonical
+        out.append((path, canonical))
+    return out
+
+
+def copy_json(node: Any) -> Any:
+    """A deep copy of parsed JSON (dicts, lists and scalars), faster than `copy.deepcopy`."""
+    if isinstance(node, dict):
+        return {k: copy_json(v) if isinstance(v, dict | list) else v for k, v in node.items()}
+    if isinstance(node, list):
+        return [copy_json(v) if isinstance(v, dict | list) else v for v in node]
+    return node
 
 
 def _documents(
@@ -389,15 +456,24 @@ def _documents(
 
 
 def prepare(
-    ctx: WriteContext, data: dict[str, Any], *, resource_id: uuid.UUID, existing: Resource | None = None
+    ctx: WriteContext,
+    data: dict[str, Any],
+    *,
+    resource_id: uuid.UUID,
+    existing: Resource | None = None,
+    references: list[tuple[dict[str, Any], str]] | None = None,
 ) -> Prepared:
-    """Checks one submitted resource and returns what to store (raises a refusal naming the field)."""
+    """Checks one submitted resource and returns what to store (raises a refusal naming the field).
+    `data` is the caller's own copy (references are rewritten in it); `references`:
+    `references_in(data)`, if the caller walked it already."""
     resource_type = check_type(data.get("resourceType"))
     check_structure(data)
     body = dict(data)
     body.pop("meta", None)
     body["id"] = str(resource_id)
-    refs = resolve_references(ctx, body)
+    if references is not None:
+        references = [(body if holder is data else holder, path) for holder, path in references]
+    refs = resolve_references(ctx, body, references)
     patient_field = PATIENT_FIELD.get(resource_type, "subject")
     subject = body.get(patient_field) or {}
     patient_ref = subject.get("reference")
@@ -531,21 +607,6 @@ def find_by_identifier(
         identifier_value=value,
     ).exclude(identifier_value="")
     return next(iter(qs[:1]), None)
-
-
-def pending_references(node: Any, pending: set[str]) -> bool:
-    """True when `node` references a bundle entry not stored yet (the entry must wait)."""
-    if not pending:
-        return False
-    if isinstance(node, dict):
-        return any(
-            (key == "reference" and value in pending)
-            or (key != "contained" and pending_references(value, pending))
-            for key, value in node.items()
-        )
-    if isinstance(node, list):
-        return any(pending_references(item, pending) for item in node)
-    return False
 
 
 def same_content(a: dict[str, Any], b: dict[str, Any]) -> bool:

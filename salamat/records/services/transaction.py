@@ -22,9 +22,19 @@ from salamat.core.errors import DomainError
 from salamat.records.errors import at_entry, refuse
 from salamat.records.models import Patient, Resource
 from salamat.records.services.batch import Batch
-from salamat.records.services.engine import PendingReference, WriteContext, check_type, pending_references
+from salamat.records.services.engine import (
+    PendingReference,
+    WriteContext,
+    check_type,
+    copy_json,
+    references_in,
+)
 from salamat.records.services.registration import patient_submit
-from salamat.records.services.write import create_in_transaction, update_in_transaction
+from salamat.records.services.write import (
+    create_in_transaction,
+    files_removed_on_failure,
+    update_in_transaction,
+)
 
 _ORDER = {"Patient": 0, "Encounter": 1}
 
@@ -147,9 +157,14 @@ def _entry(index: int, item: Any) -> _Entry:
 
 
 def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
-    if pending_references(entry.resource, ctx.pending):
-        raise PendingReference(entry.full_url)
     resource_type = entry.resource.get("resourceType")
+    creating = entry.method == "POST" and resource_type != "Patient"
+    # A create works on its own copy; its references are found in one walk, used both to see
+    # whether the entry waits for another and (by `prepare`) to resolve them.
+    data = copy_json(entry.resource) if creating else entry.resource
+    found = references_in(data)
+    if ctx.pending and any(holder["reference"] in ctx.pending for holder, _path in found):
+        raise PendingReference(entry.full_url)
     if resource_type == "Patient":
         patient, created = patient_submit(ctx=ctx, data=entry.resource)
         return EntryResult(entry.index, created, patient)
@@ -185,17 +200,27 @@ def _process(ctx: WriteContext, entry: _Entry) -> EntryResult:
             if_match=entry.if_match or None,
         )
     else:
-        result = create_in_transaction(ctx=ctx, data=entry.resource, if_none_exist=entry.if_none_exist)
+        result = create_in_transaction(
+            ctx=ctx, data=data, if_none_exist=entry.if_none_exist, references=found
+        )
     return EntryResult(entry.index, result.created, result.resource)
 
 
-@transaction.atomic
 def bundle_transaction(*, ctx: WriteContext, bundle: dict[str, Any]) -> list[EntryResult]:
-    """Stores every entry of a transaction bundle, or none; results in the entries' order."""
+    """Stores every entry of a transaction bundle, or none (nor any of its documents' files);
+    results in the entries' order."""
+    with files_removed_on_failure(ctx), transaction.atomic():
+        return _bundle_in_transaction(ctx, bundle)
+
+
+def _bundle_in_transaction(ctx: WriteContext, bundle: dict[str, Any]) -> list[EntryResult]:
     entries = _entries(bundle)
     ctx.pending = {e.full_url for e in entries if e.full_url}
     ctx.batch = Batch()
     ctx.batch.prefetch(organization=ctx.organization, keys=_identifier_keys(entries))
+    ctx.batch.reserve(
+        sum(1 for e in entries if e.method == "POST" and e.resource.get("resourceType") != "Patient")
+    )
     waiting = sorted(entries, key=lambda e: (_ORDER.get(e.resource.get("resourceType"), 2), e.index))
     results: dict[int, EntryResult] = {}
     while waiting:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +32,7 @@ from salamat.records.services.engine import (
     Prepared,
     WriteContext,
     check_type,
+    copy_json,
     find_by_identifier,
     prepare,
     same_content,
@@ -108,9 +111,10 @@ def _store(
             size=len(pending.data),
             sha256=pending.sha256,
         )
-        # A rolled-back transaction leaves the file behind, unreferenced: harmless, and the
-        # alternative (writing after commit) could leave a row without its file.
+        # The file is written before the row (a committed row always has its file); if the
+        # transaction then rolls back, `files_removed_on_failure` deletes it again.
         document.file.save(f"{pending.document_id}.pdf", ContentFile(pending.data), save=False)
+        ctx.files.append((document.file.storage, document.file.name))
         document.save()
     fields = {
         "patient": prepared.patient,
@@ -174,16 +178,37 @@ def _identifier_query(value: str) -> tuple[str, str]:
     return system, ident
 
 
+@contextmanager
+def files_removed_on_failure(ctx: WriteContext) -> Iterator[None]:
+    """Around a write's transaction (outside it): when the block fails — a refusal, or the
+    database refusing the commit — the document files the write stored are deleted again, so a
+    rolled-back write leaves no orphan file."""
+    try:
+        yield
+    except BaseException:
+        for storage, name in ctx.files:
+            storage.delete(name)
+        ctx.files.clear()
+        raise
+
+
 def resource_create(*, ctx: WriteContext, data: dict[str, Any], if_none_exist: str = "") -> WriteResult:
     """Creates a resource (or answers the stored one for a retry or an If-None-Exist match)."""
-    with transaction.atomic():
+    with files_removed_on_failure(ctx), transaction.atomic():
         return create_in_transaction(ctx=ctx, data=data, if_none_exist=if_none_exist)
 
 
-def create_in_transaction(*, ctx: WriteContext, data: dict[str, Any], if_none_exist: str = "") -> WriteResult:
+def create_in_transaction(
+    *,
+    ctx: WriteContext,
+    data: dict[str, Any],
+    if_none_exist: str = "",
+    references: list[tuple[dict[str, Any], str]] | None = None,
+) -> WriteResult:
     """`resource_create` without a savepoint of its own, for the transaction bundle (which rolls
     back as a whole anyway; two savepoint round trips per resource were a third of its
-    statements). Call it only inside an atomic block whose refusal you do not survive."""
+    statements). Call it only inside an atomic block whose refusal you do not survive.
+    `references`: `references_in(data)`, and `data` then is the caller's own copy to rewrite."""
     resource_type = check_type(data.get("resourceType") if isinstance(data, dict) else None)
     if if_none_exist:
         system, value = _identifier_query(if_none_exist)
@@ -198,7 +223,8 @@ def create_in_transaction(*, ctx: WriteContext, data: dict[str, Any], if_none_ex
             ctx.resources[found.reference] = found
             return WriteResult(found, False)
     resource_id = uuid.uuid4()
-    prepared = prepare(ctx, copy.deepcopy(data), resource_id=resource_id)
+    own = data if references is not None else copy_json(data)
+    prepared = prepare(ctx, own, resource_id=resource_id, references=references)
     if prepared.identifier_value:
         found = find_by_identifier(
             organization=ctx.organization,
@@ -248,7 +274,7 @@ def resource_update(
     if_match: str | None = None,
 ) -> WriteResult:
     """A new version of a resource the actor's clinic recorded (If-Match: its current version)."""
-    with transaction.atomic():
+    with files_removed_on_failure(ctx), transaction.atomic():
         return update_in_transaction(
             ctx=ctx, resource_type=resource_type, resource_id=resource_id, data=data, if_match=if_match
         )
@@ -308,7 +334,7 @@ def update_in_transaction(
             status=412,
             issue="conflict",
         )
-    prepared = prepare(ctx, copy.deepcopy(data), resource_id=row.external_id, existing=row)
+    prepared = prepare(ctx, copy_json(data), resource_id=row.external_id, existing=row)
     if prepared.identifier_value and (prepared.identifier_system, prepared.identifier_value) != (
         row.identifier_system,
         row.identifier_value,
@@ -346,15 +372,26 @@ def entered_in_error_body(resource: Resource) -> dict[str, Any]:
     return body
 
 
-def resource_mark_entered_in_error(*, actor: Actor, resource: Resource) -> Resource:
-    """Marks a resource recorded by the actor's clinic as a mistake (a new version)."""
+def resource_mark_entered_in_error(*, actor: Actor, resource: Resource, reason: str = "") -> Resource:
+    """Marks a resource recorded by the actor's clinic as a mistake (a new version; the earlier
+    ones stay readable), audited with the reason given."""
     ctx = write_context(actor=actor)
-    return resource_update(
-        ctx=ctx,
-        resource_type=resource.resource_type,
-        resource_id=resource.external_id,
-        data=entered_in_error_body(resource),
-    ).resource
+    reason = reason.strip()[:500]
+    with transaction.atomic():
+        updated = update_in_transaction(
+            ctx=ctx,
+            resource_type=resource.resource_type,
+            resource_id=resource.external_id,
+            data=entered_in_error_body(resource),
+        ).resource
+        audit_record(
+            actor=actor,
+            action="record.resource_entered_in_error",
+            object_type=f"fhir.{resource.resource_type}",
+            object_id=str(resource.external_id),
+            changes={"version": updated.version_id, "reason": reason},
+        )
+    return updated
 
 
 def resource_move_patient(*, actor: Actor, resource: Resource, patient: Patient) -> Resource:

@@ -15,6 +15,7 @@ from django.test import Client
 from salamat.records.models import Patient, Resource
 from salamat.records.tests.conftest import encounter
 from salamat.records.tests.test_pages import pdf_titles
+from salamat.sickleave.fhir import SID_PIN
 
 pytestmark = [
     pytest.mark.browser,
@@ -141,3 +142,36 @@ def test_visit_then_other_clinic_then_patient(
     assert data.startswith(b"%PDF")
     # each visit is a bookmark of the PDF titled with its date, type and diagnosis codes
     assert any("J20.9" in title for title in pdf_titles(data))
+
+
+def test_doctor_marks_a_diagnosis_entered_in_error(page_at, live_server, shot, doctor_a, fhir_a, person):
+    """On the record page, the doctor opens "Entered in error…" on a diagnosis the clinic
+    recorded, gives the reason and confirms; the diagnosis leaves the summary (1280 px)."""
+    from salamat.records.tests.conftest import condition
+
+    fhir_a.post(
+        "Patient", {"resourceType": "Patient", "identifier": [{"system": SID_PIN, "value": person.pin}]}
+    )
+    patient = Patient.objects.get(pin=person.pin)
+    ref = f"Patient/{patient.external_id}"
+    enc = fhir_a.post("Encounter", encounter(ref)).json()
+    visit = {"encounter": {"reference": f"Encounter/{enc['id']}"}}
+    assert fhir_a.post("Condition", condition(ref, code="I10", **visit)).status_code == 201
+    assert fhir_a.post("Condition", condition(ref, code="J06.9", **visit)).status_code == 201
+    page = as_user(page_at, live_server.url, doctor_a, 1280)
+    page.goto(f"/record/patient/{patient.external_id}/")
+    assert "I10" in page.locator("#problems").inner_text()
+    item = page.locator("article.rec-visit li.rec-item[data-code='I10']")
+    form = item.locator("details.rec-mark form")
+    assert not form.is_visible()  # closed until asked for
+    item.locator("details.rec-mark summary").click()
+    form.locator("input[name=reason]").fill("Recorded for the wrong patient")
+    fits(page, 1280)
+    shot(page, "record-7-entered-in-error-confirm-1280")
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    assert "I10" not in page.locator("#problems").inner_text()
+    assert "J06.9" in page.locator("#problems").inner_text()
+    shot(page, "record-8-entered-in-error-done-1280")
+    row = Resource.objects.get(patient=patient, code="I10")
+    assert (row.status, row.version_id) == ("entered-in-error", 2)

@@ -291,3 +291,111 @@ def test_a_sick_leave_opens_from_a_visit_with_its_diagnosis_and_shows_in_that_vi
     ).content.decode()
     visit = page[page.index('class="panel rec-visit') :]
     assert leave.number in visit.split("</article>", 1)[0]  # inside the visit it was opened at
+
+
+def _open_from_visit(client, patient: Patient, encounter: str) -> object:
+    """The doctor presses "open a sick leave" at a visit and fills in the certificate."""
+    today = timezone.localdate()
+    return client.post(
+        reverse("sickleave:new"),
+        {
+            "patient_pin": patient.pin,
+            "employer_tax_id": "02101201910001",
+            "employer_name": "Demo Textile Works LLC",
+            "is_main_job": "on",
+            "reason": "illness",
+            "diagnosis_code": "J06.9",
+            "regime": "outpatient",
+            "start": today.isoformat(),
+            "end": (today + timedelta(days=2)).isoformat(),
+            "record_encounter": encounter,
+        },
+    )
+
+
+def test_a_sick_leave_belongs_to_the_visit_it_was_opened_from_not_the_days_first(doctor_a, indexed):
+    from salamat.sickleave.models import SickLeave
+
+    client = browser_of(doctor_a)
+    now = timezone.localtime()
+    saved = [
+        client.post(
+            reverse("records:visit_new", kwargs={"external_id": indexed.external_id}),
+            visit_post(indexed, start=(now - timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M")),
+        )["Location"]
+        .split("saved=")[1]
+        .split("#")[0]
+        for m in (90, 5)  # two visits at the same clinic on the same day
+    ]
+    first_visit, second_visit = saved
+    record = client.get(reverse("records:patient", kwargs={"external_id": indexed.external_id}))
+    assert f'name="record_encounter" value="{first_visit}"' in record.content.decode()
+    response = _open_from_visit(client, indexed, first_visit)
+    assert response.status_code == 302, response.content.decode()[:500]
+    leave = SickLeave.objects.get()
+    assert str(leave.record_encounter) == first_visit
+    page = client.get(
+        reverse("records:patient", kwargs={"external_id": indexed.external_id})
+    ).content.decode()
+    section = page[page.index(f'id="visit-{first_visit}"') :].split("</article>", 1)[0]
+    assert leave.number in section
+    other = page[page.index(f'id="visit-{second_visit}"') :].split("</article>", 1)[0]
+    assert leave.number not in other
+    # the certificate's Composition names its visit
+    composition = client.get(f"/fhir/Composition/{leave.external_id}")
+    assert json.loads(composition.content)["encounter"] == {"reference": f"Encounter/{first_visit}"}
+
+
+@pytest.mark.parametrize("whose", ["unknown", "other_clinic"])
+def test_a_sick_leave_naming_a_visit_its_clinic_did_not_record_is_refused(doctor_a, indexed, fhir_b, whose):
+    from salamat.sickleave.models import SickLeave
+
+    if whose == "other_clinic":
+        encounter = fhir_b.post("Encounter", encounter_body(indexed)).json()["id"]
+    else:
+        encounter = str(uuid.uuid4())
+    before = snapshot()
+    response = _open_from_visit(browser_of(doctor_a), indexed, encounter)
+    assert response.status_code == 200
+    assert "Ваша клиника не записывала такой приём этого пациента" in response.content.decode()
+    assert SickLeave.objects.count() == 0
+    assert snapshot() == before
+
+
+def encounter_body(patient: Patient) -> dict:
+    return encounter(f"Patient/{patient.external_id}")
+
+
+def test_the_sick_leave_api_takes_the_visit_and_refuses_one_the_clinic_did_not_record(
+    doctor_a, indexed, fhir_a, fhir_b
+):
+    from salamat.sickleave.models import SickLeave
+
+    today = timezone.localdate()
+    payload = {
+        "patient_pin": indexed.pin,
+        "employer_name": "Demo Textile Works LLC",
+        "employer_tax_id": "02101201910001",
+        "reason": "illness",
+        "diagnosis_code": "J06.9",
+        "start": today.isoformat(),
+        "end": (today + timedelta(days=2)).isoformat(),
+    }
+    client = browser_of(doctor_a)
+    other = fhir_b.post("Encounter", encounter_body(indexed)).json()["id"]
+    before = snapshot()
+    refused = client.post(
+        "/api/v1/sick-leaves",
+        {**payload, "record_encounter": other},
+        content_type="application/json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert (refused.status_code, refused.json()["code"]) == (422, "encounter_unknown")
+    assert refused.json()["details"]["fields"][0]["field"] == "record_encounter"
+    assert (SickLeave.objects.count(), snapshot()) == (0, before)
+    own = fhir_a.post("Encounter", encounter_body(indexed)).json()["id"]
+    opened = client.post(
+        "/api/v1/sick-leaves", {**payload, "record_encounter": own}, content_type="application/json"
+    )
+    assert opened.status_code == 201, opened.content
+    assert opened.json()["record_encounter"] == own

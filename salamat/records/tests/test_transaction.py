@@ -187,3 +187,29 @@ def test_two_entries_of_one_bundle_with_one_identifier(fhir_a, person):
     assert (response.status_code, code_of(response)) == (409, "duplicate_identifier")
     assert issue_of(response)["expression"] == ["Bundle.entry[6].resource.identifier[0]"]
     assert snapshot() == before
+
+
+def test_a_refused_bundle_leaves_no_document_file_behind(fhir_a, person, settings):
+    """The document's file is written before its row; the bundle's refusal rolls the row back
+    and deletes the file again. A stored bundle keeps its file."""
+    from pathlib import Path
+
+    from salamat.records.tests.conftest import condition, document, snapshot
+
+    def files() -> list[Path]:
+        return [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
+
+    patient = {"reference": f"Patient?identifier={SID_PIN}|{person.pin}"}
+    doc = document("x") | {"subject": patient}
+    entries = [
+        {"fullUrl": "urn:uuid:d0c", "resource": doc, "request": {"method": "POST", "url": "DocumentReference"}},
+        {"fullUrl": "urn:uuid:bad", "resource": condition("x", code="X99.99") | {"subject": patient},
+         "request": {"method": "POST", "url": "Condition"}},
+    ]  # fmt: skip
+    before = snapshot()
+    response = fhir_a.post("", {"resourceType": "Bundle", "type": "transaction", "entry": entries})
+    assert response.status_code == 422
+    assert snapshot() == before and files() == []
+    stored = fhir_a.post("", {"resourceType": "Bundle", "type": "transaction", "entry": entries[:1]})
+    assert stored.status_code == 200
+    assert len(files()) == 1

@@ -148,3 +148,12 @@ def test_metadata_lists_exactly_what_is_supported(client):
     condition = next(r for r in body["rest"][0]["resource"] if r["type"] == "Condition")
     assert "Condition:encounter" in condition["searchInclude"]
     assert not any(i["code"] == "delete" for r in body["rest"][0]["resource"] for i in r["interaction"])
+
+
+def test_warm_up_builds_every_kind_the_record_holds():
+    """Run at a server worker's start (gunicorn.conf.py): no clinic's first submission waits
+    seconds for the FHIR library to build its models."""
+    from salamat.records.models import ResourceType
+    from salamat.records.services.engine import warm_up
+
+    assert warm_up() == {*ResourceType.values, "Patient"}

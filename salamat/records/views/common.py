@@ -26,6 +26,10 @@ def refusal_text(reason: str) -> str:
         Reason.NOT_CLINICAL_STAFF: _(
             "Only doctors of an active medical organisation read patients' records."
         ),
+        Reason.NOT_RECORDING_STAFF: _(
+            "Nurses read the record of the clinic's patients; visits, diagnoses and prescriptions "
+            "are recorded by a doctor."
+        ),
         Reason.REGULATOR_AGGREGATE_ONLY: _(
             "The regulator sees the record only in aggregate, never one person's record."
         ),

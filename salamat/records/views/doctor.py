@@ -16,12 +16,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError
 from salamat.records import codelists, pages_selectors, presenters, selectors, services
-from salamat.records.access import Purpose, access_check, access_decide
+from salamat.records.access import Purpose, Reason, access_check, access_decide, may_record
 from salamat.records.forms import (
     AllergyFormSet,
     DiagnosisFormSet,
@@ -31,7 +31,7 @@ from salamat.records.forms import (
     VisitForm,
 )
 from salamat.records.models import Patient
-from salamat.records.views.common import clinician_required, refused
+from salamat.records.views.common import clinician_required, refusal_text, refused
 from salamat.records.visit import build_visit_bundle
 from salamat.sickleave.fhir import ICD10
 
@@ -74,7 +74,11 @@ def find(request: HttpRequest, actor: Actor) -> HttpResponse:
             access_check(actor=actor, patient=patient, purpose=Purpose.IDENTIFY, interaction="search")
             treating = access_decide(actor=actor, patient=patient, purpose=Purpose.TREATMENT).allowed
             found.append({"patient": patient, "treating": treating})
-    return render(request, "records/find.html", {"form": form, "found": found, "searched": searched})
+    return render(
+        request,
+        "records/find.html",
+        {"form": form, "found": found, "searched": searched, "may_record": may_record(actor)},
+    )
 
 
 # --- the record -----------------------------------------------------------------------------------
@@ -101,7 +105,7 @@ def patient_record(request: HttpRequest, actor: Actor, external_id) -> HttpRespo
             resource_types=TREATMENT_TYPES,
         )
     except DomainError as exc:
-        return refused(request, exc, patient=patient, may_record=True)
+        return refused(request, exc, patient=patient, may_record=may_record(actor))
     view = presenters.record_view(
         patient=patient, sick_leaves=selectors.sick_leaves_of_patient(patient=patient)
     )
@@ -126,8 +130,34 @@ def patient_record(request: HttpRequest, actor: Actor, external_id) -> HttpRespo
             "classes": list(presenters.ENCOUNTER_CLASSES.items()),
             "own_clinic": actor.organization.pk,
             "params": request.GET,
+            "may_record": may_record(actor),
         },
     )
+
+
+@require_POST
+@clinician_required
+def mark_entered_in_error(request: HttpRequest, actor: Actor, external_id, resource_id) -> HttpResponse:
+    """Marks an item the doctor's clinic recorded as a mistake, with the reason (confirmed on the
+    page); it leaves the summary and the timeline, and its earlier versions stay readable."""
+    patient = _patient_or_404(external_id)
+    row = selectors.resource_of_patient(patient=patient, external_id=resource_id)
+    if row is None:
+        raise Http404(_("No such item in this record."))
+    reason = (request.POST.get("reason") or "").strip()
+    back = reverse("records:patient", kwargs={"external_id": patient.external_id})
+    if row.encounter_id:
+        back += f"#visit-{row.encounter.external_id}"
+    if not reason:
+        messages.error(request, _("Say why the item is a mistake."))
+        return redirect(back)
+    try:
+        services.resource_mark_entered_in_error(actor=actor, resource=row, reason=reason)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    messages.success(request, _("Marked as entered in error. Its earlier versions stay readable."))
+    return redirect(back)
 
 
 # --- record a visit ------------------------------------------------------------------------------
@@ -176,6 +206,13 @@ def _attach(exc: DomainError, targets, form: VisitForm, sets: dict) -> None:
 def visit_new(request: HttpRequest, actor: Actor, external_id) -> HttpResponse:
     """One screen for one visit; saved as one transaction through the record's services."""
     patient = _patient_or_404(external_id)
+    if not may_record(actor):
+        return render(
+            request,
+            "records/forbidden.html",
+            {"message": refusal_text(Reason.NOT_RECORDING_STAFF), "reason": Reason.NOT_RECORDING_STAFF},
+            status=403,
+        )
     try:
         access_check(actor=actor, patient=patient, purpose=Purpose.IDENTIFY, interaction="visit-form")
     except DomainError as exc:

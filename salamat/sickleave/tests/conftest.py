@@ -106,3 +106,19 @@ def _fresh_rate_limits(request):
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _icd_code_list(request):
+    """Diagnoses are titled from records' ICD-10 code list: its sample, loaded again for tests on
+    the database (a transactional test earlier in the run flushes what the migration loaded)."""
+    if not {"db", "transactional_db", "people", "doctor", "clinic"} & set(request.fixturenames):
+        yield
+        return
+    from importlib import import_module
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db" if "transactional_db" in request.fixturenames else "db")
+    import_module("salamat.records.migrations.0003_code_list_samples").forward(apps, None)
+    yield

@@ -6,10 +6,12 @@
     idempotency.py  Idempotency-Key: a retry gets the stored answer
     introduce.py    packages_introduce
     withdraw.py     packages_sell, _dispense, _write_off, _destroy, _export, _return
-    containers.py   containers_aggregate, containers_disaggregate
-    shipments.py    shipment_send, shipment_accept, shipment_reject
+    containers.py   containers_aggregate, containers_disaggregate, containers_aggregate_many
+    shipments.py    shipment_send, shipment_accept, shipment_reject, shipments_send_many,
+                    shipments_accept_many (the _many ones: batches, see engine)
     cancel.py       operation_cancel, operation_cancel_packages (some packages of one)
-    regulator.py    recall_create, recall_lift, alert_resolve
+    regulator.py    recall_preview, recall_create, recall_lift, alert_set_status, alert_resolve,
+                    alert_assign
     registered.py   packages_register, packages_lock_states, packages_unregister (the packages
                     of issued stickers, before they are introduced)
 
@@ -19,9 +21,14 @@ never from the files above, so the files can be rearranged without touching them
 
 from salamat.traceability.models import OperationType
 from salamat.traceability.services.cancel import operation_cancel, operation_cancel_packages
-from salamat.traceability.services.containers import containers_aggregate, containers_disaggregate
+from salamat.traceability.services.containers import (
+    containers_aggregate,
+    containers_aggregate_many,
+    containers_disaggregate,
+)
 from salamat.traceability.services.engine import (
     _PIPELINE_SLICES,  # read by a test that counts the pipelined queries
+    DEFERRED,
     INTRODUCER_TYPES,
     MAX_CODES,
     OPERATION_ROLES,
@@ -35,8 +42,23 @@ from salamat.traceability.services.registered import (
     packages_register,
     packages_unregister,
 )
-from salamat.traceability.services.regulator import alert_resolve, recall_create, recall_lift
-from salamat.traceability.services.shipments import shipment_accept, shipment_reject, shipment_send
+from salamat.traceability.services.regulator import (
+    ALERT_TRANSITIONS,
+    RecallPreview,
+    alert_assign,
+    alert_resolve,
+    alert_set_status,
+    recall_create,
+    recall_lift,
+    recall_preview,
+)
+from salamat.traceability.services.shipments import (
+    shipment_accept,
+    shipment_reject,
+    shipment_send,
+    shipments_accept_many,
+    shipments_send_many,
+)
 from salamat.traceability.services.withdraw import (
     packages_destroy,
     packages_dispense,
@@ -47,6 +69,8 @@ from salamat.traceability.services.withdraw import (
 )
 
 __all__ = [
+    "ALERT_TRANSITIONS",
+    "DEFERRED",
     "INTRODUCER_TYPES",
     "MAX_CODES",
     "OPERATION_ROLES",
@@ -54,9 +78,13 @@ __all__ = [
     "Idempotency",
     "OperationRefused",
     "OperationType",
+    "RecallPreview",
+    "alert_assign",
     "alert_resolve",
+    "alert_set_status",
     "alerts_record",
     "containers_aggregate",
+    "containers_aggregate_many",
     "containers_disaggregate",
     "idempotent_call",
     "operation_cancel",
@@ -73,8 +101,11 @@ __all__ = [
     "packages_write_off",
     "recall_create",
     "recall_lift",
+    "recall_preview",
     "request_hash",
     "shipment_accept",
     "shipment_reject",
     "shipment_send",
+    "shipments_accept_many",
+    "shipments_send_many",
 ]

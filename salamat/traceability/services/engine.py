@@ -623,8 +623,37 @@ def _new_event(
         record = IdempotencyRecord.objects.create(
             organization=org, key=idempotency.key, request_hash=idempotency.request_hash, response=response
         )
+    event = _event_row(
+        operation=operation, actor=actor, org=org, site=site, when=when, count=count,
+        event_uuid=event_uuid, biz_transactions=biz_transactions, source_id=source_id,
+        destination_id=destination_id, withdrawn=withdrawn, units=units, operation_code=operation_code,
+        containers_before=containers_before,
+    )  # fmt: skip
+    event.idempotency = record
+    event.save(force_insert=True)
+    return event
+
+
+def _event_row(
+    *,
+    operation: Operation,
+    actor: Actor,
+    org: Organization,
+    site: Site | None,
+    when: datetime,
+    count: int,
+    event_uuid: uuid.UUID,
+    biz_transactions: list[dict] | None = None,
+    source_id: int | None = None,
+    destination_id: int | None = None,
+    withdrawn: int = 0,
+    units: int | None = None,
+    operation_code: int | None = None,
+    containers_before: list[list] | None = None,
+) -> Event:
+    """The event row of an operation, not yet saved (`_new_event` saves one, `_save_events` many)."""
     event_type, action, biz_step, disposition = EPCIS[operation]
-    return Event.objects.create(
+    return Event(
         event_id=event_uuid,
         operation=operation_code or OPERATION_CODE[operation],
         event_type=event_type,
@@ -639,7 +668,6 @@ def _new_event(
         biz_transactions=biz_transactions or [],
         source_id=source_id,
         destination_id=destination_id,
-        idempotency=record,
         package_count=count,
         withdrawn_count=withdrawn,
         units=units,
@@ -658,6 +686,19 @@ def _write_event_packages(
     """The (event, package) rows of an event: each package's state before it, plus its units,
     owner and site when the operation changes them. Only the columns that carry a value are
     sent (the others stay NULL), so most operations write three narrow columns."""
+    _write_event_packages_many(
+        [(event_id, packages)], owner_site=owner_site, units=units, container=container
+    )
+
+
+def _write_event_packages_many(
+    pairs: Iterable[tuple[int, Iterable[PackageRow]]],
+    *,
+    owner_site: bool = False,
+    units: bool = False,
+    container: bool = False,
+) -> None:
+    """`_write_event_packages` for the events of a batch, in one statement."""
     optional = [
         (column, pg_type, attr)
         for wanted, column, pg_type, attr in (
@@ -670,15 +711,17 @@ def _write_event_packages(
     ]
     columns = [*_EP_COLUMNS, *(c for c, _t, _f in optional)]
     types = [*_EP_TYPES, *(t for _c, t, _f in optional)]
-    # p.state * 8 + p.reason is rules.encode_prev, without building enums 50,000 times.
-    if not optional:  # most operations: three narrow columns
-        rows = [(event_id, p.id, p.state * 8 + p.reason) for p in packages]
-    else:
-        values = attrgetter(*(attr for _c, _t, attr in optional))
-        if len(optional) == 1:
-            rows = [(event_id, p.id, p.state * 8 + p.reason, values(p)) for p in packages]
+    rows: list[tuple] = []
+    for event_id, packages in pairs:
+        # p.state * 8 + p.reason is rules.encode_prev, without building enums 50,000 times.
+        if not optional:  # most operations: three narrow columns
+            rows += [(event_id, p.id, p.state * 8 + p.reason) for p in packages]
         else:
-            rows = [(event_id, p.id, p.state * 8 + p.reason, *values(p)) for p in packages]
+            values = attrgetter(*(attr for _c, _t, attr in optional))
+            if len(optional) == 1:
+                rows += [(event_id, p.id, p.state * 8 + p.reason, values(p)) for p in packages]
+            else:
+                rows += [(event_id, p.id, p.state * 8 + p.reason, *values(p)) for p in packages]
     bulk.insert_rows(EVENT_PACKAGE_TABLE, columns, types, rows)
 
 
@@ -699,4 +742,147 @@ def _audit(actor: Actor, operation: Operation, event: Event, **changes: Any) -> 
         object_type="traceability.event",
         object_id=str(event.event_id),
         changes={"package_count": event.package_count, **changes},
+    )
+
+
+# --- batches ----------------------------------------------------------------------------
+#
+# A batch is many requests of one operation by one actor (an EPCIS document's run of packing,
+# shipping or receiving events), applied in one transaction with a few set-based statements
+# for all of them. Each request keeps its own verdict, event, audit row and answer, exactly
+# as if it had been made alone, in order: the codes of all requests are resolved together,
+# split back per request, and checked by the same rules. A request that shares a package, a
+# box or a shipment with an earlier one of the batch depends on it: it is left out (`DEFERRED`)
+# for the caller to make on its own afterwards, so requests of one batch never interact.
+
+DEFERRED = None  # a batch result: not made, depends on an earlier request of the batch
+
+
+class _Sites:
+    """`_site` once per site id of a batch (its refusal too)."""
+
+    def __init__(self, org: Organization):
+        self.org = org
+        self.found: dict[Any, Site | DomainError] = {}
+
+    def __call__(self, site_id: uuid.UUID | str | None) -> Site:
+        if site_id not in self.found:
+            try:
+                self.found[site_id] = _site(self.org, site_id)
+            except DomainError as exc:
+                self.found[site_id] = exc
+        found = self.found[site_id]
+        if isinstance(found, DomainError):
+            raise found
+        return found
+
+
+def _claim(claimed: set, keys: Iterable) -> bool:
+    """Claims `keys` for a request of a batch; False (nothing claimed) when one is taken."""
+    keys = set(keys)
+    if not claimed.isdisjoint(keys):
+        claimed.update(keys)  # what depends on this request depends on it too
+        return False
+    claimed.update(keys)
+    return True
+
+
+def _request_keys(raws: list[str]) -> set[str]:
+    """The package and box keys a request names (unreadable codes name nothing)."""
+    parsed = Parsed([], {}, {}, {})
+    _parse_into(parsed, raws, containers=True, keys_only=True)
+    return {*parsed.packages, *parsed.containers}
+
+
+def _resolve_many(
+    requests: dict[int, list[str]], *, operation: Operation, actor_org: int, deferred: set[int]
+) -> dict[int, Resolved]:
+    """`_resolve` for the requests of a batch at once (their codes name disjoint packages and
+    boxes), split back per request. A request that reaches, through boxes, a package or a box
+    another request of the batch names is added to `deferred` (the later of the two), and the
+    rest are resolved again without it."""
+    while True:
+        live = {i: codes for i, codes in requests.items() if i not in deferred}
+        if not live:
+            return {}
+        owner: dict[str, int] = {}
+        raws: list[str] = []
+        for i, codes in live.items():
+            for raw in codes:
+                owner.setdefault(raw, i)
+            raws += codes
+        res = _resolve(raws, operation=operation, actor_org=actor_org)
+        box_raw = _box_raw_of(res, res.container_raw)
+        box_owner = {cid: owner[raw] for cid, raw in box_raw.items()}
+        clashes = set()
+        for row in res.packages:
+            if row.id in res.direct and row.container_id in box_owner:
+                i, j = owner[res.source_of[row.id]], box_owner[row.container_id]
+                if i != j:
+                    clashes.add(max(i, j))
+        for c in res.top_containers:
+            if c.parent_id in box_owner:
+                i, j = owner[res.container_raw[c.key]], box_owner[c.parent_id]
+                if i != j:
+                    clashes.add(max(i, j))
+        if clashes:
+            deferred |= clashes
+            continue
+        out = {i: Resolved() for i in live}
+        for err in res.errors:
+            out[owner[err["code"]]].errors.append(err)
+        for row in res.packages:
+            part = out[owner[res.source_of[row.id]]]
+            part.packages.append(row)
+            part.source_of[row.id] = res.source_of[row.id]
+            if row.id in res.direct:
+                part.direct.add(row.id)
+        for c in res.containers:
+            if c.id in box_owner:
+                out[box_owner[c.id]].containers.append(c)
+        for c in res.top_containers:
+            part = out[owner[res.container_raw[c.key]]]
+            part.top_containers.append(c)
+        for key, raw in res.container_raw.items():
+            out[owner[raw]].container_raw[key] = raw
+        for key, raw in res.missing:
+            out[owner[raw]].missing.append((key, raw))
+        return out
+
+
+def _refusal(errors: list[dict], operation: Operation, actor_org: int) -> OperationRefused | None:
+    """The refusal `_refuse_if_errors` would raise, as a value (a batch goes on without it)."""
+    try:
+        _refuse_if_errors(errors, operation, actor_org)
+    except OperationRefused as refused:
+        return refused
+    return None
+
+
+def _save_events(events: list[Event]) -> list[Event]:
+    """Inserts the event rows of a batch in one statement (their ids come back, in order)."""
+    return Event.objects.bulk_create(events) if events else []
+
+
+def _audit_many(actor: Actor, operation: Operation, entries: list[tuple[Event, dict[str, Any]]]) -> None:
+    """`_audit` for the events of a batch: one row per event, as alone, in one statement."""
+    from salamat.core.audit import _scrub
+    from salamat.core.models import AuditLog
+
+    ctx = context.current()
+    AuditLog.objects.bulk_create(
+        [
+            AuditLog(
+                actor_user=actor.user,
+                actor_client=actor.api_client,
+                organization=actor.organization,
+                action=f"package.{operation}",
+                object_type="traceability.event",
+                object_id=str(event.event_id),
+                changes=_scrub({"package_count": event.package_count, **changes}),
+                ip=ctx.ip,
+                request_id=ctx.request_id,
+            )  # fmt: skip
+            for event, changes in entries
+        ]
     )

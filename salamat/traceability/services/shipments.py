@@ -16,6 +16,7 @@ from salamat.traceability.models import ALERT_CODES_CAP, ContainerState, Shipmen
 from salamat.traceability.rules import Operation, Refusal, State
 from salamat.traceability.services.engine import (
     CONTAINER_TABLE,
+    DEFERRED,
     EVENT_PACKAGE_TABLE,
     PACKAGE_TABLE,
     Op,
@@ -24,25 +25,36 @@ from salamat.traceability.services.engine import (
     Resolved,
     _answer,
     _audit,
+    _audit_many,
     _check_packages,
+    _claim,
     _container_tree,
     _containers_by_keys,
     _error,
+    _event_row,
     _event_time,
     _local_day,
     _new_event,
     _package_rows,
     _parse,
+    _refusal,
     _refuse_if_errors,
+    _request_keys,
     _require,
     _resolve,
+    _resolve_many,
     _run,
+    _save_events,
     _site,
+    _Sites,
     _write_event_packages,
+    _write_event_packages_many,
     alerts_record,
 )
 from salamat.traceability.services.idempotency import Idempotency
 from salamat.traceability.stock import StockChange
+
+SHIPMENT_TABLE = Shipment._meta.db_table
 
 
 def shipment_send(
@@ -60,13 +72,7 @@ def shipment_send(
     org = _require(actor, Op.SHIP)
     when = _event_time(event_time)
     site = _site(org, site_id)
-    receiver = Organization.objects.filter(external_id=receiver_id).first()
-    if receiver is None:
-        raise NotFound("receiver_not_found", _("No such participant."))
-    if receiver.pk == org.pk:
-        raise field_error("receiver", "receiver_is_sender", _("A shipment goes to another participant."))
-    if receiver.status != OrganizationStatus.ACTIVE:
-        raise DomainError("receiver_not_active", _("The receiver is not an active participant."))
+    receiver = _receiver(org, receiver_id)
 
     def body() -> dict:
         on = _local_day(when)
@@ -128,10 +134,162 @@ def shipment_send(
     return _run(Op.SHIP, actor, idempotency, body)
 
 
+def _receiver(org: Organization, receiver_id: uuid.UUID) -> Organization:
+    receiver = Organization.objects.filter(external_id=receiver_id).first()
+    if receiver is None:
+        raise NotFound("receiver_not_found", _("No such participant."))
+    if receiver.pk == org.pk:
+        raise field_error("receiver", "receiver_is_sender", _("A shipment goes to another participant."))
+    if receiver.status != OrganizationStatus.ACTIVE:
+        raise DomainError("receiver_not_active", _("The receiver is not an active participant."))
+    return receiver
+
+
+def shipments_send_many(*, actor: Actor, requests: list[dict]) -> list[dict | DomainError | None]:
+    """`shipment_send` for many shipments at once (see engine, batches): each request is
+    `{"receiver_id", "codes", "invoice_number", "event_time", "site_id"}`; each result is the
+    answer that request alone would get, its refusal, or `DEFERRED`."""
+    results: list[dict | DomainError | None] = [DEFERRED] * len(requests)
+    try:
+        org = _require(actor, Op.SHIP)
+    except DomainError as exc:
+        return [exc] * len(requests)
+    sites = _Sites(org)
+    receivers: dict[uuid.UUID, Organization | DomainError] = {}
+    ready: dict[int, tuple] = {}  # request -> (when, site, receiver)
+    claimed: set[str] = set()
+    deferred: set[int] = set()
+    for i, request in enumerate(requests):
+        try:
+            when = _event_time(request.get("event_time"))
+            site = sites(request.get("site_id"))
+            receiver_id = request["receiver_id"]
+            if receiver_id not in receivers:
+                try:
+                    receivers[receiver_id] = _receiver(org, receiver_id)
+                except DomainError as exc:
+                    receivers[receiver_id] = exc
+            receiver = receivers[receiver_id]
+            if isinstance(receiver, DomainError):
+                raise receiver
+        except DomainError as exc:
+            results[i] = exc
+            continue
+        if not _claim(claimed, _request_keys(request["codes"])):
+            deferred.add(i)
+            continue
+        ready[i] = (when, site, receiver)
+
+    def body() -> list:
+        for i in ready:  # a deadlock's retry starts again
+            results[i] = DEFERRED
+        parts = _resolve_many(
+            {i: requests[i]["codes"] for i in ready}, operation=Op.SHIP, actor_org=org.pk, deferred=deferred
+        )
+        made = []  # (request, res)
+        for i, res in parts.items():
+            _check_packages(res, Op.SHIP, org.pk, _local_day(ready[i][0]))
+            refused = _refusal(res.errors, Op.SHIP, org.pk)
+            if refused is not None:
+                results[i] = refused
+            else:
+                made.append((i, res))
+        if not made:
+            return results
+        events, shipments = [], []
+        for i, res in made:
+            when, site, receiver = ready[i]
+            invoice_number = (requests[i].get("invoice_number") or "")[:64]
+            event_uuid, shipment_uuid = uuid.uuid4(), uuid.uuid4()
+            count = len(res.packages)
+            results[i] = _answer(Op.SHIP, event_uuid, when, count, shipment_id=str(shipment_uuid))
+            txn = [{"type": "inv", "id": invoice_number, "date": None}]
+            events.append(
+                _event_row(
+                    operation=Op.SHIP,
+                    actor=actor,
+                    org=org,
+                    site=site,
+                    when=when,
+                    count=count,
+                    event_uuid=event_uuid,
+                    biz_transactions=txn if invoice_number else None,
+                    source_id=org.pk,
+                    destination_id=receiver.pk,
+                )  # fmt: skip
+            )
+            shipments.append(
+                Shipment(
+                    external_id=shipment_uuid,
+                    sender=org,
+                    sender_site=site,
+                    receiver=receiver,
+                    invoice_number=invoice_number,
+                    package_count=count,
+                )  # fmt: skip
+            )
+        events = _save_events(events)
+        for shipment, event in zip(shipments, events, strict=True):
+            shipment.send_event = event
+        Shipment.objects.bulk_create(shipments)
+        _write_event_packages_many([(e.pk, res.packages) for e, (_i, res) in zip(events, made, strict=True)])
+        now = timezone.now()
+        packages = [p for _i, res in made for p in res.packages]
+        bulk.update_rows(
+            PACKAGE_TABLE, ["state", "last_event_id", "updated_at"], ["smallint", "bigint", "timestamptz"],
+            [(p.id, int(State.IN_TRANSIT), e.pk, now) for e, (_i, res) in zip(events, made, strict=True) for p in res.packages],
+        )  # fmt: skip
+        stock = StockChange()
+        stock.leave(packages)
+        stock.save()
+        shipped_boxes = {c.id for _i, res in made for c in res.containers}
+        # A package taken out of a box that stays behind leaves the box.
+        bulk.update_where(
+            PACKAGE_TABLE,
+            {"container_id": None},
+            [p.id for p in packages if p.container_id is not None and p.container_id not in shipped_boxes],
+        )
+        bulk.update_where(
+            CONTAINER_TABLE,
+            {"state": int(ContainerState.IN_TRANSIT), "updated_at": now},
+            sorted(shipped_boxes),
+        )
+        bulk.update_where(
+            CONTAINER_TABLE,
+            {"parent_id": None},
+            [
+                c.id
+                for _i, res in made
+                for c in res.top_containers
+                if c.parent_id is not None and c.parent_id not in shipped_boxes
+            ],
+        )
+        _audit_many(
+            actor, Op.SHIP,
+            [
+                (e, {"shipment": results[i]["shipment_id"], "receiver": str(ready[i][2].external_id)})
+                for e, (i, _res) in zip(events, made, strict=True)
+            ],
+        )  # fmt: skip
+        return results
+
+    if not ready:
+        return results
+    return _run(Op.SHIP, actor, None, body)
+
+
 def _shipment_for_receiver(
     actor: Actor, org: Organization, shipment_id: uuid.UUID, operation: Operation
 ) -> Shipment:
     shipment = Shipment.objects.select_for_update().filter(external_id=shipment_id).first()
+    _shipment_check(shipment, org, shipment_id, operation)
+    return shipment
+
+
+def _shipment_check(
+    shipment: Shipment | None, org: Organization, shipment_id: uuid.UUID, operation: Operation
+) -> None:
+    """Refuses a shipment that is not there, not addressed to `org`, or no longer pending."""
     if shipment is None:
         raise NotFound("shipment_not_found", _("No such shipment."))
     if shipment.receiver_id != org.pk:
@@ -156,7 +314,6 @@ def _shipment_for_receiver(
             _("This shipment is no longer waiting for acceptance."),
             details={"status": shipment.status},
         )
-    return shipment
 
 
 def _shipment_packages(shipment: Shipment) -> list[PackageRow]:
@@ -247,6 +404,166 @@ def shipment_accept(
         return answer
 
     return _run(Op.ACCEPT, actor, idempotency, body)
+
+
+def shipments_accept_many(*, actor: Actor, requests: list[dict]) -> list[dict | DomainError | None]:
+    """`shipment_accept` for many shipments at once (see engine, batches): each request is
+    `{"shipment_id", "codes", "event_time", "site_id"}`; each result is the answer that
+    request alone would get, its refusal, or `DEFERRED` (the shipment is an earlier one's)."""
+    results: list[dict | DomainError | None] = [DEFERRED] * len(requests)
+    try:
+        org = _require(actor, Op.ACCEPT)
+    except DomainError as exc:
+        return [exc] * len(requests)
+    sites = _Sites(org)
+    ready: dict[int, tuple] = {}  # request -> (when, site)
+    claimed: set = set()
+    for i, request in enumerate(requests):
+        try:
+            when = _event_time(request.get("event_time"))
+            site = sites(request.get("site_id"))
+        except DomainError as exc:
+            results[i] = exc
+            continue
+        if not _claim(claimed, {str(request["shipment_id"])}):
+            continue
+        ready[i] = (when, site)
+
+    def body() -> list:
+        for i in ready:  # a deadlock's retry starts again
+            results[i] = DEFERRED
+        wanted = sorted({str(requests[i]["shipment_id"]) for i in ready})
+        found = {
+            str(s.external_id): s
+            for s in Shipment.objects.select_for_update(of=("self",))
+            .select_related("send_event")
+            .filter(external_id__in=wanted)
+            .order_by("id")
+        }
+        send_events = sorted({s.send_event_id for s in found.values()})
+        packages_of: dict[int, list[PackageRow]] = {e: [] for e in send_events}
+        if send_events:
+            cond, params = bulk.in_list("event_id", send_events)
+            sql = f"SELECT event_id, package_id FROM {EVENT_PACKAGE_TABLE} WHERE {cond}"  # noqa: S608
+            event_of = {package: event for event, package in bulk.fetch(sql, params)}
+            if event_of:
+                for row in _package_rows(*bulk.in_list("id", sorted(event_of))):
+                    packages_of[event_of[row.id]].append(row)
+        made = []  # (request, shipment, res, accepted, missing, extra, status)
+        alerts: list[dict] = []
+        for i in ready:
+            when, site = ready[i]
+            shipment_id = requests[i]["shipment_id"]
+            shipment = found.get(str(shipment_id))
+            try:
+                _shipment_check(shipment, org, shipment_id, Op.ACCEPT)
+            except DomainError as exc:
+                results[i] = exc
+                continue
+            res = Resolved(packages=packages_of[shipment.send_event_id])
+            res.source_of = {p.id: p.key for p in res.packages}
+            res.direct = set(res.source_of)
+            _check_packages(res, Op.ACCEPT, org.pk, _local_day(when), addressed_to=shipment.receiver_id)
+            refused = {e["code"] for e in res.errors}
+            for p in res.packages:
+                if p.last_event_id != shipment.send_event_id and p.key not in refused:
+                    res.errors.append(_error(p.key, Refusal.CHANGED_SINCE))
+            refusal = _refusal(res.errors, Op.ACCEPT, org.pk)
+            if refusal is not None:
+                results[i] = refusal
+                continue
+            codes = requests[i].get("codes")
+            received_ids, extra = (
+                _received(codes, res.packages) if codes is not None else (set(res.source_of), [])
+            )
+            accepted = [p for p in res.packages if p.id in received_ids]
+            missing = [p for p in res.packages if p.id not in received_ids]
+            status = (
+                ShipmentStatus.ACCEPTED
+                if not missing and not extra
+                else ShipmentStatus.ACCEPTED_WITH_DISCREPANCIES
+            )
+            made.append((i, shipment, res, accepted, missing, extra, status))
+        if not made:
+            return results
+        events = []
+        for i, shipment, _res, accepted, missing, extra, status in made:
+            when, site = ready[i]
+            event_uuid = uuid.uuid4()
+            results[i] = _answer(
+                Op.ACCEPT, event_uuid, when, len(accepted), shipment_id=str(shipment.external_id), status=status,
+                missing=[p.key for p in missing][:ALERT_CODES_CAP], missing_count=len(missing),
+                extra=extra[:ALERT_CODES_CAP], extra_count=len(extra),
+            )  # fmt: skip
+            events.append(
+                _event_row(
+                    operation=Op.ACCEPT,
+                    actor=actor,
+                    org=org,
+                    site=site,
+                    when=when,
+                    count=len(accepted),
+                    event_uuid=event_uuid,
+                    biz_transactions=shipment.send_event.biz_transactions,
+                    source_id=shipment.sender_id,
+                    destination_id=org.pk,
+                )  # fmt: skip
+            )
+        events = _save_events(events)
+        _write_event_packages_many(
+            [(e.pk, m[2].packages) for e, m in zip(events, made, strict=True)], owner_site=True
+        )
+        now = timezone.now()
+        in_circulation = int(State.IN_CIRCULATION)
+        bulk.update_rows(
+            PACKAGE_TABLE,
+            ["state", "owner_id", "site_id", "previous_owner_id", "last_event_id", "updated_at"],
+            ["smallint", "bigint", "bigint", "bigint", "bigint", "timestamptz"],
+            [
+                (p.id, in_circulation, org.pk, ready[m[0]][1].pk, m[1].sender_id, e.pk, now)
+                for e, m in zip(events, made, strict=True)
+                for p in m[3]
+            ],
+        )
+        bulk.update_rows(
+            PACKAGE_TABLE, ["state", "container_id", "last_event_id", "updated_at"],
+            ["smallint", "bigint", "bigint", "timestamptz"],
+            [(p.id, in_circulation, None, e.pk, now) for e, m in zip(events, made, strict=True) for p in m[4]],
+        )  # fmt: skip
+        stock = StockChange()
+        arriving: dict[int, tuple[list, list]] = {}  # site -> (accepted, missing) of its shipments
+        for i, _shipment, _res, accepted, missing, _extra, _status in made:
+            site = ready[i][1]
+            stock.enter(accepted, owner_id=org.pk, site_id=site.pk)
+            stock.enter(missing)  # back in the sender's circulation
+            boxes = {p.container_id for p in accepted if p.container_id is not None}
+            boxes -= {p.container_id for p in missing}
+            arriving.setdefault(site.pk, ([], []))[0].extend(p for p in accepted if p.container_id in boxes)
+        stock.save()
+        for site_pk, (accepted, missing) in arriving.items():
+            _containers_arrive(accepted, missing, owner_id=org.pk, site_id=site_pk, now=now)
+        bulk.update_rows(
+            SHIPMENT_TABLE, ["status", "close_event_id", "receiver_site_id"], ["varchar", "bigint", "bigint"],
+            [(m[1].pk, str(m[6]), e.pk, ready[m[0]][1].pk) for e, m in zip(events, made, strict=True)],
+        )  # fmt: skip
+        for _i, shipment, _res, _accepted, missing, extra, _status in made:
+            if missing:
+                alerts.append(_discrepancy("shipment_missing", org.pk, [p.key for p in missing], shipment))
+            if extra:
+                alerts.append(_discrepancy("shipment_extra", org.pk, extra, shipment))
+        alerts_record(alerts)
+        _audit_many(
+            actor, Op.ACCEPT,
+            [
+                (e, {"shipment": str(m[1].external_id), "status": m[6], "missing": len(m[4]), "extra": len(m[5])})
+                for e, m in zip(events, made, strict=True)
+            ],
+        )  # fmt: skip
+        return results
+
+    if not ready:
+        return results
+    return _run(Op.ACCEPT, actor, None, body)
 
 
 def _discrepancy(kind: str, org_id: int, codes: list[str], shipment: Shipment) -> dict:

@@ -219,7 +219,9 @@ def test_check_for_introduction_gives_the_services_verdict_on_a_recalled_batch(
 ):
     # The page asks the same rule the service applies: a batch under recall is refused on the
     # page as it is on submission (the page used to say it was fine).
-    services.recall_create(actor=regulator, product_id=product.external_id, batch="BAD", reason="bad lot")
+    services.recall_create(
+        actor=regulator, product_id=product.external_id, batch="BAD", reason="bad lot", confirm_no_match=True
+    )
     client = login(importer, "warehouse_operator")
     code = codes(1, batch="BAD")[0]
     assert 'data-reason="recalled"' in _check(client, "introduce", code)

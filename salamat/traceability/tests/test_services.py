@@ -538,7 +538,9 @@ def test_recall_of_a_batch_stops_sales_until_lifted(regulator, pharmacy, product
 
 
 def test_packages_of_a_recalled_batch_cannot_be_introduced(regulator, importer, product, codes):
-    services.recall_create(actor=regulator, product_id=product.external_id, batch="B1", reason="bad lot")
+    services.recall_create(
+        actor=regulator, product_id=product.external_id, batch="B1", reason="bad lot", confirm_no_match=True
+    )
     refused(
         lambda: services.packages_introduce(actor=actor_for(importer), codes=codes(1)), "recalled", alerts=1
     )

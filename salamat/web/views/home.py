@@ -14,6 +14,7 @@ ROLE_INTROS = {
     Role.PHARMACIST: _("Accept deliveries, sell and dispense tracked medicines, and check any package."),
     Role.WAREHOUSE_OPERATOR: _("Introduce packages into circulation, ship them and accept deliveries."),
     Role.DOCTOR: _("Issue sick-leave certificates and record medicines dispensed in your clinic."),
+    Role.NURSE: _("Read the record of your clinic's patients: problems, allergies, medicines, results."),
     Role.COMMISSION_CHAIR: _("Approve long sick leaves as the chair of the medical commission."),
     Role.ORG_ADMIN: _("Manage your organisation's record and the API clients of its software."),
     Role.MINISTRY_REVIEWER: _("Review the applications of clinics that join the platform."),

@@ -1,0 +1,50 @@
+"""The scale bench's history generator writes a consistent history (tiny size): every package's
+events are where its state says, in the partition of their month, and the stock agrees."""
+
+import pytest
+from django.db import connection
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def _one(sql: str):
+    with connection.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchall()
+
+
+def test_history_is_consistent_and_partitioned():
+    from bench import scale
+    from salamat.traceability import stock
+    from salamat.traceability.rules import Reason, State
+
+    world = scale.build_world()
+    info = scale.load_history(0, 20_000, total=30_000, world=world)
+    more = scale.load_history(20_000, 10_000, total=30_000, world=world)
+    assert _one("SELECT count(*) FROM traceability_package") == [(30_000,)]
+    # 5 rows per package, a sixth for the 70 % sold: 5.7 per package.
+    assert info["ep_rows"] == 114_000 and more["ep_rows"] == 171_000
+    # Every (event, package) row names an event of the same month (the same partition family).
+    assert _one(
+        "SELECT count(*) FROM traceability_eventpackage ep LEFT JOIN traceability_event e ON e.id = ep.event_id "
+        "WHERE e.id IS NULL OR (e.record_time AT TIME ZONE 'UTC')::date <> ep.recorded_on"
+    ) == [(0,)]
+    months = _one("SELECT count(DISTINCT tableoid) FROM traceability_eventpackage")[0][0]
+    assert months >= 12
+    assert _one("SELECT count(*) FROM traceability_eventpackage_default") == [(0,)]
+    # A package's last event is the last of its rows; sold ones are withdrawn with a sale date.
+    assert _one(
+        "SELECT count(*) FROM traceability_package p WHERE p.last_event_id <> "
+        "(SELECT max(event_id) FROM traceability_eventpackage ep WHERE ep.package_id = p.id)"
+    ) == [(0,)]
+    assert _one(
+        "SELECT state, withdraw_reason, count(*), count(withdrawn_on) FROM traceability_package "
+        "GROUP BY 1, 2 ORDER BY 1"
+    ) == [(int(State.IN_CIRCULATION), 0, 9_000, 0), (int(State.WITHDRAWN), int(Reason.SOLD), 21_000, 21_000)]
+    # Shipments close with their acceptance, and every event's package count is its rows.
+    assert _one(
+        "SELECT count(*) FROM traceability_event e WHERE e.package_count <> "
+        "(SELECT count(*) FROM traceability_eventpackage ep WHERE ep.event_id = e.id)"
+    ) == [(0,)]
+    assert _one("SELECT count(*) FROM traceability_shipment") == [(30_000 // 2_000 + 30_000 // 200,)]
+    assert stock.differences() == []
