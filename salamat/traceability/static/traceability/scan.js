@@ -39,6 +39,19 @@
     } catch (e) { /* no sound: the row still says it */ }
   }
 
+  // Browsers let a page make sound only after a person's gesture: the first key (a scanner's
+  // counts) or touch opens the audio, so the beep of a check answered later can sound.
+  function openAudio() {
+    var Context = window.AudioContext || window.webkitAudioContext;
+    if (!Context) return;
+    try {
+      audio = audio || new Context();
+      if (audio.state === "suspended") audio.resume();
+    } catch (e) { /* no sound */ }
+  }
+  document.addEventListener("keydown", openAudio, { once: true });
+  document.addEventListener("pointerdown", openAudio, { once: true });
+
   function newKey() {
     if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
@@ -174,12 +187,16 @@
       }).then(function (response) {
         var type = response.headers.get("Content-Type") || "";
         // A proxy's error page or a login page is not an answer: the list waits and is sent again.
-        if (type.indexOf("application/json") === -1 || response.status >= 500) throw new Error("no answer");
+        if (type.indexOf("application/json") === -1 || response.status >= 500) {
+          // A login page or a refused CSRF token means the session ended, not the connection.
+          throw { session: response.status === 403 || response.redirected };
+        }
         return response.json().then(function (answer) { answered(response.status, answer); });
-      }).catch(function () {
+      }).catch(function (problem) {
         sending = false;
         if (!pending) return;
-        say("waiting", form.dataset.waitingLabel.replace("{count}", codes().length));
+        var label = problem && problem.session ? form.dataset.sessionLabel : form.dataset.waitingLabel;
+        say("waiting", label.replace("{count}", codes().length));
         var delay = Math.min(30000, 2000 * Math.pow(2, Math.min(attempt - 1, 4)));
         retryTimer = window.setTimeout(send, delay);
       });
