@@ -332,3 +332,20 @@ def test_csv_cells_that_look_like_formulas_are_defused():
     assert _csv_cell("+996555123456") == "+996555123456"
     assert _csv_cell("-3") == "-3"
     assert _csv_cell(None) == ""
+
+
+def test_recall_codes_box_splits_at_line_breaks_not_at_a_scanners_gs(
+    client, make_user, ministry, at_pharmacy
+):
+    from salamat.traceability.codes import code_lines
+
+    # a scanner sends a GS1 code with a GS (0x1D) after a variable-length element
+    batch = at_pharmacy(2, batch="B1")
+    scanned = [c if "\x1d" in c else c.replace("10B1", "10B1\x1d", 1) for c in batch]
+    assert all("\x1d" in c for c in scanned)
+    assert code_lines(f"{scanned[0]}\r\n{scanned[1]}\n\n") == scanned
+    client.force_login(make_user("regulator", ministry))
+    fragment = client.post(
+        "/trace/recalls/preview/", {"kind": "recall", "package_codes": "\n".join(scanned)}
+    ).content.decode()
+    assert 'data-packages="2"' in fragment

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +15,7 @@ from salamat.core.conf import setting
 from salamat.core.errors import DomainError
 from salamat.core.pages import error_page, login_required, safe_next
 from salamat.traceability import selectors, services
+from salamat.traceability.codes import code_lines
 from salamat.traceability.labels import CANCEL_REFUSALS, TRANSACTION_TYPES, reason_text, transactions_shown
 from salamat.traceability.rules import Operation
 from salamat.traceability.views import export
@@ -112,8 +111,7 @@ def operation_cancel(request, event_id):
 def operation_cancel_packages(request, event_id):
     """Cancels some packages of one of the organisation's operations (a customer returns one pack)."""
     actor = actor_for_request(request)
-    # Lines only: str.splitlines() would also split at a scanner's GS separators (0x1D).
-    codes = [c for c in re.split(r"\r\n|\n|\r", request.POST.get("codes", "")) if c.strip()]
+    codes = code_lines(request.POST.get("codes", ""))
     try:
         require_operation_role(actor, Operation.CANCEL)
         answer = services.operation_cancel_packages(actor=actor, event_id=event_id, codes=codes)

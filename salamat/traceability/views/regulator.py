@@ -25,6 +25,7 @@ from salamat.registry.models import Product, Region
 from salamat.traceability import alerts as alert_reads
 from salamat.traceability import selectors, services
 from salamat.traceability.alerts import AlertFilters
+from salamat.traceability.codes import code_lines
 from salamat.traceability.labels import (
     alert_label,
     alert_title,
@@ -344,7 +345,7 @@ class RecallForm(forms.Form):
     def scope(self) -> dict:
         """The service's keywords for what the form names (after is_valid)."""
         data = self.cleaned_data
-        codes = [c for c in data.get("package_codes", "").splitlines() if c.strip()]
+        codes = code_lines(data.get("package_codes", ""))
         product = data.get("product")
         return {
             "product_id": product.external_id if product else None,
