@@ -84,6 +84,8 @@ class EpcisEvent(models.Model):
     capture_job = models.ForeignKey(CaptureJob, on_delete=models.PROTECT, related_name="+", db_index=False)
     # Drove the traceability core (then `trace_event` is the operation it became).
     applied = models.BooleanField(default=False)
+    # No database constraint: the event table is partitioned on PostgreSQL (its key carries the
+    # record time), so no foreign key can point at `id` alone; traceability migration 0009 dropped it.
     trace_event = models.ForeignKey(
         "traceability.Event",
         null=True,
@@ -91,6 +93,7 @@ class EpcisEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     document = models.JSONField()
     context = models.JSONField(default=dict, blank=True)  # the prefixes its extensions use
