@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 
+from salamat.core.spreadsheet import spreadsheet_safe
 from salamat.sickleave import rules
 from salamat.sickleave.models import SickLeave, SickLeavePeriod
 from salamat.sickleave.signing import signatures_of
@@ -186,12 +187,7 @@ def fund_csv_row(leave: SickLeave) -> list[str]:
     org = data.pop("issuing_organization")
     data["issuing_organization_tax_id"] = org["tax_id"]
     data["issuing_organization_name"] = org["name"]
-    return [_csv_safe("" if data[c] is None else str(data[c])) for c in FUND_CSV_COLUMNS]
-
-
-def _csv_safe(text: str) -> str:
-    # A cell starting with = + - @ is a formula in spreadsheet programs (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return [spreadsheet_safe(data[c]) for c in FUND_CSV_COLUMNS]
 
 
 def queue_item(period: SickLeavePeriod) -> dict[str, Any]:

@@ -325,7 +325,7 @@ def test_alerts_export_to_csv_as_filtered(client, regulator, citizen_report, pha
 
 
 def test_csv_cells_that_look_like_formulas_are_defused():
-    from salamat.traceability.views.regulator import _csv_cell
+    from salamat.core.spreadsheet import spreadsheet_safe as _csv_cell
 
     assert _csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert _csv_cell("@SUM(A1)") == "'@SUM(A1)"

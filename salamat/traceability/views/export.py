@@ -14,6 +14,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from salamat.core.spreadsheet import spreadsheet_safe
+
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,13 +46,8 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     writer = csv.writer(out)
     writer.writerow([str(h) for h in header])
     for row in rows:
-        # A cell starting with = + - @ is a formula to a spreadsheet: quoted as text (CSV injection).
-        writer.writerow([_defused(_plain(v)) if not isinstance(v, int | float) else v for v in row])
+        writer.writerow([spreadsheet_safe(_plain(v)) if not isinstance(v, int | float) else v for v in row])
     return ("\ufeff" + out.getvalue()).encode()
-
-
-def _defused(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _xlsx(header: Sequence[str], rows: Iterable[Sequence], sheet: str) -> bytes:

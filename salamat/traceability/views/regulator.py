@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from salamat.accounts.selectors import actor_for_request
 from salamat.core.errors import DomainError, NotFound, ValidationFailed
 from salamat.core.pages import error_page, login_required, safe_next
+from salamat.core.spreadsheet import spreadsheet_safe
 from salamat.registry.models import Product, Region
 from salamat.traceability import alerts as alert_reads
 from salamat.traceability import selectors, services
@@ -253,18 +254,6 @@ def alert_photo(request, external_id):
     return response
 
 
-# A spreadsheet runs a cell that starts with these as a formula; such a cell gets a leading '
-# (a phone number "+996…" or a negative number stays as it is).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    if text.startswith(_FORMULA_START) and not text.lstrip("+-").replace(" ", "").isdigit():
-        return "'" + text
-    return text
-
-
 @never_cache
 @login_required
 def alerts_export(request):
@@ -305,7 +294,9 @@ def alerts_export(request):
 
     buffer = _Echo()
     writer = csv.writer(buffer)
-    body = itertools.chain(["\ufeff"], (writer.writerow([_csv_cell(v) for v in row]) for row in rows()))
+    body = itertools.chain(
+        ["\ufeff"], (writer.writerow([spreadsheet_safe(v) for v in row]) for row in rows())
+    )
     response = StreamingHttpResponse(body, content_type="text/csv; charset=utf-8")
     stamp = timezone.localdate().isoformat()
     response["Content-Disposition"] = f'attachment; filename="alerts-{stamp}.csv"'
