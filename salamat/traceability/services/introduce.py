@@ -14,8 +14,8 @@ from salamat.core.actors import Actor
 from salamat.core.errors import PermissionDenied, field_error
 from salamat.registry.models import Product
 from salamat.traceability import bulk, rules
+from salamat.traceability.code_checks import RecallFlags
 from salamat.traceability.rules import Reason, Refusal, State
-from salamat.traceability.selectors import RecallFlags
 from salamat.traceability.services.engine import (
     _EP_COLUMNS,
     _EP_TYPES,

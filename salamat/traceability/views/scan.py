@@ -30,7 +30,7 @@ from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, PermissionDenied, field_error
 from salamat.core.pages import error_page, login_required
 from salamat.registry.models import Organization, OrganizationStatus, Product
-from salamat.traceability import selectors, services
+from salamat.traceability import code_checks, selectors, services
 from salamat.traceability.codes import parse_many
 from salamat.traceability.labels import reason_text
 from salamat.traceability.rules import Operation
@@ -573,7 +573,7 @@ def scan(request, slug: str):
     return scan_flow(request, actor, scan_op)
 
 
-def check_response(request, check: selectors.CodeCheck) -> HttpResponse:
+def check_response(request, check: code_checks.CodeCheck) -> HttpResponse:
     return render(
         request, "traceability/_check.html", {"check": check, "message": reason_text(check.reason or "")}
     )
@@ -603,7 +603,7 @@ def code_check(request, slug: str):
     if not may_scan(actor, scan_op):
         return HttpResponse(status=403)
     raw = request.POST.get("code", "")
-    check = selectors.code_check_for_operation(
+    check = code_checks.code_check_for_operation(
         actor=actor, operation=str(scan_op.operation), raw=raw, **_check_args(request, scan_op, actor)
     )
     return check_response(request, check)

@@ -13,7 +13,7 @@ from salamat.accounts.selectors import actor_for_request
 from salamat.core.actors import Actor
 from salamat.core.errors import DomainError, NotFound
 from salamat.core.pages import error_page, login_required
-from salamat.traceability import selectors, services
+from salamat.traceability import code_checks, selectors, services
 from salamat.traceability.models import Shipment, ShipmentStatus
 from salamat.traceability.rules import Operation
 from salamat.traceability.views.access import require_operation_role
@@ -124,7 +124,7 @@ def shipment_check(request, external_id):
         shipment = _incoming_shipment(actor, external_id)
     except DomainError:
         return HttpResponse(status=403)
-    check = selectors.code_check_for_operation(
+    check = code_checks.code_check_for_operation(
         actor=actor, operation="accept", raw=request.POST.get("code", ""), shipment=shipment
     )
     return check_response(request, check)
