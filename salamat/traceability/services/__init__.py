@@ -1,5 +1,6 @@
 """Every write of the traceability module, one file per family of operations.
 
+    batch.py        batches: many requests of one operation in one transaction (the _many services)
     engine.py       what every operation shares: who may do what, parsing and locking the
                     codes, package and box rows, the rules checks, the refusal and its alerts,
                     `_run`, event rows, audit
@@ -8,7 +9,7 @@
     withdraw.py     packages_sell, _dispense, _write_off, _destroy, _export, _return
     containers.py   containers_aggregate, containers_disaggregate, containers_aggregate_many
     shipments.py    shipment_send, shipment_accept, shipment_reject, shipments_send_many,
-                    shipments_accept_many (the _many ones: batches, see engine)
+                    shipments_accept_many (the _many ones: batches, see batch.py)
     cancel.py       operation_cancel, operation_cancel_packages (some packages of one)
     regulator.py    recall_preview, recall_create, recall_lift, alert_set_status, alert_resolve,
                     alert_assign
@@ -20,6 +21,7 @@ never from the files above, so the files can be rearranged without touching them
 """
 
 from salamat.traceability.models import OperationType
+from salamat.traceability.services.batch import DEFERRED
 from salamat.traceability.services.cancel import operation_cancel, operation_cancel_packages
 from salamat.traceability.services.containers import (
     containers_aggregate,
@@ -28,7 +30,6 @@ from salamat.traceability.services.containers import (
 )
 from salamat.traceability.services.engine import (
     _PIPELINE_SLICES,  # read by a test that counts the pipelined queries
-    DEFERRED,
     INTRODUCER_TYPES,
     MAX_CODES,
     OPERATION_ROLES,

@@ -15,19 +15,25 @@ from salamat.traceability import bulk
 from salamat.traceability.codes import parse_many
 from salamat.traceability.models import Container, ContainerState
 from salamat.traceability.rules import Refusal
+from salamat.traceability.services.batch import (
+    DEFERRED,
+    _audit_many,
+    _batch_start,
+    _refusal,
+    _request_keys,
+    _resolve_many,
+    _save_events,
+)
 from salamat.traceability.services.engine import (
     _CREATED,
     CONTAINER_TABLE,
-    DEFERRED,
     PACKAGE_TABLE,
     ContainerRow,
     Op,
     Resolved,
     _answer,
     _audit,
-    _audit_many,
     _check_packages,
-    _claim,
     _container_ancestors,
     _container_refusal,
     _containers_by,
@@ -39,16 +45,11 @@ from salamat.traceability.services.engine import (
     _new_event,
     _package_rows,
     _parse,
-    _refusal,
     _refuse_if_errors,
-    _request_keys,
     _require,
     _resolve,
-    _resolve_many,
     _run,
-    _save_events,
     _site,
-    _Sites,
     _write_event_packages,
     _write_event_packages_many,
 )
@@ -139,31 +140,18 @@ def containers_aggregate_many(*, actor: Actor, requests: list[dict]) -> list[dic
     """`containers_aggregate` for many boxes at once (see engine, batches): each request is
     `{"container_code", "codes", "event_time", "site_id"}`; each result is the answer that
     request alone would get, its refusal, or `DEFERRED` (it depends on an earlier request)."""
-    results: list[dict | DomainError | None] = [DEFERRED] * len(requests)
-    try:
-        org = _require(actor, Op.AGGREGATE)
-    except DomainError as exc:
-        return [exc] * len(requests)
-    sites = _Sites(org)
-    ready: dict[int, tuple] = {}  # request -> (when, site, box key)
-    claimed: set[str] = set()
-    deferred: set[int] = set()
-    for i, request in enumerate(requests):
-        try:
-            when = _event_time(request.get("event_time"))
-            site = sites(request.get("site_id"))
-            parsed = parse_many([request["container_code"]])[0]
-            if isinstance(parsed, CodeError) or parsed.kind is not CodeKind.SSCC:
-                raise field_error(
-                    "container", Refusal.NOT_A_CONTAINER, _("The container code must be an SSCC.")
-                )
-        except DomainError as exc:
-            results[i] = exc
-            continue
-        if not _claim(claimed, {parsed.key, *_request_keys(request["codes"])}):
-            deferred.add(i)
-            continue
-        ready[i] = (when, site, parsed.key)
+
+    def prepare(request: dict, org, sites) -> tuple[tuple, set[str]]:  # -> (when, site, box key)
+        when = _event_time(request.get("event_time"))
+        site = sites(request.get("site_id"))
+        parsed = parse_many([request["container_code"]])[0]
+        if isinstance(parsed, CodeError) or parsed.kind is not CodeKind.SSCC:
+            raise field_error("container", Refusal.NOT_A_CONTAINER, _("The container code must be an SSCC."))
+        return (when, site, parsed.key), {parsed.key, *_request_keys(request["codes"])}
+
+    org, results, ready, deferred = _batch_start(actor, Op.AGGREGATE, requests, prepare)
+    if org is None:
+        return results
 
     def body() -> list:
         for i in ready:  # a deadlock's retry starts again

@@ -14,9 +14,17 @@ from salamat.registry.models import Organization, OrganizationStatus
 from salamat.traceability import bulk, rules
 from salamat.traceability.models import ALERT_CODES_CAP, ContainerState, Shipment, ShipmentStatus
 from salamat.traceability.rules import Operation, Refusal, State
+from salamat.traceability.services.batch import (
+    DEFERRED,
+    _audit_many,
+    _batch_start,
+    _refusal,
+    _request_keys,
+    _resolve_many,
+    _save_events,
+)
 from salamat.traceability.services.engine import (
     CONTAINER_TABLE,
-    DEFERRED,
     EVENT_PACKAGE_TABLE,
     PACKAGE_TABLE,
     Op,
@@ -25,9 +33,7 @@ from salamat.traceability.services.engine import (
     Resolved,
     _answer,
     _audit,
-    _audit_many,
     _check_packages,
-    _claim,
     _container_tree,
     _containers_by_keys,
     _error,
@@ -37,16 +43,11 @@ from salamat.traceability.services.engine import (
     _new_event,
     _package_rows,
     _parse,
-    _refusal,
     _refuse_if_errors,
-    _request_keys,
     _require,
     _resolve,
-    _resolve_many,
     _run,
-    _save_events,
     _site,
-    _Sites,
     _write_event_packages,
     _write_event_packages_many,
     alerts_record,
@@ -149,36 +150,27 @@ def shipments_send_many(*, actor: Actor, requests: list[dict]) -> list[dict | Do
     """`shipment_send` for many shipments at once (see engine, batches): each request is
     `{"receiver_id", "codes", "invoice_number", "event_time", "site_id"}`; each result is the
     answer that request alone would get, its refusal, or `DEFERRED`."""
-    results: list[dict | DomainError | None] = [DEFERRED] * len(requests)
-    try:
-        org = _require(actor, Op.SHIP)
-    except DomainError as exc:
-        return [exc] * len(requests)
-    sites = _Sites(org)
     receivers: dict[uuid.UUID, Organization | DomainError] = {}
-    ready: dict[int, tuple] = {}  # request -> (when, site, receiver)
-    claimed: set[str] = set()
-    deferred: set[int] = set()
-    for i, request in enumerate(requests):
-        try:
-            when = _event_time(request.get("event_time"))
-            site = sites(request.get("site_id"))
-            receiver_id = request["receiver_id"]
-            if receiver_id not in receivers:
-                try:
-                    receivers[receiver_id] = _receiver(org, receiver_id)
-                except DomainError as exc:
-                    receivers[receiver_id] = exc
-            receiver = receivers[receiver_id]
-            if isinstance(receiver, DomainError):
-                raise receiver
-        except DomainError as exc:
-            results[i] = exc
-            continue
-        if not _claim(claimed, _request_keys(request["codes"])):
-            deferred.add(i)
-            continue
-        ready[i] = (when, site, receiver)
+
+    def prepare(
+        request: dict, org: Organization, sites
+    ) -> tuple[tuple, set[str]]:  # -> (when, site, receiver)
+        when = _event_time(request.get("event_time"))
+        site = sites(request.get("site_id"))
+        receiver_id = request["receiver_id"]
+        if receiver_id not in receivers:
+            try:
+                receivers[receiver_id] = _receiver(org, receiver_id)
+            except DomainError as exc:
+                receivers[receiver_id] = exc
+        receiver = receivers[receiver_id]
+        if isinstance(receiver, DomainError):
+            raise receiver
+        return (when, site, receiver), _request_keys(request["codes"])
+
+    org, results, ready, deferred = _batch_start(actor, Op.SHIP, requests, prepare)
+    if org is None:
+        return results
 
     def body() -> list:
         for i in ready:  # a deadlock's retry starts again
@@ -410,24 +402,14 @@ def shipments_accept_many(*, actor: Actor, requests: list[dict]) -> list[dict | 
     """`shipment_accept` for many shipments at once (see engine, batches): each request is
     `{"shipment_id", "codes", "event_time", "site_id"}`; each result is the answer that
     request alone would get, its refusal, or `DEFERRED` (the shipment is an earlier one's)."""
-    results: list[dict | DomainError | None] = [DEFERRED] * len(requests)
-    try:
-        org = _require(actor, Op.ACCEPT)
-    except DomainError as exc:
-        return [exc] * len(requests)
-    sites = _Sites(org)
-    ready: dict[int, tuple] = {}  # request -> (when, site)
-    claimed: set = set()
-    for i, request in enumerate(requests):
-        try:
-            when = _event_time(request.get("event_time"))
-            site = sites(request.get("site_id"))
-        except DomainError as exc:
-            results[i] = exc
-            continue
-        if not _claim(claimed, {str(request["shipment_id"])}):
-            continue
-        ready[i] = (when, site)
+
+    def prepare(request: dict, _org, sites) -> tuple[tuple, set[str]]:  # -> (when, site)
+        when = _event_time(request.get("event_time"))
+        return (when, sites(request.get("site_id"))), {str(request["shipment_id"])}
+
+    org, results, ready, _deferred = _batch_start(actor, Op.ACCEPT, requests, prepare)
+    if org is None:
+        return results
 
     def body() -> list:
         for i in ready:  # a deadlock's retry starts again
