@@ -365,6 +365,7 @@ class Capture:
         self.alerts: list[dict] = []
         self.introduced_at: dict[str, int] = {}  # package key -> index of the event that introduced it
         now = timezone.now()
+        self.tz = timezone.get_current_timezone()  # the local day of an event time (`run`)
         self.merge_window = timedelta(seconds=setting("EPCIS_MERGE_WINDOW_SECONDS"))
         self.batch_max = setting("EPCIS_BATCH_MAX_EVENTS")
         self.window = (
@@ -408,7 +409,7 @@ class Capture:
                 else:
                     key = (
                         meaning
-                        + str(timezone.localtime(when).date())
+                        + str(when.astimezone(self.tz).date())
                         + json.dumps({k: v for k, v in event.items() if k not in _GROUP_FREE}, sort_keys=True)
                     )
                 if not (key == pending_key and pending_keys.isdisjoint(keys)

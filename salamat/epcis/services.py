@@ -45,7 +45,7 @@ from salamat.core.conf import setting
 from salamat.core.errors import Conflict
 from salamat.epcis import vocab
 from salamat.epcis.apply import Capture, Stop, parse_time
-from salamat.epcis.eventhash import event_hash
+from salamat.epcis.eventhash import EventHasher
 from salamat.epcis.models import (
     ROLE_OF_FIELD,
     CaptureJob,
@@ -69,12 +69,13 @@ BEHAVIOURS = ("rollback", "proceed")
 # --- shape --------------------------------------------------------------------------------
 
 
-def event_normalise(event: dict, prefixes: dict[str, str]) -> dict:
-    """The stored form: compact CBV values, and an eventID (the GS1 event hash when missing)."""
+def event_normalise(event: dict, prefixes: dict[str, str], hasher: EventHasher | None = None) -> dict:
+    """The stored form: compact CBV values, and an eventID (the GS1 event hash when missing).
+    `hasher`: the document's (made for `prefixes`), which remembers what its events repeat."""
     out = vocab.compact_event(event)
     out.pop("recordTime", None)  # the repository's own, set when stored
     if not out.get("eventID"):
-        out = {"eventID": event_hash(out, prefixes), **out}
+        out = {"eventID": (hasher or EventHasher(prefixes)).event_hash(out), **out}
     return out
 
 
@@ -364,7 +365,8 @@ def _capture(*, job: CaptureJob, actor: Actor, document: dict) -> None:
     org = actor.require_organization()
     events = document.get("epcisBody", {}).get("eventList") or []
     prefixes = context_prefixes(document)
-    normalised = [event_normalise(e, prefixes) for e in events]
+    hasher = EventHasher(prefixes)
+    normalised = [event_normalise(e, prefixes, hasher) for e in events]
     now = timezone.now()
     counts = {"captured": 0, "duplicate": 0, "applied": 0}
     triage = _triage(normalised, org.pk)

@@ -10,6 +10,7 @@ length needed in that direction).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import quote, unquote
@@ -124,6 +125,13 @@ def canonical_id(value: str) -> str:
     itself otherwise."""
     if not isinstance(value, str):
         return value
+    return _canonical_id(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _canonical_id(value: str) -> str:
+    """`canonical_id` of a string. Cached: a document names each identifier several times
+    (commissioned, packed, received, sold), and every location in every event."""
     if value.startswith("urn:epc:"):
         return urn_to_digital_link(value) or value
     m = _DL.match(value)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 import pytest
 from lxml import etree
 
+from salamat.core.errors import ValidationFailed
 from salamat.epcis import eventhash, validation, xmlconv
 from salamat.epcis.eventhash import canonical_value, digital_link, event_hash, pre_hash, utc_millis
 from salamat.epcis.models import EpcisEvent
@@ -255,3 +257,49 @@ def test_hash_uri_form():
     value = event_hash(BASE)
     assert value.startswith("ni:///sha-256;") and value.endswith(f"?ver={eventhash.CBV_VERSION}")
     assert len(value.split(";")[1].split("?")[0]) == 64
+
+
+# --- the member-by-member, cached pre-hash string is the whole-tree one -------------------------
+
+
+def _all_documents(conformance: Path) -> list[dict]:
+    found = []
+    for path in (
+        sorted(DATA.iterdir())
+        + sorted((conformance / "json").glob("*"))
+        + sorted((conformance / "xml").glob("*.xml"))
+    ):
+        read = {".json": validation.read_json, ".jsonld": validation.read_json, ".xml": validation.read_xml}
+        if path.suffix in read:
+            with contextlib.suppress(ValidationFailed):  # query documents, invalid examples
+                found.append(read[path.suffix](path.read_bytes()))
+    return found
+
+
+def test_cached_pre_hash_is_the_whole_tree_one(conformance):
+    documents = _all_documents(conformance)
+    compared = 0
+    for document in documents:
+        prefixes = context_prefixes(document)
+        hasher = eventhash.EventHasher(prefixes)
+        for _round in range(2):  # the second time from the cache
+            for event in document["epcisBody"]["eventList"]:
+                assert hasher.pre_hash(event) == eventhash.pre_hash_reference(event, prefixes)
+                compared += 1
+    assert len(documents) > 20 and compared > 80
+
+
+def test_cached_pre_hash_tells_value_types_apart():
+    hasher = eventhash.EventHasher({"example": "https://ns.example.com/"})
+    variants = [
+        {
+            **BASE,
+            "example:x": value,
+            "readPoint": {"id": "urn:epc:id:sgln:4012345.00011.0", "example:y": value},
+        }
+        for value in (True, 1, 1.5, "1", None, [1, "1"], {"example:z": 1})
+    ]
+    for event in variants + variants:
+        assert hasher.pre_hash(event) == eventhash.pre_hash_reference(
+            event, {"example": "https://ns.example.com/"}
+        )
