@@ -9,7 +9,6 @@ apart so that every event gets its own verdict.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -410,7 +409,8 @@ class Capture:
                     key = (
                         meaning
                         + str(when.astimezone(self.tz).date())
-                        + json.dumps({k: v for k, v in event.items() if k not in _GROUP_FREE}, sort_keys=True)
+                        # The same members with the same values (their types too: True, 1, 1.0 differ).
+                        + repr(sorted((k, v) for k, v in event.items() if k not in _GROUP_FREE))
                     )
                 if not (key == pending_key and pending_keys.isdisjoint(keys)
                         and abs(when - pending[0].when) <= self.merge_window

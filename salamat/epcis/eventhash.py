@@ -172,6 +172,10 @@ def _number(text: str) -> str:
 def canonical_value(text: str) -> str:
     """A value as the pre-hash string writes it (times excepted: see `utc_millis`). Cached: the
     identifiers, locations and vocabulary of a document repeat from event to event."""
+    if text.startswith(_DL_CANONICAL_START) and "?" not in text and "#" not in text and _DL_VALID.match(text):
+        # Already a constrained canonical Digital Link (most EPCs, each new in its document): what
+        # follows would leave it as it is (no URN, not a number, nothing to shorten or drop).
+        return text
     for urn, web in _URN_VOCABULARY:
         text = text.replace(urn, web)
     text = _number(text)
@@ -181,6 +185,7 @@ def canonical_value(text: str) -> str:
 # --- EPC URNs and GS1 Digital Link URIs -> constrained canonical Digital Link ------------------
 
 _DL_HOST = DL_HOST
+_DL_CANONICAL_START = "https://id.gs1.org/"
 # A character of a GS1 AI-encodable serial in an EPC URI (plain or %-escaped), TDS 2.0 §6.3.
 _CH = r"(?:%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa]|[!')(*+,.0-9:;=A-Za-z_-])"
 _CPI_CH = r"(?:%2[3dfDF]|%3[0-9]|%4[1-9A-Fa-f]|%5[0-9Aa]|[0-9A-Z-])"

@@ -73,3 +73,11 @@ def test_what_the_compiled_check_cannot_take_is_judged_by_jsonschema():
     )
     assert _both(document) == (False, True)
     assert validation.schema_errors(document) == []
+
+
+@pytest.mark.parametrize("epc", ["urn:example:a|b", "https://example.org/{x}", "urn:example:100%"])
+def test_a_uri_only_our_uri_check_accepts_is_judged_by_jsonschema(epc):
+    # The compiled check uses RFC 3986's stricter rule; jsonschema (scheme, colon, no white space) decides
+    document = _event(epcList=[epc])
+    assert _both(document) == (False, True)
+    assert validation.schema_errors(document) == []
