@@ -305,16 +305,26 @@ def capture_submit(
         )  # fmt: skip
         if not at_once:
             # In the same transaction: the worker sees the task only once the job is committed.
-            jobs.enqueue(capture_job_task, job_id=job.pk)
+            # A worker in this process (the immediate backend) takes the document from memory.
+            _IN_HAND[job.pk] = document
+            try:
+                jobs.enqueue(capture_job_task, job_id=job.pk)
+            finally:
+                _IN_HAND.pop(job.pk, None)
     if at_once:
         job = capture_job_run(job_id=job.pk, actor=actor, document=document)
     return job
 
 
+# job id -> its document, while `capture_submit` queues it: a worker that runs in the same process
+# and at once (the immediate job backend) does not read back and decode what it was just given.
+_IN_HAND: dict[int, dict] = {}
+
+
 @jobs.task()
 def capture_job_task(job_id: int) -> str:
     """The worker's part of an asynchronous capture (see `capture_job_run`)."""
-    return capture_job_run(job_id=job_id).status
+    return capture_job_run(job_id=job_id, document=_IN_HAND.get(job_id)).status
 
 
 def capture_job_run(*, job_id: int, actor: Actor | None = None, document: dict | None = None) -> CaptureJob:
@@ -326,6 +336,7 @@ def capture_job_run(*, job_id: int, actor: Actor | None = None, document: dict |
             job = (
                 CaptureJob.objects.select_for_update(of=("self",))
                 .select_related("api_client__organization")
+                .defer("document")  # read below, only when the caller does not hold it
                 .get(pk=job_id)
             )
             if job.status != CaptureStatus.RUNNING:
