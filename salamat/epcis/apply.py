@@ -357,7 +357,9 @@ class Capture:
         self.behaviour = behaviour
         # document index -> undoes what the declared-wrong event did (the core's answer, or None)
         self.corrections = corrections or {}
-        self.lookups = _Lookups(actor, [raw for _i, e in events for _role, raw in vocab.event_identifiers(e)])
+        # document index -> (role, identifier) of everything the event names (stored with it too)
+        self.identifiers = {i: vocab.event_identifiers(e) for i, e in events}
+        self.lookups = _Lookups(actor, [raw for named in self.identifiers.values() for _role, raw in named])
         self.events = events
         self.applied: dict[int, dict | None] = {}  # document index -> the core's answer (None: not applied)
         self.errors: list[dict] = []

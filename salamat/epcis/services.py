@@ -251,7 +251,8 @@ def _store_all(
     ids = bulk.allocate_ids(EpcisEvent._meta.db_table, len(stored))
     # Packages introduced by this document: an event names them from the event that introduced them on.
     introduced = lookups.package_ids_by_key(keys=set(capture.introduced_at) - set(before))
-    parse, introduced_at = capture.lookups.parse, capture.introduced_at
+    parse, introduced_at, identifiers = capture.lookups.parse, capture.introduced_at, capture.identifiers
+    canonical_id = vocab.canonical_id
     events, epcs, transactions, corrective = [], [], [], []
     for pk, (index, event) in zip(ids, stored, strict=True):
         applied = capture.applied.get(index)
@@ -261,21 +262,23 @@ def _store_all(
         events.append((
             pk, event["eventID"], _TYPE_CODES[event["type"]], event.get("action", ""),
             event.get("bizStep", "") or "", event.get("disposition", "") or "", parse_time(event["eventTime"]),
-            now, vocab.canonical_id((event.get("readPoint") or {}).get("id", "")),
-            vocab.canonical_id((event.get("bizLocation") or {}).get("id", "")), org.pk, job.pk,
+            now, canonical_id((event.get("readPoint") or {}).get("id", "")),
+            canonical_id((event.get("bizLocation") or {}).get("id", "")), org.pk, job.pk,
             applied is not None, trace_ids.get(applied.get("event_id")) if applied else None,
             {**event, "recordTime": record_time}, _used_prefixes(event, prefixes),
             original.pk if original else None, reason,
         ))  # fmt: skip
         if isinstance(declaration, dict):
             corrective += [(pk, str(c)[:255]) for c in declaration.get("correctiveEventIDs") or []]
-        for role, value in vocab.event_identifiers(event):
+        for role, value in identifiers[index]:
             p = parse(value)
-            key = p.key if not isinstance(p, CodeError) else ""
-            package_id = before.get(key) if key else None
-            if package_id is None and key and introduced_at.get(key, index + 1) <= index:
-                package_id = introduced.get(key)
-            epcs.append((pk, ROLE_OF_FIELD[role], vocab.canonical_id(value)[:255], package_id))
+            key = p.key if not isinstance(p, CodeError) else None
+            package_id = None
+            if key:
+                package_id = before.get(key)
+                if package_id is None and introduced_at.get(key, index + 1) <= index:
+                    package_id = introduced.get(key)
+            epcs.append((pk, ROLE_OF_FIELD[role], canonical_id(value)[:255], package_id))
         transactions += [
             (pk, t.get("type", "")[:255], str(t.get("bizTransaction", ""))[:255])
             for t in event.get("bizTransactionList") or []
