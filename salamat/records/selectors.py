@@ -223,13 +223,24 @@ class ResourceRow(NamedTuple):
     category: str
     effective: datetime
     body_text: str
-    # small parts of the body for the summary's narrative (None elsewhere)
-    concept: Any = None
-    quantity: Any = None
+    # small parts of the body for the summary's narrative, as read (JSON text on PostgreSQL;
+    # parsed only for the rows the narrative names): the candidate concepts and the value
+    concepts: tuple = ()
+    quantity_json: Any = None
+    ref: str = ""  # "Type/id", made once
 
     @property
     def reference(self) -> str:
-        return f"{self.resource_type}/{self.external_id}"
+        return self.ref or f"{self.resource_type}/{self.external_id}"
+
+    @property
+    def concept(self) -> Any:
+        """The first of the body's concepts present (code, medication, vaccine), parsed."""
+        return next((c for c in map(_json, self.concepts) if c), None)
+
+    @property
+    def quantity(self) -> Any:
+        return _json(self.quantity_json)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -296,10 +307,12 @@ def _row(values: tuple, extra: int = 0) -> ResourceRow:
         body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     if not isinstance(ext, uuid.UUID):
         ext = uuid.UUID(str(ext))
+    ref = f"{rtype}/{ext}"
     if not extra:
-        return ResourceRow(pk, rtype, ext, status, category, effective, body)
-    concept = next((c for c in map(_json, values[7:10]) if c), None)
-    return ResourceRow(pk, rtype, ext, status, category, effective, body, concept, _json(values[10]))
+        return ResourceRow(pk, rtype, ext, status, category, effective, body, ref=ref)
+    return ResourceRow(
+        pk, rtype, ext, status, category, effective, body, tuple(values[7:10]), values[10], ref
+    )
 
 
 def _simple_search(patient_pk, resource_type, categories, count: int) -> QuerySet:
