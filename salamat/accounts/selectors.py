@@ -17,7 +17,7 @@ from salamat.accounts.roles import roles_for_organization_type
 from salamat.accounts.services import TOKEN_PREFIX, hash_token
 from salamat.core.actors import Actor
 from salamat.core.errors import AuthenticationFailed, PermissionDenied
-from salamat.core.prepared import bind, built_once, placeholder_str, run_prepared
+from salamat.core.prepared import bind, built_once, instance_from_row, placeholder_str, run_prepared
 from salamat.registry.models import Organization, OrganizationStatus
 
 SESSION_ORG_KEY = "salamat_org"
@@ -126,8 +126,8 @@ def _api_client_by_prefix(prefix: str) -> ApiClient | None:
     rows = run_prepared(sql, bind(params, {placeholder_str(1): prefix}))
     if not rows:
         return None
-    client = ApiClient.from_db(connection.alias, _CLIENT_FIELDS, rows[0][: len(_CLIENT_FIELDS)])
-    organization = Organization.from_db(connection.alias, _ORG_FIELDS, rows[0][len(_CLIENT_FIELDS) :])
+    client = instance_from_row(ApiClient, _CLIENT_FIELDS, rows[0][: len(_CLIENT_FIELDS)])
+    organization = instance_from_row(Organization, _ORG_FIELDS, rows[0][len(_CLIENT_FIELDS) :])
     ApiClient.organization.field.set_cached_value(client, organization)
     return client
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 _built: dict[Hashable, tuple[str, tuple]] = {}
 
@@ -79,3 +79,18 @@ def run_prepared(sql: str, params: list, *, using: str = "default") -> list[tupl
             {"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - began:.3f}"}
         )
     return rows
+
+
+def instance_from_row(
+    model: type[Model], attnames: tuple[str, ...], values, *, using: str = "default"
+) -> Model:
+    """A `model` instance from a row of `run_prepared` (columns `attnames`), each value converted
+    as the ORM converts what it reads (`from_db_value`: JSON, custom fields)."""
+    connection = connections[using]
+    converted = []
+    for name, value in zip(attnames, values, strict=True):
+        field = model._meta.get_field(name)
+        if value is not None and hasattr(field, "from_db_value"):
+            value = field.from_db_value(value, None, connection)
+        converted.append(value)
+    return model.from_db(using, attnames, converted)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from salamat.core.prepared import (
     bind,
     built_once,
+    instance_from_row,
     placeholder_datetime,
     placeholder_int,
     placeholder_str,
@@ -110,7 +111,7 @@ def patient_for_read(*, external_id: str, organization=None) -> Patient | None:
     if not rows:
         return None
     values = rows[0]
-    patient = Patient.from_db(connection.alias, _PATIENT_FIELDS, values[: len(_PATIENT_FIELDS)])
+    patient = instance_from_row(Patient, _PATIENT_FIELDS, values[: len(_PATIENT_FIELDS)])
     for name, value in zip(names, values[len(_PATIENT_FIELDS) :], strict=True):
         setattr(patient, name, value)
     return patient
