@@ -190,9 +190,11 @@ def load(n: int, org, doctor, templates: list[list]) -> tuple[list[str], int]:
             bases.append(bases[-1] + len(escaped[i % TEMPLATES]))
         rows = bases[-1] - next_resource
 
+        seeds = {0: random.getrandbits(64), n // 2: random.getrandbits(64)}  # fresh ids on every load
+
         def copy_resources(part: range) -> None:
             """COPY the resources of the patients in `part` (one connection: one server process)."""
-            rng = random.Random(part.start)
+            rng = random.Random(seeds[part.start])
             with psycopg.connect(url) as conn, conn.cursor() as cur:
                 with cur.copy(
                     "COPY records_resource (id, external_id, resource_type, patient_id, organization_id, "

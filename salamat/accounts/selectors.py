@@ -6,6 +6,7 @@ import hmac
 from collections.abc import Iterable
 from datetime import timedelta
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -16,6 +17,7 @@ from salamat.accounts.roles import roles_for_organization_type
 from salamat.accounts.services import TOKEN_PREFIX, hash_token
 from salamat.core.actors import Actor
 from salamat.core.errors import AuthenticationFailed, PermissionDenied
+from salamat.core.prepared import bind, built_once, instance_from_row, placeholder_str, run_prepared
 from salamat.registry.models import Organization, OrganizationStatus
 
 SESSION_ORG_KEY = "salamat_org"
@@ -105,13 +107,38 @@ def actor_for_request(request: HttpRequest) -> Actor:
     return actor
 
 
+_CLIENT_FIELDS = tuple(f.attname for f in ApiClient._meta.concrete_fields)
+_ORG_FIELDS = tuple(f.attname for f in Organization._meta.concrete_fields)
+
+
+def _api_client_by_prefix(prefix: str) -> ApiClient | None:
+    """The API client (with its organisation) whose token starts with `prefix`, or None. Every
+    API call asks this: on PostgreSQL the query is built once and runs prepared
+    (`salamat.core.prepared`); nothing is cached, so a revocation counts on the next request."""
+    if connection.vendor != "postgresql":
+        return ApiClient.objects.select_related("organization").filter(token_prefix=prefix).first()
+    sql, params = built_once(
+        "api_client_by_prefix",
+        lambda: ApiClient.objects.filter(token_prefix=placeholder_str(1)).values_list(
+            *_CLIENT_FIELDS, *(f"organization__{name}" for name in _ORG_FIELDS)
+        )[:1],
+    )
+    rows = run_prepared(sql, bind(params, {placeholder_str(1): prefix}))
+    if not rows:
+        return None
+    client = instance_from_row(ApiClient, _CLIENT_FIELDS, rows[0][: len(_CLIENT_FIELDS)])
+    organization = instance_from_row(Organization, _ORG_FIELDS, rows[0][len(_CLIENT_FIELDS) :])
+    ApiClient.organization.field.set_cached_value(client, organization)
+    return client
+
+
 def api_client_authenticate(token: str) -> ApiClient:
     """The API client a bearer token belongs to, or `AuthenticationFailed` saying why not."""
     token = (token or "").strip()
     parts = token[len(TOKEN_PREFIX) :].split("_", 1) if token.startswith(TOKEN_PREFIX) else []
     if len(parts) != 2:
         raise AuthenticationFailed("invalid_token", _("The API token is malformed."))
-    client = ApiClient.objects.select_related("organization").filter(token_prefix=parts[0]).first()
+    client = _api_client_by_prefix(parts[0])
     if client is None or not hmac.compare_digest(client.token_hash, hash_token(token)):
         raise AuthenticationFailed("invalid_token", _("The API token is not valid."))
     now = timezone.now()

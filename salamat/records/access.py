@@ -100,9 +100,15 @@ def may_record(actor: Actor) -> bool:
     return _of_active_clinic(actor) and actor.has_role(*RECORDING_ROLES)
 
 
-def _treating_encounters(*, organization) -> QuerySet[Resource]:
-    """The organisation's encounters that make it a treating clinic: open, or recorded lately."""
-    since = timezone.now() - timedelta(days=round(30.44 * setting("RECORD_TREATING_MONTHS")))
+def treating_since():
+    """Encounters recorded since this instant make their organisation a treating clinic."""
+    return timezone.now() - timedelta(days=round(30.44 * setting("RECORD_TREATING_MONTHS")))
+
+
+def _treating_encounters(*, organization, since=None) -> QuerySet[Resource]:
+    """The organisation's encounters that make it a treating clinic: open, or recorded lately
+    (`since`: `treating_since()`, passed in when a query is built once and bound per request)."""
+    since = treating_since() if since is None else since
     return (
         Resource.objects.filter(organization=organization, resource_type=ResourceType.ENCOUNTER)
         .exclude(status="entered-in-error")
@@ -110,12 +116,14 @@ def _treating_encounters(*, organization) -> QuerySet[Resource]:
     )
 
 
-def treating_annotation(*, organization) -> dict[str, Exists]:
+def treating_annotation(*, organization, since=None) -> dict[str, Exists]:
     """`is_treating` as an annotation of a Patient query (the decision's input fetched with the
-    patient, in the same query): ``Patient.objects.annotate(**treating_annotation(...))``."""
+    patient, in the same query): ``Patient.objects.annotate(**treating_annotation(...))``.
+    `organization` may be a primary key (a query built once with placeholder values)."""
+    pk = getattr(organization, "pk", organization)
     return {
-        "treating_org_pk": Value(organization.pk),
-        "treating": Exists(_treating_encounters(organization=organization).filter(patient=OuterRef("pk"))),
+        "treating_org_pk": Value(pk),
+        "treating": Exists(_treating_encounters(organization=pk, since=since).filter(patient=OuterRef("pk"))),
     }
 
 

@@ -20,6 +20,16 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from salamat.core.prepared import (
+    bind,
+    built_once,
+    instance_from_row,
+    placeholder_datetime,
+    placeholder_int,
+    placeholder_str,
+    placeholder_uuid,
+    run_prepared,
+)
 from salamat.records.errors import refuse
 from salamat.records.models import Document, Patient, RecordAccess, Resource, ResourceType, ResourceVersion
 from salamat.records.services.patients import SID_TEMPORARY
@@ -48,22 +58,63 @@ def patient_get(*, external_id: str) -> Patient | None:
     return Patient.objects.select_related("replaced_by").filter(external_id=pk).first() if pk else None
 
 
-def patient_for_read(*, external_id: str, organization=None) -> Patient | None:
-    """The patient with this FHIR id for a read of their record, or None: one query that also
-    fetches what the access decision and the answer need (whether `organization` treats the
-    patient, whether anything was linked to them, whether they have sick leaves)."""
+# Placeholders of the queries built once (`salamat.core.prepared`): the reads clinics' software
+# calls most ($summary, a patient's search) are planned once, not per request.
+_S_UUID = placeholder_uuid(1)
+_S_PATIENT = placeholder_int(1)
+_S_ORG = placeholder_int(2)
+_S_SINCE = placeholder_datetime(1)
+_S_TYPE = placeholder_str(1)
+
+
+def _s_category(i: int) -> str:
+    return placeholder_str(100 + i)
+
+
+def _patient_read_query(pk, organization, since) -> QuerySet:
     from salamat.records.access import treating_annotation
 
-    pk = parse_uuid(external_id)
-    if pk is None:
-        return None
     extra: dict[str, Any] = {
         "has_replaces": Exists(Patient.objects.filter(replaced_by=OuterRef("pk"))),
         "has_sick_leaves": Exists(SickLeave.objects.filter(patient_pin=OuterRef("pin"))),
     }
     if organization is not None:
-        extra |= treating_annotation(organization=organization)
-    return Patient.objects.annotate(**extra).filter(external_id=pk).first()
+        extra |= treating_annotation(organization=organization, since=since)
+    return Patient.objects.annotate(**extra).filter(external_id=pk)
+
+
+_PATIENT_FIELDS = tuple(f.attname for f in Patient._meta.concrete_fields)
+
+
+def patient_for_read(*, external_id: str, organization=None) -> Patient | None:
+    """The patient with this FHIR id for a read of their record, or None: one query that also
+    fetches what the access decision and the answer need (whether `organization` treats the
+    patient, whether anything was linked to them, whether they have sick leaves)."""
+    from salamat.records.access import treating_since
+
+    pk = parse_uuid(external_id)
+    if pk is None:
+        return None
+    since = treating_since()
+    if connection.vendor != "postgresql":
+        return _patient_read_query(pk, organization, since).first()
+    treating = organization is not None
+    names = ("has_replaces", "has_sick_leaves", *(("treating_org_pk", "treating") if treating else ()))
+    sql, params = built_once(
+        ("patient_for_read", treating),
+        lambda: _patient_read_query(_S_UUID, _S_ORG if treating else None, _S_SINCE).values_list(
+            *_PATIENT_FIELDS, *names
+        )[:1],
+    )
+    org_pk = organization.pk if treating else None
+    rows = run_prepared(sql, bind(params, {_S_UUID: pk, _S_ORG: org_pk, _S_SINCE: since}))
+    if not rows:
+        return None
+    values = rows[0]
+    patient = instance_from_row(Patient, _PATIENT_FIELDS, values[: len(_PATIENT_FIELDS)])
+    for name, value in zip(names, values[len(_PATIENT_FIELDS) :], strict=True):
+        setattr(patient, name, value)
+    return patient
 
 
 def patient_by_identifier(*, system: str, value: str) -> Patient | None:
@@ -173,13 +224,24 @@ class ResourceRow(NamedTuple):
     category: str
     effective: datetime
     body_text: str
-    # small parts of the body for the summary's narrative (None elsewhere)
-    concept: Any = None
-    quantity: Any = None
+    # small parts of the body for the summary's narrative, as read (JSON text on PostgreSQL;
+    # parsed only for the rows the narrative names): the candidate concepts and the value
+    concepts: tuple = ()
+    quantity_json: Any = None
+    ref: str = ""  # "Type/id", made once
 
     @property
     def reference(self) -> str:
-        return f"{self.resource_type}/{self.external_id}"
+        return self.ref or f"{self.resource_type}/{self.external_id}"
+
+    @property
+    def concept(self) -> Any:
+        """The first of the body's concepts present (code, medication, vaccine), parsed."""
+        return next((c for c in map(_json, self.concepts) if c), None)
+
+    @property
+    def quantity(self) -> Any:
+        return _json(self.quantity_json)
 
     @property
     def body(self) -> dict[str, Any]:
@@ -193,6 +255,19 @@ _CONCEPTS = ("body__code", "body__medicationCodeableConcept", "body__vaccineCode
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _log_insert(log) -> tuple[str, list]:
+    """The INSERT of the unsaved access-log row `log`: (SQL, values); table and column names
+    from the model's meta, every value a bound parameter."""
+    fields = [f for f in log._meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(log, True), connection) for f in fields]
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        connection.ops.quote_name(log._meta.db_table),
+        ", ".join(connection.ops.quote_name(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    return sql, values
 
 
 def _logged_rows(log, qs: QuerySet, columns: tuple[str, ...]) -> list[tuple]:
@@ -209,17 +284,22 @@ def _logged_rows(log, qs: QuerySet, columns: tuple[str, ...]) -> list[tuple]:
         if log is None:
             cursor.execute(select_sql, select_params)
             return cursor.fetchall()
-        fields = [f for f in log._meta.concrete_fields if not f.primary_key]
-        values = [f.get_db_prep_save(f.pre_save(log, True), connection) for f in fields]
-        # Table and column names from the model's meta, every value a bound parameter.
-        insert_sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
-            connection.ops.quote_name(log._meta.db_table),
-            ", ".join(connection.ops.quote_name(f.column) for f in fields),
-            ", ".join(["%s"] * len(fields)),
-        )
+        insert_sql, values = _log_insert(log)
         cursor.execute(f"{insert_sql}; {select_sql}", [*values, *select_params])
         cursor.nextset()
         return cursor.fetchall()
+
+
+def _logged_rows_built(log, key: tuple, build, request_values: dict) -> list[tuple]:
+    """`_logged_rows` of a query built once (PostgreSQL; `build()`: the query with placeholder
+    values, `request_values`: this request's values in their place): the access-log row's INSERT and the SELECT are one
+    prepared statement (the INSERT in a WITH clause, which PostgreSQL always runs to the end)."""
+    select_sql, select_params = built_once(key, build)
+    params = bind(select_params, request_values)
+    if log is None:
+        return run_prepared(select_sql, params)
+    insert_sql, values = _log_insert(log)
+    return run_prepared(f"WITH logged AS ({insert_sql} RETURNING 1) {select_sql}", [*values, *params])
 
 
 def _row(values: tuple, extra: int = 0) -> ResourceRow:
@@ -228,15 +308,40 @@ def _row(values: tuple, extra: int = 0) -> ResourceRow:
         body = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     if not isinstance(ext, uuid.UUID):
         ext = uuid.UUID(str(ext))
+    ref = f"{rtype}/{ext}"
     if not extra:
-        return ResourceRow(pk, rtype, ext, status, category, effective, body)
-    concept = next((c for c in map(_json, values[7:10]) if c), None)
-    return ResourceRow(pk, rtype, ext, status, category, effective, body, concept, _json(values[10]))
+        return ResourceRow(pk, rtype, ext, status, category, effective, body, ref=ref)
+    return ResourceRow(
+        pk, rtype, ext, status, category, effective, body, tuple(values[7:10]), values[10], ref
+    )
+
+
+def _simple_search(patient_pk, resource_type, categories, count: int) -> QuerySet:
+    qs = Resource.objects.filter(patient_id=patient_pk, resource_type=resource_type)
+    if categories:
+        qs = qs.filter(category__in=categories)
+    return qs.order_by("-effective", "-pk").values_list(*_ROW_COLUMNS)[: count + 1]
 
 
 def resources_search(query: SearchQuery, *, log=None) -> tuple[list[ResourceRow], str | None]:
     """One page of the patient's current resources of a type, newest first, and the next cursor.
     `log`: the access-log row of this read, stored with it (see `access_check(log_with_read=...)`)."""
+    simple = not (query.effective or query.last_updated or query.codes or query.statuses or query.after)
+    if simple and connection.vendor == "postgresql" and len(query.categories) <= 4:
+        # the common search (patient, type, perhaps a category): built once
+        n = len(set(query.categories))
+        placeholders = [_s_category(i) for i in range(n)]
+        values = {_S_PATIENT: query.patient.pk, _S_TYPE: query.resource_type}
+        values |= dict(zip(placeholders, sorted(set(query.categories)), strict=True))
+        found = _logged_rows_built(
+            log,
+            ("search", n, query.count),
+            lambda: _simple_search(_S_PATIENT, _S_TYPE, placeholders, query.count),
+            values,
+        )
+        rows = [_row(r) for r in found]
+        following = encode_cursor(rows[query.count - 1]) if len(rows) > query.count else None
+        return rows[: query.count], following
     qs = Resource.objects.filter(patient=query.patient, resource_type=query.resource_type)
     for condition in query.effective:
         qs = qs.filter(condition)
@@ -254,9 +359,8 @@ def resources_search(query: SearchQuery, *, log=None) -> tuple[list[ResourceRow]
     if query.after is not None:
         when, pk = query.after
         qs = qs.filter(Q(effective__lt=when) | Q(effective=when, pk__lt=pk))
-    rows = [
-        _row(r) for r in _logged_rows(log, qs.order_by("-effective", "-pk")[: query.count + 1], _ROW_COLUMNS)
-    ]
+    ordered = qs.order_by("-effective", "-pk")[: query.count + 1]
+    rows = [_row(r) for r in _logged_rows(log, ordered, _ROW_COLUMNS)]
     following = encode_cursor(rows[query.count - 1]) if len(rows) > query.count else None
     return rows[: query.count], following
 
@@ -294,8 +398,18 @@ def resources_by_references(refs: set[str]) -> list[Resource]:
 def patient_record_rows(*, patient: Patient, log=None) -> list[ResourceRow]:
     """`patient_record` as `ResourceRow`s with the summary's narrative parts, in one query that
     also stores `log` (the read's access-log row)."""
-    qs = Resource.objects.filter(patient=patient).order_by("resource_type", "-effective", "-pk")
-    return [_row(r, extra=4) for r in _logged_rows(log, qs, _ROW_COLUMNS + _CONCEPTS)]
+    columns = _ROW_COLUMNS + _CONCEPTS
+
+    def build(pk=_S_PATIENT) -> QuerySet:
+        return Resource.objects.filter(patient_id=pk).order_by("resource_type", "-effective", "-pk")
+
+    if connection.vendor == "postgresql":
+        found = _logged_rows_built(
+            log, ("record", columns), lambda: build().values_list(*columns), {_S_PATIENT: patient.pk}
+        )
+    else:
+        found = _logged_rows(log, build(patient.pk), columns)
+    return [_row(r, extra=4) for r in found]
 
 
 def patient_record(*, patient: Patient) -> list[Resource]:

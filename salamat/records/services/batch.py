@@ -9,6 +9,7 @@ a waiting one. The business identifiers the bundle names are looked up once, up 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from django.db import connection, models
@@ -64,8 +65,9 @@ class Batch:
         if not self.resources:
             return
         if all(r.pk is not None for r in self.resources) and all(v.pk is not None for v in self.versions):
-            _copy(Resource, self.resources)
-            _copy(ResourceVersion, self.versions)
+            dumped: dict[int, str] = {}  # a new resource's body and its first version's: one text
+            _copy(Resource, self.resources, dumped)
+            _copy(ResourceVersion, self.versions, dumped)
             for row in (*self.resources, *self.versions):
                 row._state.adding, row._state.db = False, connection.alias
             self.resources, self.versions = [], []
@@ -101,11 +103,37 @@ class Batch:
         return False, None
 
 
-def _copy(model: type[models.Model], rows: list[models.Model]) -> None:
-    """Inserts `rows` (primary keys set) with one COPY, every value prepared by its field as an
-    insert would (defaults, auto_now_add, JSON); database errors come out as Django's."""
-    fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+_PLAIN = (models.AutoField, models.IntegerField, models.CharField, models.UUIDField, models.ForeignKey)
+
+
+def _column_plan(model: type[models.Model]) -> list[tuple[models.Field, str]]:
+    """How `_copy` takes each column's value: "plain" (the attribute as it is: psycopg adapts
+    ints, text, UUIDs and datetimes itself), "json" (dumped once, see `_copy`), or "field" (the
+    field prepares it, as an insert would: defaults set on save, auto_now...)."""
+    plan = []
+    for f in model._meta.concrete_fields:
+        if isinstance(f, models.JSONField):
+            kind = "json"
+        elif isinstance(f, _PLAIN) or (
+            type(f) is models.DateTimeField and not (f.auto_now or f.auto_now_add)
+        ):
+            kind = "plain"
+        else:
+            kind = "field"
+        plan.append((f, kind))
+    return plan
+
+
+_plans: dict[type[models.Model], list[tuple[models.Field, str]]] = {}
+
+
+def _copy(model: type[models.Model], rows: list[models.Model], dumped: dict[int, str] | None = None) -> None:
+    """Inserts `rows` (primary keys set) with one COPY, every value as an insert would store it
+    (defaults, auto_now_add, JSON); database errors come out as Django's. `dumped`: JSON text of
+    bodies by object id, shared between the resources and their versions (same body, dumped once)."""
+    plan = _plans.get(model) or _plans.setdefault(model, _column_plan(model))
+    dumped = {} if dumped is None else dumped
+    columns = ", ".join(connection.ops.quote_name(f.column) for f, _kind in plan)
     statement = f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN"
     with (
         connection.cursor() as cursor,
@@ -113,4 +141,16 @@ def _copy(model: type[models.Model], rows: list[models.Model]) -> None:
         cursor.cursor.copy(statement) as copy,
     ):
         for row in rows:
-            copy.write_row([f.get_db_prep_save(f.pre_save(row, True), connection) for f in fields])
+            values = []
+            for f, kind in plan:
+                if kind == "plain":
+                    values.append(getattr(row, f.attname))
+                elif kind == "json":
+                    value = getattr(row, f.attname)
+                    text = dumped.get(id(value))
+                    if text is None:
+                        text = dumped[id(value)] = json.dumps(value, cls=f.encoder)
+                    values.append(text)
+                else:
+                    values.append(f.get_db_prep_save(f.pre_save(row, True), connection))
+            copy.write_row(values)
