@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet, Sum
@@ -123,6 +123,11 @@ def summarise(*, today: date | None = None, full: bool = False) -> dict:
 def daily_counts_job() -> dict:
     """`summarise()` on the job runner."""
     return summarise()
+
+
+def counted_at() -> datetime | None:
+    """When the counters were last written (None: the series is counted live)."""
+    return DailyCountMark.objects.values_list("summarised_at", flat=True).first()
 
 
 def series(*, date_from: date, date_to: date, products: QuerySet | None) -> list[dict]:
