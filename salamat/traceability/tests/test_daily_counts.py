@@ -184,3 +184,35 @@ def test_command_and_job(history):
 def test_no_summary_counts_live(history):
     assert not DailyCountMark.objects.exists()
     assert_same_as_reference()
+
+
+# The files that write a package's `introduced_on` or `withdrawn_on`, and the days each write
+# can reach: the event's day (at most EVENT_TIME_MAX_AGE_DAYS back), or, for a cancellation
+# within CANCEL_WINDOW_DAYS, the day its operation wrote. `daily.summarise` recounts exactly
+# the days these can reach.
+WRITERS = {
+    "salamat/traceability/services/introduce.py",
+    "salamat/traceability/services/withdraw.py",
+    "salamat/traceability/services/cancel.py",
+}
+READERS = {
+    "salamat/traceability/models.py",
+    "salamat/traceability/selectors.py",
+    "salamat/traceability/daily.py",
+}
+
+
+def test_only_the_known_services_write_the_dates_the_counters_summarise():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    found = {
+        str(path.relative_to(root))
+        for path in (root / "salamat").rglob("*.py")
+        if "tests" not in path.parts and "migrations" not in path.parts
+        and ("introduced_on" in (text := path.read_text()) or "withdrawn_on" in text)
+    }  # fmt: skip
+    assert found - READERS <= WRITERS, (
+        "A new place writes introduced_on/withdrawn_on: check which past days it can change and "
+        "that traceability.daily.mutable_days() covers them, then add it to WRITERS."
+    )
