@@ -14,6 +14,7 @@ from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from salamat.core import context
 from salamat.core.clientip import client_ip
 from salamat.core.middleware import error_response
 
@@ -36,7 +37,8 @@ class PublicApiMiddleware:
         language = translation.get_language_from_request(request, check_path=False)
         translation.activate(language)
         try:
-            retry_after = rate_limit_hit(ip=client_ip(request))
+            known = context.peek()  # RequestContextMiddleware read the address already
+            retry_after = rate_limit_hit(ip=known.ip if known is not None else client_ip(request))
             response = None
             if retry_after:
                 response = error_response(

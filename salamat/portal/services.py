@@ -70,10 +70,18 @@ def check_log_flush() -> int:
         batch = _buffer[:]
         _buffer.clear()
     if batch:
-        with connection.cursor() as cur:
-            cur.execute(
-                _INSERT + ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch)), [v for row in batch for v in row]
-            )
+        sql = _INSERT + ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+        params = [v for row in batch for v in row]
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            # Without waiting for the WAL flush: a crash may lose the last fraction of a second
+            # of the log, as it loses the rows still buffered here, and the check that happens
+            # to flush is not held up by the disk.
+            with transaction.atomic(), connection.cursor() as cur:
+                cur.execute("SET LOCAL synchronous_commit TO OFF")
+                cur.execute(sql, params)
+        else:
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
     return len(batch)
 
 

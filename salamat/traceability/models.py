@@ -578,3 +578,37 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.severity})"
+
+
+class DailyCount(models.Model):
+    """Per day and product, what the packages' `introduced_on` and `withdrawn_on` say: how many
+    were introduced that day, withdrawn that day, and "closed" that day (introduced and
+    withdrawn both, counted on the later of the two days). A summary the dashboard's series reads
+    instead of counting millions of packages (`traceability.daily`); `manage.py daily_counts`
+    writes it from the packages, nothing else does."""
+
+    day = models.DateField()
+    product = models.ForeignKey(
+        "registry.Product", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    introduced = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+
+    class Meta:
+        # Also the index the series reads by (a period of days).
+        constraints = [models.UniqueConstraint(fields=["day", "product"], name="daily_count_day_product")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id}"
+
+
+class DailyCountMark(models.Model):
+    """The one row saying what `DailyCount` covers: every day up to `through`, as the packages
+    stood at `summarised_at`."""
+
+    through = models.DateField()
+    summarised_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"through {self.through} at {self.summarised_at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
@@ -17,7 +17,7 @@ from salamat.core.db_routing import read_connection
 from salamat.core.errors import NotFound, ValidationFailed
 from salamat.registry.models import Organization, Product, Site, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
-from salamat.traceability import rules
+from salamat.traceability import daily, rules
 from salamat.traceability.codes import parse_many
 from salamat.traceability.models import (
     OPERATION_CODE,
@@ -238,30 +238,12 @@ def tracked_stats(*, date_from: date, date_to: date, tracking_list: TrackingList
     """Per day: packages introduced, withdrawn, and in circulation at the end of the day."""
     if date_to < date_from or (date_to - date_from).days > 366:
         raise ValidationFailed("bad_period", _("Choose a period of at most one year, start before end."))
-    qs = Package.objects.all()
-    products = _products_of_list(tracking_list)
-    if products is not None:
-        qs = qs.filter(product__in=products)
-    before = qs.filter(introduced_on__lt=date_from).exclude(withdrawn_on__lt=date_from).count()
-    introduced = dict(
-        qs.filter(introduced_on__range=(date_from, date_to))
-        .values_list("introduced_on")
-        .annotate(n=Count("id"))
-        .values_list("introduced_on", "n")
-    )
-    withdrawn = dict(
-        qs.filter(withdrawn_on__range=(date_from, date_to))
-        .values_list("withdrawn_on")
-        .annotate(n=Count("id"))
-        .values_list("withdrawn_on", "n")
-    )
-    out, running, day = [], before, date_from
-    while day <= date_to:
-        i, w = introduced.get(day, 0), withdrawn.get(day, 0)
-        running += i - w
-        out.append({"day": day, "introduced": i, "withdrawn": w, "in_circulation": running})
-        day += timedelta(days=1)
-    return out
+    return daily.series(date_from=date_from, date_to=date_to, products=_products_of_list(tracking_list))
+
+
+def tracked_stats_counted_at() -> datetime | None:
+    """When the series' daily counters were last written (None: it is counted live)."""
+    return daily.counted_at()
 
 
 def coverage(*, on: date | None = None) -> dict[str, Any]:

@@ -71,3 +71,16 @@ def test_availability_picker_and_map(page_at, live_server, shot, make_user, make
     assert page.locator('tr[data-region-row="osh_city"]').get_attribute("class") == "selected"
     page.locator("#availability").scroll_into_view_if_needed()
     shot(page, "dashboard-map-region-1280")
+
+
+def test_the_series_says_when_it_was_counted(page_at, live_server, shot, make_user, make_org, tracked):  # noqa: F811
+    from salamat.traceability import daily
+
+    daily.summarise()
+    page = _russian_page(page_at, live_server, make_user("regulator", make_org("ministry")))
+    page.goto("/dashboard/")
+    note = page.locator("[data-counted-at]")
+    assert note.inner_text().startswith("Данные на ")
+    assert "пересчитываются каждые несколько минут" in note.inner_text()
+    page.locator("#tracked-chart[data-rendered]").wait_for(state="attached")
+    shot(page, "dashboard-counted-at-1280")

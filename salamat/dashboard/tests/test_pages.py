@@ -77,6 +77,30 @@ def test_dashboard_numbers_match_the_database(regulator_client, tracked):
     assert "vendor/chartjs/chart.umd.min.js" in html
 
 
+def test_dashboard_reads_the_daily_counters_once_counted(regulator_client, tracked):
+    from salamat.traceability import daily
+
+    # given: the counters' job ran, then one more package was sold (after the count)
+    today = date.today()
+    daily.summarise()
+    pharmacy = Package.objects.get(key__endswith="D1").owner
+    services.packages_sell(actor=actor_for(pharmacy), codes=[tracked["codes"][1]])
+
+    # when
+    response = regulator_client.get(
+        reverse("dashboard:index"), {"tracking_list": "first", "date_to": today.isoformat()},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+
+    # then: the figures as counted (2 in circulation), and the page says when they were counted
+    html = response.content.decode()
+    assert '<span class="kpi" data-total="in_circulation">2</span>' in html
+    assert "data-counted-at" in html and "recounted every few minutes" in html
+    daily.summarise()
+    html = regulator_client.get(reverse("dashboard:index"), {"tracking_list": "first"}).content.decode()
+    assert '<span class="kpi" data-total="in_circulation">1</span>' in html
+
+
 def test_dashboard_refuses_a_reversed_period(regulator_client):
     response = regulator_client.get(
         reverse("dashboard:index"), {"date_from": "2025-02-01", "date_to": "2025-01-01"}

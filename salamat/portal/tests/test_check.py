@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,10 @@ VERDICTS = [
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    from salamat.core import ratelimit
+
     cache.clear()
+    ratelimit.forget()
     yield
     cache.clear()
 
@@ -87,7 +91,12 @@ def test_unreadable_input_is_logged_as_a_hash_never_as_text(world, client):
 
 
 @override_settings(SALAMAT={"PUBLIC_RATE_LIMIT": 3, "PUBLIC_RATE_WINDOW_SECONDS": 60, "CHECK_LOG_BATCH": 1})
-def test_rate_limit_answers_429_with_retry_after(world, client):
+def test_rate_limit_answers_429_with_retry_after(world, client, monkeypatch):
+    # The clock stands still mid-window: four requests can never straddle two windows.
+    from salamat.core import ratelimit
+
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "_clock", lambda: now - now % 60 + 30)
     for _ in range(3):
         assert client.get("/api/public/check", {"code": world.keys["genuine"]}).status_code == 200
     got = client.get("/api/public/check", {"code": world.keys["genuine"]})
