@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -32,10 +31,8 @@ def counts() -> dict:
 def test_seed_trace(settings):
     assert settings.DEV_MODE
     call_command("seed_demo", stdout=io.StringIO())
-    started = time.monotonic()
     output = run()
     assert "created" in output
-    assert time.monotonic() - started < 60
 
     demo = Package.objects.filter(key__contains="/21/DEMO")
     assert demo.count() >= 2000
