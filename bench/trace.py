@@ -6,8 +6,9 @@ Introduces, ships, accepts and sells N packages in requests of `--chunk` codes t
 the same services the API calls (parsing, rules, alerts, audit, idempotency records), and
 prints package-events per second for each operation next to a baseline measured in the
 same run, request by request (so both see the same load on a shared machine): the same (event, package) rows — plus the package rows for introduction (a
-shipment's packages are its send event's rows) — written by a bare psycopg binary COPY into
-tables with the same columns and indexes. `--lookup` measures package lookup by key at 10 k and 1 M packages.
+shipment's packages are its send event's rows), and for acceptance the owner and site before
+it, as the service writes them — written by a bare psycopg binary COPY into tables with the
+same columns and indexes. `--lookup` measures package lookup by key at 10 k and 1 M packages.
 """
 
 from __future__ import annotations
@@ -133,10 +134,17 @@ class Baseline:
                 ((i, f"01/04700000000012/21/B{i:010d}", 1, "B1", expiry, 2, 0, 1, 1, 0, self.event, today, now)
                  for i in ids),
             )  # fmt: skip
-        self._copy(
-            "bench_ep", "event_id, package_id, prev_state", ["bigint", "bigint", "smallint"],
-            ((self.event, i, 16) for i in ids),
-        )  # fmt: skip
+        if op == "accept":  # a change of owner also records the owner and site before it
+            self._copy(
+                "bench_ep", "event_id, package_id, prev_state, prev_owner_id, prev_site_id",
+                ["bigint", "bigint", "smallint", "bigint", "bigint"],
+                ((self.event, i, 24, 1, 1) for i in ids),
+            )  # fmt: skip
+        else:
+            self._copy(
+                "bench_ep", "event_id, package_id, prev_state", ["bigint", "bigint", "smallint"],
+                ((self.event, i, 16) for i in ids),
+            )  # fmt: skip
         self.conn.commit()
         return time.perf_counter() - t
 

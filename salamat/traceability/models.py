@@ -347,8 +347,13 @@ class Event(models.Model):
     event_time = models.DateTimeField(_("event time"))
     event_time_zone_offset = models.CharField(max_length=6, default="+06:00")
     record_time = models.DateTimeField(_("record time"), auto_now_add=True)
+    # No index of its own: `event_org_time_idx` (organization, record_time) starts with it.
     organization = models.ForeignKey(
-        "registry.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("organisation")
+        "registry.Organization",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("organisation"),
+        db_index=False,
     )
     site = models.ForeignKey(
         "registry.Site", null=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
@@ -407,8 +412,16 @@ class EventPackage(models.Model):
     """
 
     pk = models.CompositePrimaryKey("event_id", "package_id")
-    event = models.ForeignKey(Event, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    package = models.ForeignKey(Package, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No single-column index on either: every row would maintain two indexes that the primary
+    # key (event_id, package_id[, recorded_on]) and `eventpackage_package_idx` (package_id,
+    # event_id) already serve by their first column (a shipment's packages by event, a
+    # package's history by package).
+    event = models.ForeignKey(
+        Event, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    package = models.ForeignKey(
+        Package, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
     # The package's state and reason before the event: rules.encode_prev(state, reason); 0 = unknown.
     prev_state = models.SmallIntegerField()
     prev_units = models.IntegerField(null=True)
@@ -441,9 +454,15 @@ class Shipment(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    sender = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    # Sender and receiver: no index of their own, `shipment_sender_idx` and `shipment_receiver_idx`
+    # (each with the status) start with them.
+    sender = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     sender_site = models.ForeignKey("registry.Site", null=True, on_delete=models.PROTECT, related_name="+")
-    receiver = models.ForeignKey("registry.Organization", on_delete=models.PROTECT, related_name="+")
+    receiver = models.ForeignKey(
+        "registry.Organization", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     receiver_site = models.ForeignKey("registry.Site", null=True, on_delete=models.PROTECT, related_name="+")
     invoice_number = models.CharField(_("invoice number"), max_length=64, blank=True)
     invoice_date = models.DateField(_("invoice date"), null=True, blank=True)

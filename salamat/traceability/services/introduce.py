@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
+from operator import attrgetter
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,7 +80,26 @@ def packages_introduce(
         # run once per distinct combination, not once per code.
         verdicts: dict[tuple, Refusal | None] = {}
         new, known_rows = [], []  # codes never seen; rows with a sticker or a cancelled introduction
-        for key, raw in keys.items():
+        general = keys  # the codes for the general loop below
+        if not existing and not recalls.active:
+            # The usual request: every code is new and no recall applies, so a code's verdict
+            # and row depend only on its GTIN, batch, expiry and kind, which most codes of a
+            # request share: worked out once per combination, not once per code.
+            outcome_of: dict[tuple, tuple] = {}
+            for key, raw in keys.items():
+                parsed = parsed_of[key]
+                facts = _code_facts(parsed)
+                outcome = outcome_of.get(facts)
+                if outcome is None:
+                    outcome = outcome_of[facts] = _fresh_outcome(
+                        org.pk, on, parsed, products, fallback_product, batch, expiry, registered_today
+                    )
+                if outcome[0] is None:
+                    new.append((key, *outcome[1:]))
+                else:
+                    errors.append(_error(raw, outcome[0], key=key))
+            general = {}
+        for key, raw in general.items():
             parsed = parsed_of[key]
             product = products.get(parsed.gtin) if parsed.gtin else fallback_product
             row = existing.get(key)
@@ -172,6 +192,40 @@ def packages_introduce(
         return answer
 
     return _run(Op.INTRODUCE, actor, idempotency, body)
+
+
+_code_facts = attrgetter("gtin", "batch", "expiry", "kind")
+
+
+def _fresh_outcome(
+    org_pk: int,
+    on: date,
+    parsed: ParsedCode,
+    products: dict[str, Product | None],
+    fallback_product: Product | None,
+    batch: str | None,
+    expiry: date | None,
+    registered_today: dict[int, bool],
+) -> tuple:
+    """What introducing a code never seen gives, no recall applying: (refusal, ) or
+    (None, product id, batch, expiry, flags), as the general loop of `packages_introduce`."""
+    if parsed.kind is CodeKind.STICKER:
+        return ("sticker_not_issued",)  # only serials the stickers service issued
+    product = products.get(parsed.gtin) if parsed.gtin else fallback_product
+    the_batch = parsed.batch or batch or None
+    the_expiry = parsed.expiry or expiry or None
+    registered = False
+    if product is not None:
+        registered = registered_today.get(product.id)
+        if registered is None:
+            registered = registered_today[product.id] = product.is_registered_on(on)
+    refusal = rules.check_introduction(
+        org_pk, on=on, state=State.NONE, owner_id=None, flags=0, product_registered=registered,
+        batch=the_batch, expiry=the_expiry,
+    )  # fmt: skip
+    if refusal is not None:
+        return (refusal,)
+    return (None, product.id, the_batch[:20], the_expiry, 0)
 
 
 def _products_for(parsed: Iterable[ParsedCode]) -> dict[str, Product | None]:

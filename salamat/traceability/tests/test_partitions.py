@@ -54,6 +54,22 @@ def test_both_tables_are_partitioned_by_month_with_partitions_ahead_and_a_defaul
     }
 
 
+def test_each_event_package_row_maintains_two_indexes_only():
+    # The primary key finds a shipment's packages by event, eventpackage_package_idx a
+    # package's history; every further index would be written once per package of every bulk
+    # operation (migration 0011 dropped two single-column ones).
+    indexes = _one(
+        "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c "
+        "ON c.oid = i.indexrelid WHERE i.indrelid = 'traceability_eventpackage'::regclass ORDER BY 1"
+    )
+    assert [(name, definition.split(" USING ")[1]) for name, definition in indexes] == [
+        ("eventpackage_package_idx", "btree (package_id, event_id)"),
+        ("traceability_eventpackage_pkey", "btree (event_id, package_id, recorded_on)"),
+    ]
+    month = partitions.partition_name("traceability_eventpackage", _this_month())
+    assert _one("SELECT count(*) FROM pg_index WHERE indrelid = %s::regclass", [month]) == [(2,)]
+
+
 def test_rows_land_in_the_partition_of_their_month(introduced):
     introduced()
     event = Event.objects.get()
