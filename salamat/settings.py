@@ -96,6 +96,9 @@ MIDDLEWARE = [
     # The public check API answers here, before sessions, CSRF, auth and messages (issue 6).
     "salamat.portal.middleware.PublicApiMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Token-authenticated FHIR calls answer here, after the security headers and before
+    # sessions, CSRF, auth, messages, CSP and axes (salamat/records/fhir/middleware.py).
+    "salamat.records.fhir.middleware.FhirTokenMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
