@@ -150,19 +150,23 @@ def capture(request: HttpRequest, actor: Actor | None) -> HttpResponse:
         )
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     is_xml = content_type.endswith("xml") or request.body.lstrip()[:1] == b"<"
-    document = validation.read_xml(request.body) if is_xml else validation.read_json(request.body)
-    count = len(document.get("epcisBody", {}).get("eventList") or [])
-    if count > capture_limit():
-        raise DomainError(
-            "capture_limit_exceeded",
-            _("The document holds %(count)d events; the capture limit is %(limit)d.")
-            % {"count": count, "limit": capture_limit()},
-            details={"limit_events": capture_limit(), "received_events": count},
-            status_code=413,
+    with services.collector_paused():  # the document's objects are many and all live: see there
+        document = validation.read_xml(request.body) if is_xml else validation.read_json(request.body)
+        count = len(document.get("epcisBody", {}).get("eventList") or [])
+        if count > capture_limit():
+            raise DomainError(
+                "capture_limit_exceeded",
+                _("The document holds %(count)d events; the capture limit is %(limit)d.")
+                % {"count": count, "limit": capture_limit()},
+                details={"limit_events": capture_limit(), "received_events": count},
+                status_code=413,
+            )
+        job = services.capture_submit(
+            actor=actor,
+            document=document,
+            error_behaviour=behaviour,
+            document_format="xml" if is_xml else "json",
         )
-    job = services.capture_submit(
-        actor=actor, document=document, error_behaviour=behaviour, document_format="xml" if is_xml else "json"
-    )
     # A well-formed, schema-valid document within the limits is accepted (202) whatever becomes of
     # its events: events the traceability rules refuse are the capture job's errors, not the
     # request's (REST binding: "not to be confused with an error while capturing EPCIS events").

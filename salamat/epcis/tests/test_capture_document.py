@@ -231,3 +231,43 @@ def test_events_with_their_own_times_merge_within_the_window(importer_client, dl
     later = [{**commissioning([e]), "eventTime": second(60 + i)} for i, e in enumerate(dl("U", 2))]
     assert job_of(importer_client, capture(importer_client, doc(*later)))["appliedCount"] == 2
     assert Event.objects.count() == 4  # no window: each time its own operation
+
+
+def test_the_garbage_collector_is_off_during_a_capture_and_on_again_after(importer_client, dl, monkeypatch):
+    import gc
+
+    from salamat.epcis import apply
+
+    # given: the collector's state seen while the document's events are applied
+    seen = []
+    run = apply.Capture.run
+
+    def spying(self):
+        seen.append(gc.isenabled())
+        return run(self)
+
+    monkeypatch.setattr(apply.Capture, "run", spying)
+    assert gc.isenabled()
+    # when
+    job = job_of(importer_client, capture(importer_client, doc(commissioning(dl("G", 2)))))
+    # then: off while capturing, on again after, the capture done
+    assert seen == [False]
+    assert gc.isenabled()
+    assert job["appliedCount"] == 1
+
+
+def test_the_garbage_collector_stays_off_after_a_capture_when_it_was_off():
+    import gc
+
+    from salamat.epcis.services import collector_paused
+
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with collector_paused(), collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
