@@ -8,7 +8,6 @@ after `RequestContextMiddleware` (request id, client address) and applies the ra
 
 from __future__ import annotations
 
-from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import Resolver404, resolve
 from django.utils import translation
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from salamat.core import context
 from salamat.core.clientip import client_ip
+from salamat.core.dbconn import run_trusting_open_connections
 from salamat.core.middleware import error_response
 
 PREFIX = "/api/public/"
@@ -77,16 +77,5 @@ class PublicApiMiddleware:
     @staticmethod
     def _call(request: HttpRequest, view) -> HttpResponse | None:
         """Runs the view without Django's per-request connection health check (a `SELECT 1`
-        round trip before every check, as costly as the check itself). A persistent connection
-        that died is found out by the check's own query instead: it is closed and the view runs
-        once more on a fresh connection (the views here only read)."""
-        reused = connection.connection is not None
-        if reused:
-            connection.health_check_done = True
-        try:
-            return view(request)
-        except (OperationalError, InterfaceError):
-            if not reused or connection.in_atomic_block:
-                raise
-            connection.close()
-            return view(request)
+        round trip before every check, as costly as the check itself; see `salamat.core.dbconn`)."""
+        return run_trusting_open_connections(lambda: view(request))

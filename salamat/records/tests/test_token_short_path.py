@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import connection
 from django.test import Client
 
-from salamat.records.fhir import middleware
+from salamat.core import dbconn
 from salamat.records.tests.conftest import code_of, issue_of
 
 
@@ -75,8 +75,8 @@ def _fail(execute, sql, params, many, context):
 def _trusting_open_connections(monkeypatch) -> None:
     """Tests run inside a transaction, where the short path keeps Django's health check: lift
     the flag so the reused-connection path runs, and keep the test's connection open."""
-    monkeypatch.setattr(middleware, "_in_transaction", lambda opened: False)
-    monkeypatch.setattr(middleware, "_close", lambda opened: None)
+    monkeypatch.setattr(dbconn, "_in_transaction", lambda opened: False)
+    monkeypatch.setattr(dbconn, "_close", lambda opened: None)
 
 
 def test_a_connection_that_died_while_idle_is_replaced_without_an_error(db, monkeypatch):
@@ -93,7 +93,7 @@ def test_a_connection_that_died_while_idle_is_replaced_without_an_error(db, monk
             cursor.execute("SELECT 1")
         return "answered"
 
-    assert middleware._run(None, view) == "answered"
+    assert dbconn.run_trusting_open_connections(view) == "answered"
     assert len(calls) == 2
 
 
@@ -111,7 +111,7 @@ def test_a_later_query_failing_is_not_run_again(db, monkeypatch):
                 cursor.execute("SELECT 1")
 
     try:
-        middleware._run(None, view)
+        dbconn.run_trusting_open_connections(view)
     except OperationalError:
         pass
     else:
