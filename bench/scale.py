@@ -1,7 +1,8 @@
 """Scale benchmark: the same figures at 100,000 packages and at N, side by side, in one run.
 
     scripts/with-postgres.sh .venv/bin/python -m bench scale --packages 10000000
-    make bench PACKAGES=10000000
+    make bench PACKAGES=10000000          (the cluster sized as production: see the Makefile)
+    … -m bench scale --packages 1000000 --only lookup,dashboard   (a part of the figures)
 
 Loads a realistic history for 100,000 packages, measures, loads the rest up to N, and measures
 again. The history is what a year of the market leaves: packages of 200 products in lots of
@@ -373,6 +374,15 @@ def measure_lookup(keys: list[str]) -> dict:
     return out
 
 
+def cluster_settings() -> str:
+    """The settings the figures depend on most (`make bench` sizes the cluster as production)."""
+    from django.db import connection
+
+    names = ("shared_buffers", "effective_cache_size", "random_page_cost", "fsync")
+    with connection.cursor() as cur:
+        return ", ".join(f"{name} {_sql(cur, f'SHOW {name}')[0][0]}" for name in names)
+
+
 def _median_p99(times: list[float]) -> tuple[float, float]:
     times = sorted(times)
     return statistics.median(times), times[int(len(times) * 0.99)]
@@ -527,18 +537,28 @@ def explain_hot_queries(sample_key: str) -> list[str]:
     return out
 
 
-def measure(label: str, world: dict, total: int, ops: int, seconds: int) -> dict:
+PARTS = ("ops", "lookup", "check", "dashboard", "sell")
+
+
+def measure(
+    label: str, world: dict, total: int, ops: int, seconds: int, parts: tuple[str, ...] = PARTS
+) -> dict:
     print(f"-- measuring at {label} packages (load average {' '.join(f'{x:.1f}' for x in os.getloadavg())})",
           flush=True)  # fmt: skip
     pairs = history_codes(world["products"], total, 3300, seed=total)
     result: dict = {"load": os.getloadavg()[0]}
-    result["ops"] = measure_ops(ops)
-    print("   operations done", flush=True)
-    result["lookup"] = measure_lookup([k for k, _ in pairs])
-    result["check"] = measure_check([c for _, c in pairs], seconds)
-    print("   check done", flush=True)
-    result["dashboard"] = measure_dashboard(world["products"][0][1])
-    result["sell"] = measure_http_sell()
+    if "ops" in parts:
+        result["ops"] = measure_ops(ops)
+        print("   operations done", flush=True)
+    if "lookup" in parts:
+        result["lookup"] = measure_lookup([k for k, _ in pairs])
+    if "check" in parts:
+        result["check"] = measure_check([c for _, c in pairs], seconds)
+        print("   check done", flush=True)
+    if "dashboard" in parts:
+        result["dashboard"] = measure_dashboard(world["products"][0][1])
+    if "sell" in parts:
+        result["sell"] = measure_http_sell()
     result["explain"] = explain_hot_queries(pairs[0][0])
     result["load_after"] = os.getloadavg()[0]
     return result
@@ -558,7 +578,7 @@ def report(sizes: list[int], results: list[dict]) -> list[str]:
         extra = f"{values[-1] / values[0]:>12.2f}" if big_vs_small and ratio and values[0] else " " * 12
         lines.append(f"{name:<38}{cells}{extra if big_vs_small else ''}   {verdict}")
 
-    for op in results[0]["ops"]:
+    for op in results[0].get("ops", ()):
         rates = [r["ops"][op][0] for r in results]
         copies = [r["ops"][op][1] for r in results]
         ratios = [a / b for a, b in zip(rates, copies, strict=True)]
@@ -572,12 +592,26 @@ def report(sizes: list[int], results: list[dict]) -> list[str]:
         )
         row("  bare COPY /s", copies, ",.0f")
         row("  ratio to COPY", ratios, ".2f", ratio=False)
-    for kind in ("sql first", "sql warm", "selector first", "selector warm"):
+    for kind in (
+        ("sql first", "sql warm", "selector first", "selector warm") if "lookup" in results[0] else ()
+    ):
         medians = [r["lookup"][kind][0] for r in results]
         p99s = [r["lookup"][kind][1] for r in results]
         ok = not big_vs_small or medians[-1] <= 1.2 * medians[0]
         row(f"lookup by key, {kind}, median µs", medians, ".0f", "ok" if ok else "BELOW TARGET (within 1.2×)")
         row("  p99 µs", p99s, ".0f")
+    if "check" in results[0]:
+        check_rows(results, row)
+    if "dashboard" in results[0]:
+        dashboard_rows(results, row)
+    if "sell" in results[0]:
+        sell_rows(results, row)
+    row("load average (1 min) at start / end", [r["load"] for r in results], ".1f", ratio=False)
+    row("", [r["load_after"] for r in results], ".1f", ratio=False)
+    return lines
+
+
+def check_rows(results: list[dict], row) -> None:
     ours = [r["check"]["ours"] for r in results]
     bare = [r["check"]["bare"] for r in results]
     ratio = [o["rps"] / b["rps"] for o, b in zip(ours, bare, strict=True)]
@@ -592,7 +626,9 @@ def report(sizes: list[int], results: list[dict]) -> list[str]:
     row("  bare WSGI+psycopg req/s", [b["rps"] for b in bare], ",.0f")
     row("  bare p99 ms", [b["p99"] for b in bare], ".1f")
     row("  ratio to bare", ratio, ".2f", ratio=False)
-    dashboard_rows(results, row)
+
+
+def sell_rows(results: list[dict], row) -> None:
     service = [r["sell"]["size"] / r["sell"]["service"] for r in results]
     over_http = [r["sell"]["size"] / r["sell"]["http"] for r in results]
     overhead = [r["sell"]["http"] / r["sell"]["service"] - 1 for r in results]
@@ -600,9 +636,6 @@ def report(sizes: list[int], results: list[dict]) -> list[str]:
     row("  POST /api/v1/packages/sell, codes/s", over_http, ",.0f")
     row("  HTTP + JSON overhead, %", [100 * x for x in overhead], ".0f",
         "ok" if all(x <= 0.25 for x in overhead) else "BELOW TARGET (≤ 25 %)", ratio=False)  # fmt: skip
-    row("load average (1 min) at start / end", [r["load"] for r in results], ".1f", ratio=False)
-    row("", [r["load_after"] for r in results], ".1f", ratio=False)
-    return lines
 
 
 def dashboard_rows(results: list[dict], row) -> None:
@@ -626,16 +659,25 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=int, default=8, help="seconds per public check run")
     parser.add_argument(
-        "--dashboard-only", action="store_true", help="after each load, measure the dashboard only"
+        "--only",
+        default=",".join(PARTS),
+        help=f"what to measure, comma-separated (default {','.join(PARTS)})",
     )
+    parser.add_argument("--dashboard-only", action="store_true", help="the same as --only dashboard")
     args, _unknown = parser.parse_known_args(argv)
+    parts = (
+        ("dashboard",) if args.dashboard_only else tuple(p.strip() for p in args.only.split(",") if p.strip())
+    )
+    if unknown_parts := set(parts) - set(PARTS):
+        parser.error(f"--only: unknown {', '.join(sorted(unknown_parts))}; choose from {', '.join(PARTS)}")
     from bench.trace import _setup_django
 
     _setup_django()
     total = args.packages
     sizes = sorted({min(SMALL, total), total})
     print(f"scale bench: history of {', '.join(f'{s:,}' for s in sizes)} packages; "
-          f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)  # fmt: skip
+          f"{os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+          f"PostgreSQL {cluster_settings()}", flush=True)  # fmt: skip
     world = build_world()
     results, loaded = [], 0
     for size in sizes:
@@ -647,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.dashboard_only:
             results.append({"dashboard": measure_dashboard(world["products"][0][1])})
             continue
-        results.append(measure(f"{size:,}", world, size, args.ops, args.seconds))
+        results.append(measure(f"{size:,}", world, size, args.ops, args.seconds, parts))
     if args.dashboard_only:
         lines: list[str] = []
         dashboard_rows(

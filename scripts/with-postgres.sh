@@ -48,10 +48,16 @@ trap cleanup EXIT INT TERM
 
 "${RUN_AS[@]}" "$INITDB" -D "$PGDIR/data" -U salamat --auth=trust --encoding=UTF8 --locale=C.UTF-8 >/dev/null
 # Settings for a disposable test cluster: durability off, enough connections for
-# the browser tests' live server and the concurrency tests.
+# the browser tests' live server and the concurrency tests. PG_SHARED_BUFFERS sizes the buffer
+# cache (512MB by default; the scale bench sizes it as production is: a quarter of memory, and
+# random_page_cost 1.1 for SSD — deploy/postgresql/salamat.conf).
+SHARED_BUFFERS=${PG_SHARED_BUFFERS:-512MB}
+EFFECTIVE_CACHE=${PG_EFFECTIVE_CACHE_SIZE:-4GB}
+RANDOM_PAGE_COST=${PG_RANDOM_PAGE_COST:-4}
 "${RUN_AS[@]}" "$PG_CTL" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 start -o \
     "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-     -c full_page_writes=off -c max_connections=200 -c shared_buffers=512MB -c work_mem=32MB \
+     -c full_page_writes=off -c max_connections=200 -c shared_buffers=$SHARED_BUFFERS -c work_mem=32MB \
+     -c effective_cache_size=$EFFECTIVE_CACHE -c random_page_cost=$RANDOM_PAGE_COST \
      -c maintenance_work_mem=256MB -c max_wal_size=4GB" >/dev/null
 
 export DATABASE_URL="postgres://salamat@127.0.0.1:$PORT/salamat"

@@ -48,3 +48,23 @@ def test_history_is_consistent_and_partitioned():
     ) == [(0,)]
     assert _one("SELECT count(*) FROM traceability_shipment") == [(30_000 // 2_000 + 30_000 // 200,)]
     assert stock.differences() == []
+
+
+def test_report_prints_only_the_parts_measured():
+    from bench import scale
+
+    def result(median: float) -> dict:
+        times = dict.fromkeys(
+            ("sql first", "sql warm", "selector first", "selector warm"), (median, 2 * median)
+        )
+        return {"lookup": times, "load": 1.0, "load_after": 1.0}
+
+    lines = scale.report([100_000, 10_000_000], [result(100.0), result(130.0)])
+    text = "\n".join(lines)
+    assert "lookup by key, sql first, median µs" in text
+    assert "public check" not in text and "dashboard" not in text and "package-events/s" not in text
+    # 130 µs against 100 µs is more than 1.2×: the verdict says so.
+    assert text.count("BELOW TARGET (within 1.2×)") == 4
+    assert "lookup by key, sql first, median µs" in lines[1] and lines[1].rstrip().endswith(
+        "BELOW TARGET (within 1.2×)"
+    )
