@@ -73,7 +73,11 @@ def run_prepared(sql: str, params: list, *, using: str = "default") -> list[tupl
     began = time.monotonic()
     with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
         cursor.execute(sql, params, prepare=True)
-        rows = cursor.fetchall() if cursor.description else []
+        # Whether it answered rows, from the result's status: `cursor.description` would build
+        # an object per column on every call (22 for the public check's lookup).
+        result = cursor.pgresult
+        answered = result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK
+        rows = cursor.fetchall() if answered else []
     if connection.queries_logged:
         connection.queries_log.append(
             {"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - began:.3f}"}

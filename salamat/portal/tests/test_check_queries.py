@@ -3,6 +3,8 @@ package's when, why and where come with it (most packages ever checked have been
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -47,3 +49,25 @@ def test_on_postgresql_the_lookup_is_a_prepared_statement(world):
             ["%p.withdraw_reason, p.withdrawn_on, s.district FROM traceability_package p%"],
         )
         assert cur.fetchone()[0] == 1
+
+
+def test_batched_checks_are_written_together_each_as_it_was(world, settings):
+    from salamat.portal import services
+    from salamat.portal.models import CheckLog
+
+    settings.SALAMAT = {**settings.SALAMAT, "CHECK_LOG_BATCH": 3, "CHECK_LOG_MAX_AGE_SECONDS": 3600}
+    before = CheckLog.objects.count()
+    services.check_log(key="01/x/21/1", raw="a", verdict="genuine", channel="api", region="osh")
+    services.check_log(key="", raw="not a code", verdict="unknown", channel="web")
+    assert CheckLog.objects.count() == before  # buffered
+    with CaptureQueriesContext(connection) as queries:
+        services.check_log(key="01/x/21/2", raw="b", verdict="already_sold", channel="api", region="chui")
+    assert CheckLog.objects.count() == before + 3
+    assert len([q for q in queries if "INSERT" in q["sql"]]) == 1
+    rows = list(CheckLog.objects.order_by("-id").values_list("key", "verdict", "channel", "region")[:3])
+    assert rows[::-1] == [
+        ("01/x/21/1", "genuine", "api", "osh"),
+        ("sha256:" + hashlib.sha256(b"not a code").hexdigest()[:56], "unknown", "web", ""),
+        ("01/x/21/2", "already_sold", "api", "chui"),
+    ]
+    assert services.check_log_flush() == 0
