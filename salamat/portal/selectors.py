@@ -103,13 +103,16 @@ def _untracked_or_unknown(gtin: str | None, key: str, error: str, today: date) -
     return result
 
 
+_REGIONS = frozenset(Region.values)  # `Region.values` builds its list on every use
+
+
 def _left_circulation(row: PublicPackage, today: date) -> dict[str, Any]:
     """When, why and where (the pharmacy and its town) a withdrawn package left circulation."""
     owner, region = row.owner_name, row.site_region
     gone = public_withdrawal(row)
     if gone is None:
         return {}
-    town = gone.district or (Region(region).label if region in Region.values else "")
+    town = gone.district or (Region(region).label if region in _REGIONS else "")
     recent_days = setting("CHECK_RECENT_SALE_DAYS")
     recent = gone.reason == "sold" and gone.on is not None and gone.on >= today - timedelta(days=recent_days)
     return {"on": gone.on, "reason": gone.reason, "place": owner or "", "town": str(town), "recent": recent}
