@@ -71,3 +71,31 @@ def test_batched_checks_are_written_together_each_as_it_was(world, settings):
         ("01/x/21/2", "already_sold", "api", "chui"),
     ]
     assert services.check_log_flush() == 0
+
+
+@pytest.mark.postgres_only
+def test_a_connection_that_died_while_idle_costs_the_check_nothing(world, monkeypatch):
+    """The check's first statement is the prepared lookup: when it finds the reused connection
+    dead, the short path (salamat.core.dbconn) opens a fresh one and answers, not a 500."""
+    import json
+
+    import psycopg
+
+    from salamat.core import dbconn
+    from salamat.portal import api
+
+    monkeypatch.setattr(dbconn, "_in_transaction", lambda opened: False)  # the test's own transaction
+    monkeypatch.setattr(dbconn, "_close", lambda opened: None)  # keep the test's connection
+    real_execute, failed = psycopg.Cursor.execute, []
+
+    def dead_once(self, query, params=None, **kwargs):
+        if not failed:
+            failed.append(query)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real_execute(self, query, params, **kwargs)
+
+    connection.ensure_connection()
+    monkeypatch.setattr(psycopg.Cursor, "execute", dead_once)
+    response = dbconn.run_trusting_open_connections(lambda: api.check_answer(world.keys["already_sold"], ""))
+    assert failed and "traceability_package" in str(failed[0])
+    assert json.loads(response.content)["verdict"] == "already_sold"
