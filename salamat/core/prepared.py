@@ -13,6 +13,7 @@ equal to one for the request's value, and leaves the query's own constants as th
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Hashable
@@ -60,20 +61,34 @@ def bind(params: tuple, values: dict[Any, Any]) -> list:
 
 def run_prepared(sql: str, params: list, *, using: str = "default") -> list[tuple]:
     """Runs one statement as a prepared statement on the request's connection (PostgreSQL) and
-    returns its rows. Errors come out as Django's; the statement is in Django's query log when
-    it keeps one (tests counting queries see it). Behind PgBouncer, use transaction pooling of
-    version 1.21 or later, which keeps protocol-level prepared statements."""
+    returns its rows. Like a Django cursor it checks a reused connection first (when Django's
+    health checks are on) and goes through the connection's execute wrappers (so a request's
+    short path, `salamat.core.dbconn`, sees its first query fail on a connection that died while
+    idle and runs again); errors come out as Django's; the statement is in Django's query log
+    when it keeps one (tests counting queries see it). Behind PgBouncer, use transaction pooling
+    of version 1.21 or later, which keeps protocol-level prepared statements."""
     import psycopg
 
     connection = connections[using]
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     raw = connection.connection
     if raw.prepare_threshold is None:  # Django opens its connections with preparing off
         raw.prepare_threshold = 5
+
+    def execute(sql: str, params: list, many: bool, context: dict) -> list[tuple]:
+        with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            # Whether it answered rows, from the result's status: `cursor.description` would
+            # build an object per column on every call (22 for the public check's lookup).
+            result = cursor.pgresult
+            answered = result is not None and result.status == psycopg.pq.ExecStatus.TUPLES_OK
+            return cursor.fetchall() if answered else []
+
+    for wrapper in reversed(connection.execute_wrappers):
+        execute = functools.partial(wrapper, execute)
     began = time.monotonic()
-    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        rows = cursor.fetchall() if cursor.description else []
+    rows = execute(sql, params, False, {"connection": connection, "cursor": None})
     if connection.queries_logged:
         connection.queries_log.append(
             {"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - began:.3f}"}

@@ -31,7 +31,7 @@ from salamat.traceability.selectors import (
     PublicPackage,
     availability,
     package_public,
-    package_withdrawal,
+    public_withdrawal,
 )
 
 MAX_CODE_LENGTH = 512
@@ -103,12 +103,16 @@ def _untracked_or_unknown(gtin: str | None, key: str, error: str, today: date) -
     return result
 
 
-def _left_circulation(key: str, owner: str | None, region: str | None, today: date) -> dict[str, Any]:
+_REGIONS = frozenset(Region.values)  # `Region.values` builds its list on every use
+
+
+def _left_circulation(row: PublicPackage, today: date) -> dict[str, Any]:
     """When, why and where (the pharmacy and its town) a withdrawn package left circulation."""
-    gone = package_withdrawal(key=key)
+    owner, region = row.owner_name, row.site_region
+    gone = public_withdrawal(row)
     if gone is None:
         return {}
-    town = gone.district or (Region(region).label if region in Region.values else "")
+    town = gone.district or (Region(region).label if region in _REGIONS else "")
     recent_days = setting("CHECK_RECENT_SALE_DAYS")
     recent = gone.reason == "sold" and gone.on is not None and gone.on >= today - timedelta(days=recent_days)
     return {"on": gone.on, "reason": gone.reason, "place": owner or "", "town": str(town), "recent": recent}
@@ -170,7 +174,7 @@ def package_check(*, code: str) -> CheckResult:
         }
     result = CheckResult(verdict, key=key, product=product, batch=batch, expiry=expiry, holder=holder)
     if verdict == Verdict.ALREADY_SOLD:
-        result.extra["left"] = _left_circulation(key, owner, region, today)
+        result.extra["left"] = _left_circulation(row, today)
     elif verdict == Verdict.GENUINE:
         if state == State.IN_TRANSIT:
             result.extra["stage"] = "in_transit"

@@ -62,6 +62,10 @@ def check_log(*, key: str, raw: str, verdict: str, channel: str, region: str = "
 
 
 _INSERT = f"INSERT INTO {CheckLog._meta.db_table} (key, verdict, channel, region, created_at) VALUES "  # noqa: S608
+_INSERT_ARRAYS = (
+    f"INSERT INTO {CheckLog._meta.db_table} (key, verdict, channel, region, created_at) "  # noqa: S608
+    "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])"
+)
 
 
 def check_log_flush() -> int:
@@ -69,19 +73,25 @@ def check_log_flush() -> int:
     with _lock:
         batch = _buffer[:]
         _buffer.clear()
-    if batch:
+    if not batch:
+        return 0
+    if connection.vendor == "postgresql":
+        # One array per column: the statement's text is the same for any number of rows, so
+        # neither the driver nor PostgreSQL parses a thousand placeholders at every flush.
+        sql, params = _INSERT_ARRAYS, [list(column) for column in zip(*batch, strict=True)]
+    else:
         sql = _INSERT + ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
         params = [v for row in batch for v in row]
-        if connection.vendor == "postgresql" and not connection.in_atomic_block:
-            # Without waiting for the WAL flush: a crash may lose the last fraction of a second
-            # of the log, as it loses the rows still buffered here, and the check that happens
-            # to flush is not held up by the disk.
-            with transaction.atomic(), connection.cursor() as cur:
-                cur.execute("SET LOCAL synchronous_commit TO OFF")
-                cur.execute(sql, params)
-        else:
-            with connection.cursor() as cur:
-                cur.execute(sql, params)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Without waiting for the WAL flush: a crash may lose the last fraction of a second
+        # of the log, as it loses the rows still buffered here, and the check that happens
+        # to flush is not held up by the disk.
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute("SET LOCAL synchronous_commit TO OFF")
+            cur.execute(sql, params)
+    else:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
     return len(batch)
 
 

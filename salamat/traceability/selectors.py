@@ -15,6 +15,7 @@ from salamat.core.actors import Actor
 from salamat.core.conf import setting
 from salamat.core.db_routing import read_connection
 from salamat.core.errors import NotFound, ValidationFailed
+from salamat.core.prepared import bind, built_once, instance_from_row, placeholder_str, run_prepared
 from salamat.registry.models import Organization, Product, Site, TrackingList
 from salamat.registry.selectors import products_tracking_mandatory
 from salamat.traceability import daily, rules
@@ -51,20 +52,64 @@ def package_key_of(code: str) -> str:
     return parsed.key
 
 
+# What `package_get` reads of the package's product, owner and site (what its callers show),
+# each in its model's column order (`Model.from_db` takes a subset of columns in that order).
+def _in_model_order(model, names: tuple[str, ...]) -> tuple[str, ...]:
+    order = [f.attname for f in model._meta.concrete_fields]
+    return tuple(sorted(names, key=order.index))
+
+
+_GET_RELATED = {
+    relation: _in_model_order(Package._meta.get_field(relation).related_model, ("id", *names))
+    for relation, names in (
+        ("product", ("external_id", "trade_name", "strength", "registration_number")),
+        ("owner", ("external_id", "name", "short_name", "org_type")),
+        ("site", ("external_id", "name", "region")),
+    )
+}
+_GET_FIELDS = tuple(f.attname for f in Package._meta.concrete_fields)
+_S_KEY = placeholder_str(1)
+
+
 def package_get(*, key: str) -> Package | None:
-    """The package with this canonical key (one index lookup)."""
-    # Only the columns the answer shows: the citizen check page calls this for every scan.
-    rows = list(
-        Package.objects.select_related("product", "owner", "site")
-        .only(
-            *(f.name for f in Package._meta.concrete_fields),
-            "product__external_id", "product__trade_name", "product__strength", "product__registration_number",
-            "owner__external_id", "owner__name", "owner__short_name", "owner__org_type",
-            "site__external_id", "site__name", "site__region",
+    """The package with this canonical key (one index lookup), with its product, owner and site
+    (only the columns their callers show: the others load when first used)."""
+    connection = read_connection(Package)  # the replica inside a replica_reads view
+    if connection.vendor != "postgresql":
+        rows = list(
+            Package.objects.using(connection.alias)
+            .select_related(*_GET_RELATED)
+            .only(
+                *(f.name for f in Package._meta.concrete_fields),
+                *(f"{relation}__{name}" for relation, names in _GET_RELATED.items() for name in names),
+            )
+            .filter(key=key)[:1]  # not .first(): the key is unique, no ORDER BY needed
         )
-        .filter(key=key)[:1]  # not .first(): the key is unique, no ORDER BY needed
-    )  # fmt: skip
-    return rows[0] if rows else None
+        return rows[0] if rows else None
+    # On PostgreSQL the same join is built once and run as a prepared statement: the scanning
+    # checks call this for every code, and building and planning the four-table join on each
+    # call cost several times the lookup itself.
+    sql, params = built_once(
+        "package_get",
+        lambda: Package.objects.filter(key=_S_KEY).values_list(
+            *_GET_FIELDS,
+            *(f"{relation}__{name}" for relation, names in _GET_RELATED.items() for name in names),
+        )[:1],
+    )
+    rows = run_prepared(sql, bind(params, {_S_KEY: key}), using=connection.alias)
+    if not rows:
+        return None
+    values = rows[0]
+    package = instance_from_row(Package, _GET_FIELDS, values[: len(_GET_FIELDS)], using=connection.alias)
+    at = len(_GET_FIELDS)
+    for relation, names in _GET_RELATED.items():
+        field = Package._meta.get_field(relation)
+        related, at = values[at : at + len(names)], at + len(names)
+        instance = None
+        if related[names.index("id")] is not None:
+            instance = instance_from_row(field.related_model, names, related, using=connection.alias)
+        field.set_cached_value(package, instance)
+    return package
 
 
 @dataclass(frozen=True)
@@ -520,6 +565,11 @@ class PublicPackage(NamedTuple):
     inn_ky: str
     dosage_form_ru: str
     dosage_form_ky: str
+    # How it left circulation, if it has (see `public_withdrawal`): read in the same lookup,
+    # since most packages ever checked have been sold.
+    withdraw_reason: int
+    withdrawn_on: date | None
+    site_district: str | None
 
 
 # The columns a verdict shows, fetched with the package in one indexed lookup (joins on keys).
@@ -528,7 +578,8 @@ _PUBLIC_SQL = (
     "SELECT p.state, p.flags, p.batch, p.expiry, r.trade_name, r.inn, r.dosage_form, r.strength, "  # noqa: S608
     "r.manufacturer_name, r.manufacturer_country, r.registration_number, o.name, o.org_type, s.name, "
     "s.address, s.region, r.trade_name_ru, r.trade_name_ky, r.inn_ru, r.inn_ky, r.dosage_form_ru, "
-    f"r.dosage_form_ky FROM {Package._meta.db_table} p JOIN {Product._meta.db_table} r ON r.id = p.product_id "
+    "r.dosage_form_ky, p.withdraw_reason, p.withdrawn_on, s.district "
+    f"FROM {Package._meta.db_table} p JOIN {Product._meta.db_table} r ON r.id = p.product_id "
     f"LEFT JOIN {Organization._meta.db_table} o ON o.id = p.owner_id "
     f"LEFT JOIN {Site._meta.db_table} s ON s.id = p.site_id WHERE p.key = %s LIMIT 1"
 )
@@ -538,30 +589,24 @@ def package_public(*, key: str) -> PublicPackage | None:
     """The package with this canonical key as the citizen check shows it (one indexed lookup)."""
     connection = read_connection(Package)  # the replica inside a replica_reads view
     if connection.vendor == "postgresql":
-        # A server-side-binding cursor with a prepared statement: PostgreSQL plans the four-table
-        # lookup once per connection instead of once per check, which is most of the check's time
-        # in the database. Django's own cursors bind on the client and never prepare, and Django
-        # opens connections with prepared statements off (`prepare_threshold=None`); only this
-        # cursor uses them. (Behind PgBouncer, use transaction pooling of version 1.21 or later,
-        # which keeps protocol-level prepared statements.) Errors still come out as Django's.
-        import psycopg
-
-        connection.ensure_connection()
-        raw = connection.connection
-        if raw.prepare_threshold is None:
-            raw.prepare_threshold = 5
-        with connection.wrap_database_errors, psycopg.Cursor(raw) as cur:
-            cur.execute(_PUBLIC_SQL, [key], prepare=True)
-            row = cur.fetchone()
+        # A prepared statement (`salamat.core.prepared`): PostgreSQL plans the four-table lookup
+        # once per connection instead of once per check, which is most of the check's time in
+        # the database. Django's own cursors bind on the client and never prepare.
+        rows = run_prepared(_PUBLIC_SQL, [key], using=connection.alias)
+        row = rows[0] if rows else None
     else:
         with connection.cursor() as cur:
             cur.execute(_PUBLIC_SQL, [key])
             row = cur.fetchone()
     if row is None:
         return None
-    if isinstance(row[3], str):  # SQLite answers dates as text
-        row = (*row[:3], date.fromisoformat(row[3]), *row[4:])
-    return PublicPackage._make(row)
+    package = PublicPackage._make(row)
+    if isinstance(package.expiry, str):  # SQLite answers dates as text
+        package = package._replace(
+            expiry=date.fromisoformat(package.expiry),
+            withdrawn_on=date.fromisoformat(package.withdrawn_on) if package.withdrawn_on else None,
+        )
+    return package
 
 
 def package_owner_id(*, key: str) -> int | None:
@@ -577,15 +622,11 @@ class PublicWithdrawal(NamedTuple):
     district: str  # the town or district of the site it left from ("" when not known)
 
 
-def package_withdrawal(*, key: str) -> PublicWithdrawal | None:
-    """How the package `key` left circulation, or None while it has not (one indexed lookup;
-    asked only for withdrawn packages, so the common check keeps its single prepared query)."""
-    row = (
-        Package.objects.filter(key=key, state=State.WITHDRAWN)
-        .values_list("withdraw_reason", "withdrawn_on", "site__district")
-        .first()
-    )
-    if row is None:
+def public_withdrawal(package: PublicPackage) -> PublicWithdrawal | None:
+    """How the package left circulation, or None while it has not (from its lookup: no query)."""
+    if package.state != State.WITHDRAWN:
         return None
-    reason, on, district = row
-    return PublicWithdrawal(Reason(reason).name.lower() if reason else "", on, district or "")
+    reason = package.withdraw_reason
+    return PublicWithdrawal(
+        Reason(reason).name.lower() if reason else "", package.withdrawn_on, package.site_district or ""
+    )
