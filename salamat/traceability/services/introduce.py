@@ -197,10 +197,6 @@ def packages_introduce(
         return answer
 
     def fast() -> dict:  # every code new, plain, legal; no recall applies (see services.fast)
-        schemes = scheme_set(None)
-        groups = lean_groups(codes) if not schemes or schemes.validated else None
-        if groups is None or len(groups) > fastpath.MAX_SHAPES:
-            raise Fallback
         on = _local_day(when)
         products = _products_for(sample for sample, _keys in groups)
         if RecallFlags({p.id for p in products.values() if p is not None}).active:
@@ -233,7 +229,12 @@ def packages_introduce(
         _audit(actor, Op.INTRODUCE, event)
         return answer
 
-    return _run(Op.INTRODUCE, actor, idempotency, body, fast if fastpath.usable(codes) else None)
+    # The codes by shape, read before the transaction (None: the general path reads them).
+    schemes = scheme_set(None) if fastpath.usable(codes) else None
+    groups = lean_groups(codes) if schemes is not None and (not schemes or schemes.validated) else None
+    if groups is not None and len(groups) > fastpath.MAX_SHAPES:
+        groups = None
+    return _run(Op.INTRODUCE, actor, idempotency, body, fast if groups is not None else None)
 
 
 def _insert_fresh(

@@ -136,7 +136,6 @@ def shipment_send(
 
     def fast() -> dict:  # every code a package the sender may ship, no box (see services.fast)
         on = _local_day(when)
-        keys = fastpath.keys_of(codes)
         where, where_params, prev_state = fastpath.owner_rules(Op.SHIP, org.pk, on)
         event_uuid, shipment_uuid = uuid.uuid4(), uuid.uuid4()
         count = len(codes)
@@ -168,7 +167,8 @@ def shipment_send(
         _audit(actor, Op.SHIP, event, shipment=str(shipment_uuid), receiver=str(receiver.external_id))
         return answer
 
-    return _run(Op.SHIP, actor, idempotency, body, fast if fastpath.usable(codes) else None)
+    keys = fastpath.keys_of(codes)
+    return _run(Op.SHIP, actor, idempotency, body, fast if keys is not None else None)
 
 
 def _receiver(org: Organization, receiver_id: uuid.UUID) -> Organization:

@@ -128,7 +128,6 @@ def _withdrawing(
 
     def fast() -> dict:  # every code a package of the actor's, whole, no box (see services.fast)
         on = _local_day(when)
-        keys = fastpath.keys_of(codes)
         where, where_params, prev_state = fastpath.owner_rules(operation, org.pk, on)
         target = rules.TRANSITIONS[operation]
         count = len(codes)
@@ -157,10 +156,9 @@ def _withdrawing(
         _audit(actor, operation, event, withdrawn_count=withdrawn)
         return answer
 
-    use_fast = (
-        units is None and rules.TRANSITIONS[operation].target is State.WITHDRAWN and fastpath.usable(codes)
-    )
-    return _run(operation, actor, idempotency, body, fast if use_fast else None)
+    whole = units is None and rules.TRANSITIONS[operation].target is State.WITHDRAWN
+    keys = fastpath.keys_of(codes) if whole else None
+    return _run(operation, actor, idempotency, body, fast if keys is not None else None)
 
 
 def packages_sell(
