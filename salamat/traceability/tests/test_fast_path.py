@@ -143,3 +143,35 @@ def test_a_shipment_from_several_sites_is_accepted_whole(importer, pharmacy, gti
     assert set(Package.objects.filter(key__endswith="M000001").values_list("owner_id", flat=True)) == {
         pharmacy.pk
     }
+
+
+def test_writing_off_recalled_packages_in_bulk_is_the_general_paths(
+    importer, pharmacy, gtin, regulator, monkeypatch
+):
+    # Write-off is not stopped by a recall: the fast path takes the flagged packages too and
+    # counts them out of the "recalled or blocked" stock as the general path does.
+    def ready(prefix: str) -> list[str]:
+        batch = [element_string(gtin, f"{prefix}{i:06d}", batch=f"W{prefix}") for i in range(N)]
+        services.packages_introduce(actor=actor_for(importer), codes=batch)
+        services.recall_create(
+            actor=regulator, reason="lab", package_codes=batch[:7], kind="recall"
+        )  # a few of them recalled
+        return batch
+
+    fast_codes, general_codes = ready("X"), ready("Y")
+    with CaptureQueriesContext(connection) as queries:
+        fast = services.packages_write_off(actor=actor_for(importer), codes=fast_codes)
+    assert sum("WITH u AS (UPDATE" in q["sql"] for q in queries.captured_queries) == 1
+    monkeypatch.setattr(fastpath, "FAST_FROM", 10**9)
+    general = services.packages_write_off(actor=actor_for(importer), codes=general_codes)
+    assert {**fast, "event_id": "", "event_time": ""} == {**general, "event_id": "", "event_time": ""}
+    fast_trace = _trace([f"01/{gtin}/21/X{i:06d}" for i in range(N)])
+    general_trace = _trace([f"01/{gtin}/21/Y{i:06d}" for i in range(N)])
+
+    def without_batch(rows):  # the two batches differ by name only (index 8: batch)
+        return [r[:8] + r[9:] for r in rows]
+
+    assert without_batch(fast_trace[0]) == without_batch(general_trace[0])
+    assert {r[8] for r in fast_trace[0]} == {"WX"} and fast_trace[0][0][6] == 1  # recalled, written off
+    assert fast_trace[1][-1] == general_trace[1][-1]  # the write-off's event rows
+    assert not StockBalance.objects.filter(batch__in=["WX", "WY"]).exclude(packages=0, flagged=0).exists()
