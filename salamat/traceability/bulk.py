@@ -19,7 +19,8 @@ from typing import Any
 
 from django.db import connection
 
-_SEP = "\x1e"  # ASCII record separator: never part of a canonical package key
+SEP = "\x1e"  # ASCII record separator: never part of a canonical package key
+_SEP = SEP
 
 
 def is_postgres() -> bool:

@@ -58,6 +58,13 @@ class StockChange:
         self.packages.update(Counter(g[:5] for g in groups))
         self.flagged.update(Counter(g[:5] for g in groups if g[5]))
 
+    def count(self, groups: Iterable[Group], amounts: Iterable[tuple[int, int]]) -> None:
+        """Adds (packages, flagged) amounts to groups, as counted by the database."""
+        for group, (packages, flagged) in zip(groups, amounts, strict=True):
+            self.packages[group] += packages
+            if flagged:
+                self.flagged[group] += flagged
+
     def _count(self, rows: list, sign: int, group_of) -> None:
         """Adds `sign` per package to its group, and to the flagged count of flagged ones."""
         for counter, chosen in ((self.packages, rows), (self.flagged, [p for p in rows if p.flags])):

@@ -138,6 +138,11 @@ class OperationRefused(DomainError):
         self.alerts = alerts or []
 
 
+class Fallback(Exception):  # noqa: N818 - a signal, not an error
+    """The fast path (`services.fast`) met something it does not cover: its work is rolled back
+    to its savepoint and the general path runs."""
+
+
 def _bad_event_time(message: str) -> ValidationFailed:
     return field_error("event_time", "bad_event_time", message)
 
@@ -552,17 +557,25 @@ def alerts_record(alerts: Iterable[dict[str, Any]], *, details: dict[str, Any] |
 
 
 def _run(
-    operation: Operation, actor: Actor, idempotency: Idempotency | None, body: Callable[[], dict]
+    operation: Operation,
+    actor: Actor,
+    idempotency: Idempotency | None,
+    body: Callable[[], dict],
+    fast: Callable[[], dict] | None = None,
 ) -> dict:
     """Runs one operation: replays an idempotent retry, commits all or nothing, and
-    records the alerts of a refusal in a transaction of their own."""
+    records the alerts of a refusal in a transaction of their own. `fast`, when given, is
+    tried first; if it raises `Fallback`, its transaction is rolled back and `body` (the
+    general path) runs in a new one (no savepoint: it would cost two more round trips on
+    every request, for the rare one that needs the general path)."""
     org = actor.require_organization()
     if idempotency is not None:
         replay = _idempotent_replay(org.pk, idempotency)
         if replay is not None:
             return replay
     try:
-        for attempt in range(2):
+        attempt, try_fast = 0, fast is not None
+        while True:
             try:
                 with paused_gc(), transaction.atomic():
                     if idempotency is not None:
@@ -572,18 +585,20 @@ def _run(
                         if replay is not None:
                             return replay
                     bulk.plan_for_keyed_lookups()
-                    return body()
+                    return fast() if try_fast else body()
+            except Fallback:
+                try_fast = False
             except (IntegrityError, OperationalError) as exc:
                 # Two requests introduced the same code (or used the same key) at once, or locked
                 # the same packages in a different order (PostgreSQL broke the deadlock): the
                 # second one runs again against the first one's committed rows.
                 if attempt == 1 or (isinstance(exc, OperationalError) and not _is_deadlock(exc)):
                     raise
+                attempt += 1
                 if idempotency is not None:
                     replay = _idempotent_replay(org.pk, idempotency)
                     if replay is not None:
                         return replay
-        raise AssertionError("unreachable")
     except OperationRefused as refused:
         if refused.alerts:
             with transaction.atomic():

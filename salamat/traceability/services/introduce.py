@@ -7,22 +7,27 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from operator import attrgetter
 
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from salamat.codes.fast import lean_groups
 from salamat.codes.model import CodeKind, ParsedCode
+from salamat.codes.parser import scheme_set
 from salamat.core.actors import Actor
 from salamat.core.errors import PermissionDenied, field_error
 from salamat.registry.models import Product
 from salamat.traceability import bulk, rules
 from salamat.traceability.code_checks import RecallFlags
 from salamat.traceability.rules import Reason, Refusal, State
+from salamat.traceability.services import fast as fastpath
 from salamat.traceability.services.engine import (
     _EP_COLUMNS,
     _EP_TYPES,
     EVENT_PACKAGE_TABLE,
     INTRODUCER_TYPES,
     PACKAGE_TABLE,
+    Fallback,
     Op,
     _answer,
     _audit,
@@ -191,7 +196,79 @@ def packages_introduce(
         _audit(actor, Op.INTRODUCE, event)
         return answer
 
-    return _run(Op.INTRODUCE, actor, idempotency, body)
+    def fast() -> dict:  # every code new, plain, legal; no recall applies (see services.fast)
+        on = _local_day(when)
+        products = _products_for(sample for sample, _keys in groups)
+        if RecallFlags({p.id for p in products.values() if p is not None}).active:
+            raise Fallback
+        registered_today: dict[int, bool] = {}
+        rows = []  # (product id, batch, expiry), keys
+        for sample, keys in groups:
+            outcome = _fresh_outcome(
+                org.pk, on, sample, products, fallback_product, batch, expiry, registered_today
+            )
+            if outcome[0] is not None or outcome[4]:
+                raise Fallback  # the general path names each refused code
+            rows.append((outcome[1:4], keys))
+        event_uuid = uuid.uuid4()
+        count = len(codes)
+        answer = _answer(Op.INTRODUCE, event_uuid, when, count)
+        event = _new_event(
+            operation=Op.INTRODUCE, actor=actor, org=org, site=site, when=when, count=count,
+            idempotency=idempotency, response=answer, event_uuid=event_uuid,
+        )  # fmt: skip
+        now = timezone.now()
+        stock = StockChange()
+        for (product_pk, the_batch, the_expiry), keys in rows:
+            _insert_fresh(
+                keys, product_id=product_pk, batch=the_batch, expiry=the_expiry, owner_id=org.pk,
+                site_id=site.pk, event_id=event.pk, on=on, now=now,
+            )  # fmt: skip
+            stock.count([(org.pk, site.pk, product_pk, the_batch, the_expiry)], [(len(keys), 0)])
+        stock.save()
+        _audit(actor, Op.INTRODUCE, event)
+        return answer
+
+    # The codes by shape, read before the transaction (None: the general path reads them).
+    schemes = scheme_set(None) if fastpath.usable(codes) else None
+    groups = lean_groups(codes) if schemes is not None and (not schemes or schemes.validated) else None
+    if groups is not None and len(groups) > fastpath.MAX_SHAPES:
+        groups = None
+    return _run(Op.INTRODUCE, actor, idempotency, body, fast if groups is not None else None)
+
+
+def _insert_fresh(
+    keys: list[str],
+    *,
+    product_id: int,
+    batch: str,
+    expiry: date,
+    owner_id: int,
+    site_id: int,
+    event_id: int,
+    on: date,
+    now: datetime,
+) -> None:
+    """Introduces packages never seen, all of one product, batch and expiry: their rows and
+    their (event, package) rows in one statement. `Fallback` if one of them exists already (a
+    sticker, a cancelled introduction, an earlier one) or is repeated: the unique key says so."""
+    sql = (
+        f"WITH ins AS (INSERT INTO {PACKAGE_TABLE} (key, product_id, batch, expiry, state, withdraw_reason, "  # noqa: S608
+        "owner_id, site_id, flags, last_event_id, introduced_on, updated_at) "
+        "SELECT k, %s::bigint, %s::text, %s::date, %s::smallint, 0, %s::bigint, %s::bigint, 0, %s::bigint, "
+        "%s::date, %s::timestamptz FROM unnest(string_to_array(%s, E'\\x1e')) AS k RETURNING id) "
+        f"INSERT INTO {EVENT_PACKAGE_TABLE} (event_id, package_id, prev_state) SELECT %s::bigint, id, %s::smallint FROM ins"
+    )
+    params = [
+        product_id, batch, expiry, int(rules.State.IN_CIRCULATION), owner_id, site_id, event_id, on, now,
+        bulk.SEP.join(keys), event_id, rules.encode_prev(rules.State.NONE, rules.Reason.NONE),
+    ]  # fmt: skip
+    try:
+        inserted = bulk.execute(sql, params)
+    except IntegrityError:
+        raise Fallback from None
+    if inserted != len(keys):
+        raise Fallback
 
 
 _code_facts = attrgetter("gtin", "batch", "expiry", "kind")

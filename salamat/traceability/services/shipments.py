@@ -14,6 +14,7 @@ from salamat.registry.models import Organization, OrganizationStatus
 from salamat.traceability import bulk, rules
 from salamat.traceability.models import ALERT_CODES_CAP, ContainerState, Shipment, ShipmentStatus
 from salamat.traceability.rules import Operation, Refusal, State
+from salamat.traceability.services import fast as fastpath
 from salamat.traceability.services.batch import (
     DEFERRED,
     _audit_many,
@@ -27,6 +28,7 @@ from salamat.traceability.services.engine import (
     CONTAINER_TABLE,
     EVENT_PACKAGE_TABLE,
     PACKAGE_TABLE,
+    Fallback,
     Op,
     OperationRefused,
     PackageRow,
@@ -132,7 +134,41 @@ def shipment_send(
         _audit(actor, Op.SHIP, event, shipment=str(shipment_uuid), receiver=str(receiver.external_id))
         return answer
 
-    return _run(Op.SHIP, actor, idempotency, body)
+    def fast() -> dict:  # every code a package the sender may ship, no box (see services.fast)
+        on = _local_day(when)
+        where, where_params, prev_state = fastpath.owner_rules(Op.SHIP, org.pk, on)
+        event_uuid, shipment_uuid = uuid.uuid4(), uuid.uuid4()
+        count = len(codes)
+        answer = _answer(Op.SHIP, event_uuid, when, count, shipment_id=str(shipment_uuid))
+        txn = [
+            {"type": "inv", "id": invoice_number, "date": invoice_date.isoformat() if invoice_date else None}
+        ]
+        event = _new_event(
+            operation=Op.SHIP, actor=actor, org=org, site=site, when=when, count=count,
+            idempotency=idempotency, response=answer, event_uuid=event_uuid,
+            biz_transactions=txn if invoice_number else None, source_id=org.pk, destination_id=receiver.pk,
+        )  # fmt: skip
+        Shipment.objects.create(
+            external_id=shipment_uuid, sender=org, sender_site=site, receiver=receiver,
+            invoice_number=invoice_number[:64], invoice_date=invoice_date, package_count=count, send_event=event,
+        )  # fmt: skip
+        groups = fastpath.update_by_codes(
+            keys,
+            count,
+            sets={
+                "state": ("smallint", int(State.IN_TRANSIT)),
+                "last_event_id": ("bigint", event.pk),
+                "updated_at": ("timestamptz", timezone.now()),
+                "container_id": ("bigint", None),  # a package taken out of a box leaves it
+            },
+            where=where, where_params=where_params, event_id=event.pk, prev_state=prev_state,
+        )  # fmt: skip
+        fastpath.leave_stock(org.pk, groups)
+        _audit(actor, Op.SHIP, event, shipment=str(shipment_uuid), receiver=str(receiver.external_id))
+        return answer
+
+    keys = fastpath.keys_of(codes)
+    return _run(Op.SHIP, actor, idempotency, body, fast if keys is not None else None)
 
 
 def _receiver(org: Organization, receiver_id: uuid.UUID) -> Organization:
@@ -395,7 +431,41 @@ def shipment_accept(
                missing=len(missing), extra=len(extra))  # fmt: skip
         return answer
 
-    return _run(Op.ACCEPT, actor, idempotency, body)
+    def fast() -> dict:  # the whole shipment, every package as the send left it (see services.fast)
+        try:
+            shipment = _shipment_for_receiver(actor, org, shipment_id, Op.ACCEPT)
+        except DomainError:
+            raise Fallback from None  # the general path refuses it, with its alerts
+        count = shipment.package_count
+        status = ShipmentStatus.ACCEPTED
+        event_uuid = uuid.uuid4()
+        answer = _answer(
+            Op.ACCEPT, event_uuid, when, count, shipment_id=str(shipment.external_id), status=status,
+            missing=[], missing_count=0, extra=[], extra_count=0,
+        )  # fmt: skip
+        event = _new_event(
+            operation=Op.ACCEPT, actor=actor, org=org, site=site, when=when, count=count,
+            idempotency=idempotency, response=answer, event_uuid=event_uuid,
+            biz_transactions=shipment.send_event.biz_transactions,
+            source_id=shipment.sender_id, destination_id=org.pk,
+        )  # fmt: skip
+        now = timezone.now()
+        groups = fastpath.accept_shipment(
+            send_event_id=shipment.send_event_id, sender_id=shipment.sender_id,
+            sender_site_id=shipment.sender_site_id, owner_id=org.pk,
+            site_id=site.pk, event_id=event.pk, now=now,
+        )  # fmt: skip
+        if sum(g[4] for g in groups) != count:
+            raise Fallback
+        stock = StockChange()
+        stock.count(((org.pk, site.pk, *g[:3]) for g in groups), [g[4:6] for g in groups])
+        stock.save()
+        _boxes_arrive({g[3] for g in groups if g[3] is not None}, owner_id=org.pk, site_id=site.pk, now=now)
+        Shipment.objects.filter(pk=shipment.pk).update(status=status, close_event=event, receiver_site=site)
+        _audit(actor, Op.ACCEPT, event, shipment=str(shipment.external_id), status=status, missing=0, extra=0)
+        return answer
+
+    return _run(Op.ACCEPT, actor, idempotency, body, fast if bulk.is_postgres() and codes is None else None)
 
 
 def shipments_accept_many(*, actor: Actor, requests: list[dict]) -> list[dict | DomainError | None]:
@@ -598,6 +668,11 @@ def _containers_arrive(
     """The boxes of a shipment change hands with their packages (and any box above them)."""
     box_ids = {p.container_id for p in accepted if p.container_id is not None}
     box_ids -= {p.container_id for p in missing}
+    _boxes_arrive(box_ids, owner_id=owner_id, site_id=site_id, now=now)
+
+
+def _boxes_arrive(box_ids: set[int], *, owner_id: int, site_id: int, now: datetime) -> None:
+    """These boxes (and any box above them) change hands."""
     if not box_ids:
         return
     cond, params = bulk.in_list("id", sorted(box_ids))
