@@ -12,7 +12,7 @@ from salamat.core.actors import Actor
 from salamat.core.errors import Conflict, DomainError, NotFound, field_error
 from salamat.registry.models import Organization, OrganizationStatus
 from salamat.traceability import bulk, rules
-from salamat.traceability.models import ALERT_CODES_CAP, ContainerState, Shipment, ShipmentStatus
+from salamat.traceability.models import ALERT_CODES_CAP, ContainerState, Event, Shipment, ShipmentStatus
 from salamat.traceability.rules import Operation, Refusal, State
 from salamat.traceability.services import fast as fastpath
 from salamat.traceability.services.batch import (
@@ -77,14 +77,10 @@ def shipment_send(
     site = _site(org, site_id)
     receiver = _receiver(org, receiver_id)
 
-    def body() -> dict:
-        on = _local_day(when)
-        res = _resolve(codes, operation=Op.SHIP, actor_org=org.pk)
-        _check_packages(res, Op.SHIP, org.pk, on)
-        _refuse_if_errors(res.errors, Op.SHIP, org.pk)
-
+    def record(count: int) -> tuple[dict, Event, uuid.UUID]:
+        """The send event and its shipment, for `count` packages; the answer, the event, the
+        shipment's id (both paths below)."""
         event_uuid, shipment_uuid = uuid.uuid4(), uuid.uuid4()
-        count = len(res.packages)
         answer = _answer(Op.SHIP, event_uuid, when, count, shipment_id=str(shipment_uuid))
         txn = [
             {"type": "inv", "id": invoice_number, "date": invoice_date.isoformat() if invoice_date else None}
@@ -98,6 +94,15 @@ def shipment_send(
             external_id=shipment_uuid, sender=org, sender_site=site, receiver=receiver,
             invoice_number=invoice_number[:64], invoice_date=invoice_date, package_count=count, send_event=event,
         )  # fmt: skip
+        return answer, event, shipment_uuid
+
+    def body() -> dict:
+        on = _local_day(when)
+        res = _resolve(codes, operation=Op.SHIP, actor_org=org.pk)
+        _check_packages(res, Op.SHIP, org.pk, on)
+        _refuse_if_errors(res.errors, Op.SHIP, org.pk)
+
+        answer, event, shipment_uuid = record(len(res.packages))
         _write_event_packages(event.pk, res.packages)
         now = timezone.now()
         shipped_boxes = {c.id for c in res.containers}
@@ -137,21 +142,8 @@ def shipment_send(
     def fast() -> dict:  # every code a package the sender may ship, no box (see services.fast)
         on = _local_day(when)
         where, where_params, prev_state = fastpath.owner_rules(Op.SHIP, org.pk, on)
-        event_uuid, shipment_uuid = uuid.uuid4(), uuid.uuid4()
         count = len(codes)
-        answer = _answer(Op.SHIP, event_uuid, when, count, shipment_id=str(shipment_uuid))
-        txn = [
-            {"type": "inv", "id": invoice_number, "date": invoice_date.isoformat() if invoice_date else None}
-        ]
-        event = _new_event(
-            operation=Op.SHIP, actor=actor, org=org, site=site, when=when, count=count,
-            idempotency=idempotency, response=answer, event_uuid=event_uuid,
-            biz_transactions=txn if invoice_number else None, source_id=org.pk, destination_id=receiver.pk,
-        )  # fmt: skip
-        Shipment.objects.create(
-            external_id=shipment_uuid, sender=org, sender_site=site, receiver=receiver,
-            invoice_number=invoice_number[:64], invoice_date=invoice_date, package_count=count, send_event=event,
-        )  # fmt: skip
+        answer, event, shipment_uuid = record(count)
         groups = fastpath.update_by_codes(
             keys,
             count,
