@@ -3,7 +3,10 @@
     batch.py        batches: many requests of one operation in one transaction (the _many services)
     engine.py       what every operation shares: who may do what, parsing and locking the
                     codes, package and box rows, the rules checks, the refusal and its alerts,
-                    `_run`, event rows, audit
+                    `_run`
+    recording.py    what an allowed operation writes: event time, site, event and (event,
+                    package) rows, the answer, audit
+    fast.py         the fast path: a plain bulk request in one statement (PostgreSQL)
     idempotency.py  Idempotency-Key: a retry gets the stored answer
     introduce.py    packages_introduce
     withdraw.py     packages_sell, _dispense, _write_off, _destroy, _export, _return

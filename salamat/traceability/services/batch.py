@@ -25,6 +25,8 @@ from salamat.traceability.services.engine import (
     _refuse_if_errors,
     _require,
     _resolve,
+)
+from salamat.traceability.services.recording import (
     _site,
 )
 

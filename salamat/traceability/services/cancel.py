@@ -32,18 +32,20 @@ from salamat.traceability.services.engine import (
     EVENT_PACKAGE_TABLE,
     PACKAGE_TABLE,
     Op,
-    _answer,
     _containers_by,
     _error,
-    _new_event,
     _package_rows,
     _parse,
     _refuse_if_errors,
     _require,
     _run,
-    _write_event_packages,
 )
 from salamat.traceability.services.idempotency import Idempotency
+from salamat.traceability.services.recording import (
+    _answer,
+    _new_event,
+    _write_event_packages,
+)
 from salamat.traceability.stock import StockChange
 
 # Operations whose packages may be cancelled one by one (a customer brings one pack back): each

@@ -19,29 +19,32 @@ from salamat.core.errors import PermissionDenied, field_error
 from salamat.registry.models import Product
 from salamat.traceability import bulk, rules
 from salamat.traceability.code_checks import RecallFlags
+from salamat.traceability.models import Event
 from salamat.traceability.rules import Reason, Refusal, State
 from salamat.traceability.services import fast as fastpath
 from salamat.traceability.services.engine import (
-    _EP_COLUMNS,
-    _EP_TYPES,
     EVENT_PACKAGE_TABLE,
     INTRODUCER_TYPES,
     PACKAGE_TABLE,
     Fallback,
     Op,
-    _answer,
-    _audit,
     _error,
-    _event_time,
-    _local_day,
-    _new_event,
     _parse_and_lock,
     _refuse_if_errors,
     _require,
     _run,
-    _site,
 )
 from salamat.traceability.services.idempotency import Idempotency
+from salamat.traceability.services.recording import (
+    _EP_COLUMNS,
+    _EP_TYPES,
+    _answer,
+    _audit,
+    _event_time,
+    _local_day,
+    _new_event,
+    _site,
+)
 from salamat.traceability.stock import StockChange
 
 
@@ -69,6 +72,16 @@ def packages_introduce(
         fallback_product = Product.objects.filter(external_id=product_id).first()
         if fallback_product is None:
             raise field_error("product", "product_not_registered", _("No such product in the registry."))
+
+    def record(count: int) -> tuple[dict, Event]:
+        """The introduction's event for `count` packages, and the answer (both paths below)."""
+        event_uuid = uuid.uuid4()
+        answer = _answer(Op.INTRODUCE, event_uuid, when, count)
+        event = _new_event(
+            operation=Op.INTRODUCE, actor=actor, org=org, site=site, when=when, count=count,
+            idempotency=idempotency, response=answer, event_uuid=event_uuid,
+        )  # fmt: skip
+        return answer, event
 
     def body() -> dict:
         on = _local_day(when)
@@ -147,13 +160,7 @@ def packages_introduce(
                 known_rows.append((row, product.id, the_batch[:20], the_expiry, flags))
         _refuse_if_errors(errors, Op.INTRODUCE, org.pk)
 
-        event_uuid = uuid.uuid4()
-        count = len(new) + len(known_rows)
-        answer = _answer(Op.INTRODUCE, event_uuid, when, count)
-        event = _new_event(
-            operation=Op.INTRODUCE, actor=actor, org=org, site=site, when=when, count=count,
-            idempotency=idempotency, response=answer, event_uuid=event_uuid,
-        )  # fmt: skip
+        answer, event = record(len(new) + len(known_rows))
         now = timezone.now()
         ids = bulk.allocate_ids(PACKAGE_TABLE, len(new))
         # Per-request constants hoisted: `.pk` is a property and the enums are not plain ints.
@@ -210,13 +217,7 @@ def packages_introduce(
             if outcome[0] is not None or outcome[4]:
                 raise Fallback  # the general path names each refused code
             rows.append((outcome[1:4], keys))
-        event_uuid = uuid.uuid4()
-        count = len(codes)
-        answer = _answer(Op.INTRODUCE, event_uuid, when, count)
-        event = _new_event(
-            operation=Op.INTRODUCE, actor=actor, org=org, site=site, when=when, count=count,
-            idempotency=idempotency, response=answer, event_uuid=event_uuid,
-        )  # fmt: skip
+        answer, event = record(len(codes))
         now = timezone.now()
         stock = StockChange()
         for (product_pk, the_batch, the_expiry), keys in rows:

@@ -33,28 +33,30 @@ from salamat.traceability.services.engine import (
     OperationRefused,
     PackageRow,
     Resolved,
-    _answer,
-    _audit,
     _check_packages,
     _container_tree,
     _containers_by_keys,
     _error,
-    _event_row,
-    _event_time,
-    _local_day,
-    _new_event,
     _package_rows,
     _parse,
     _refuse_if_errors,
     _require,
     _resolve,
     _run,
-    _site,
-    _write_event_packages,
-    _write_event_packages_many,
     alerts_record,
 )
 from salamat.traceability.services.idempotency import Idempotency
+from salamat.traceability.services.recording import (
+    _answer,
+    _audit,
+    _event_row,
+    _event_time,
+    _local_day,
+    _new_event,
+    _site,
+    _write_event_packages,
+    _write_event_packages_many,
+)
 from salamat.traceability.stock import StockChange
 
 SHIPMENT_TABLE = Shipment._meta.db_table

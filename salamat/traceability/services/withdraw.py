@@ -20,20 +20,22 @@ from salamat.traceability.services.engine import (
     CONTAINER_TABLE,
     PACKAGE_TABLE,
     Op,
-    _answer,
-    _audit,
     _check_packages,
-    _event_time,
-    _local_day,
-    _new_event,
     _refuse_if_errors,
     _require,
     _resolve,
     _run,
+)
+from salamat.traceability.services.idempotency import Idempotency
+from salamat.traceability.services.recording import (
+    _answer,
+    _audit,
+    _event_time,
+    _local_day,
+    _new_event,
     _site,
     _write_event_packages,
 )
-from salamat.traceability.services.idempotency import Idempotency
 from salamat.traceability.stock import StockChange
 
 
