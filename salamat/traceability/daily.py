@@ -30,7 +30,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -70,6 +70,8 @@ def counts(
 ) -> dict[tuple[date, int], tuple[int, int, int]]:
     """(day, product) -> (introduced, withdrawn, closed) of the packages `qs`, for the days
     after `after` (None: all) up to `through`."""
+    if connection.vendor == "postgresql":
+        return _counts_one_scan(qs, after=after, through=through)
     days = {"lte": through} if after is None else {"gt": after, "lte": through}
     introduced = _by_day(qs.filter(**{f"introduced_on__{k}": v for k, v in days.items()}), "introduced_on")
     withdrawn = _by_day(qs.filter(**{f"withdrawn_on__{k}": v for k, v in days.items()}), "withdrawn_on")
@@ -78,6 +80,33 @@ def counts(
         key: (introduced.get(key, 0), withdrawn.get(key, 0), closed.get(key, 0))
         for key in introduced.keys() | withdrawn.keys() | closed.keys()
     }
+
+
+def _counts_one_scan(
+    qs: QuerySet, *, after: date | None, through: date
+) -> dict[tuple[date, int], tuple[int, int, int]]:
+    """`counts` on PostgreSQL in one pass over the packages instead of three: one GROUPING SETS
+    query groups the same rows by introduction day, by withdrawal day and by closing day."""
+    rows = qs.values("product_id", "introduced_on", "withdrawn_on")
+    if after is not None:  # a package counts only if one of its days is recent (closed_on is one of them)
+        rows = rows.filter(Q(introduced_on__gt=after) | Q(withdrawn_on__gt=after))
+    inner, params = rows.query.sql_with_params()
+    sql = (
+        "SELECT product_id, introduced_on, withdrawn_on, closed_on, count(*) FROM ("  # noqa: S608 - ORM-built
+        "  SELECT product_id, introduced_on, withdrawn_on, CASE WHEN introduced_on IS NOT NULL AND "
+        f"   withdrawn_on IS NOT NULL THEN GREATEST(introduced_on, withdrawn_on) END AS closed_on FROM ({inner}) p"
+        ") r GROUP BY GROUPING SETS ((product_id, introduced_on), (product_id, withdrawn_on), (product_id, closed_on))"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        grouped = cur.fetchall()
+    out: dict[tuple[date, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for product, introduced_on, withdrawn_on, closed_on, n in grouped:
+        # Exactly one day column of a grouping set is kept; the others come back NULL.
+        for slot, day in enumerate((introduced_on, withdrawn_on, closed_on)):
+            if day is not None and day <= through and (after is None or day > after):
+                out[(day, product)][slot] += n
+    return {key: (i, w, c) for key, (i, w, c) in out.items()}
 
 
 def summarise(*, today: date | None = None, full: bool = False) -> dict:
