@@ -78,6 +78,79 @@ def test_bulk_readers_answer_as_the_code_by_code_ones(raws):
         assert all((key, facts) in readings for key in group_keys)
 
 
+SEP = "\x1e"
+
+
+@st.composite
+def one_shape_requests(draw) -> list:
+    """A request of one shape, as a pallet of one batch gives, with now and then an odd code."""
+    shape = draw(shapes)
+    out = []
+    for _ in range(draw(st.integers(1, 30))):
+        kind = draw(st.integers(0, 12))
+        if kind < 9:
+            out.append(shape + draw(serials))
+        elif kind == 9:
+            out.append(shape + draw(odd_serials) + draw(tails))
+        elif kind == 10:
+            out.append(draw(shapes) + draw(serials))
+        elif kind == 11:
+            out.append(shape + draw(serials) + draw(st.sampled_from(["\n", SEP, GS])) + draw(serials))
+        else:
+            raw = shape + draw(serials)
+            i = draw(st.integers(0, len(raw)))
+            out.append(raw[:i] + draw(st.sampled_from(["0", "2", GS, "\n", SEP, "<"])) + raw[i + 1 :])
+    return out
+
+
+@SETTINGS
+@given(raws=one_shape_requests() | requests())
+def test_the_joined_keys_are_the_code_by_code_keys_joined(raws):
+    one_by_one = [fast.lean_key(raw) for raw in raws]
+    joined = fast.lean_keys_joined(raws, SEP)
+    if joined is not None:
+        assert None not in one_by_one
+        assert joined == SEP.join(one_by_one)
+    # The usual request (one shape, every code read, each ending in its serial) is always answered.
+    parts = [raw.rpartition(GS + "21") for raw in raws]
+    if (
+        raws
+        and None not in one_by_one
+        and len({prefix for prefix, _at, _serial in parts}) == 1
+        and all(fast._SERIAL.fullmatch(serial) for _prefix, _at, serial in parts)
+    ):
+        assert joined == SEP.join(one_by_one)
+    assert fast.lean_keys(raws) == one_by_one
+
+
+def test_a_serial_holding_a_newline_is_not_read_as_two():
+    # Regression: the bulk readers joined the serials with newlines to check them with one regex,
+    # so "A<LF>B" passed as the two good serials "A" and "B", and a 100-code introduction by the
+    # fast path would have stored a package whose serial holds a newline.
+    head = f"01{GTIN}17301231101ABC{GS}21"
+    raws = [head + "A\nB", *(head + f"S{i}" for i in range(3))]
+    assert fast.lean_key(raws[0]) is None
+    assert fast.lean_keys(raws) == [None, *(f"01/{GTIN}/21/S{i}" for i in range(3))]
+    assert fast.lean_many(raws)[0] is None
+    assert fast.lean_groups(raws) is None
+    assert fast.lean_keys_joined(raws, SEP) is None
+
+
+def test_joined_keys_of_the_usual_request_and_of_others():
+    raws = [f"01{GTIN}17301231101ABCDE{GS}21S{i:07d}" for i in range(1000)]
+    assert fast.lean_keys_joined(raws, SEP) == SEP.join(f"01/{GTIN}/21/S{i:07d}" for i in range(1000))
+    assert fast.lean_keys_joined([], SEP) is None
+    assert fast.lean_keys_joined([*raws[:3], None], SEP) is None  # not all str
+    assert fast.lean_keys_joined([None, *raws[:3]], SEP) is None
+    two_batches = [*raws[:3], f"01{GTIN}17301231102XYZ{GS}21S1"]
+    assert fast.lean_keys_joined(two_batches, SEP) is None  # two shapes: lean_keys reads them
+    assert fast.lean_keys(two_batches)[3] == f"01/{GTIN}/21/S1"
+    assert fast.lean_keys_joined([*raws[:3], raws[0] + SEP + raws[1]], SEP) is None  # the separator inside
+    assert fast.lean_keys_joined([f"01{BAD_GTIN}17301231{GS}21A"] * 3, SEP) is None  # shape not read
+    assert fast.lean_keys_joined([f"01{GTIN}17301231{GS}21" + "x" * 21], SEP) is None  # serial too long
+    assert fast.lean_keys_joined([f"01{GTIN}17301231{GS}21A{GS}21B"], SEP) is None  # a serial twice
+
+
 def test_bulk_readers_on_the_usual_request_and_on_non_strings():
     raws = [f"01{GTIN}17301231101ABCDE{GS}21S{i:07d}" for i in range(1000)]
     assert fast.lean_keys(raws) == [f"01/{GTIN}/21/S{i:07d}" for i in range(1000)]

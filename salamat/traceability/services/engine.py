@@ -571,8 +571,11 @@ def _run(
                         replay = idempotency_claim(org.pk, idempotency)
                         if replay is not None:
                             return replay
+                    if try_fast:
+                        bulk.plan_by_key_only()
+                        return fast()
                     bulk.plan_for_keyed_lookups()
-                    return fast() if try_fast else body()
+                    return body()
             except Fallback:
                 try_fast = False
             except (IntegrityError, OperationalError) as exc:

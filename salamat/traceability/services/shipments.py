@@ -303,7 +303,12 @@ def shipments_send_many(*, actor: Actor, requests: list[dict]) -> list[dict | Do
 def _shipment_for_receiver(
     actor: Actor, org: Organization, shipment_id: uuid.UUID, operation: Operation
 ) -> Shipment:
-    shipment = Shipment.objects.select_for_update().filter(external_id=shipment_id).first()
+    shipment = (
+        Shipment.objects.select_for_update(of=("self",))
+        .select_related("send_event")
+        .filter(external_id=shipment_id)
+        .first()
+    )
     _shipment_check(shipment, org, shipment_id, operation)
     return shipment
 
@@ -447,10 +452,8 @@ def shipment_accept(
         groups = fastpath.accept_shipment(
             send_event_id=shipment.send_event_id, sender_id=shipment.sender_id,
             sender_site_id=shipment.sender_site_id, owner_id=org.pk,
-            site_id=site.pk, event_id=event.pk, now=now,
+            site_id=site.pk, event_id=event.pk, now=now, total=count,
         )  # fmt: skip
-        if sum(g[4] for g in groups) != count:
-            raise Fallback
         stock = StockChange()
         stock.count(((org.pk, site.pk, *g[:3]) for g in groups), [g[4:6] for g in groups])
         stock.save()

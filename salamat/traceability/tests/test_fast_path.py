@@ -123,6 +123,29 @@ def test_introducing_known_codes_in_bulk_is_refused_as_before(importer, gtin, mo
     assert [e["reason"] for e in details[0]["errors"]] == ["already_introduced"]
 
 
+def test_a_serial_holding_a_newline_is_refused_in_bulk_as_alone(importer, gtin, monkeypatch):
+    # Regression: the bulk reader took "A<LF>B" for two good serials, and a bulk introduction by
+    # the fast path stored a package whose serial held a newline.
+    batch = [element_string(gtin, f"N{i:06d}") for i in range(N)]
+    batch[7] = element_string(gtin, "N7\nX")
+    details = []
+    for limit in (fastpath.FAST_FROM, 10**9):
+        monkeypatch.setattr(fastpath, "FAST_FROM", limit)
+        before = (Package.objects.count(), Event.objects.count(), EventPackage.objects.count(), _stock())
+        with pytest.raises(OperationRefused) as exc:
+            services.packages_introduce(actor=actor_for(importer), codes=batch)
+        assert (
+            Package.objects.count(),
+            Event.objects.count(),
+            EventPackage.objects.count(),
+            _stock(),
+        ) == before
+        details.append(exc.value.details)
+    assert details[0] == details[1]
+    [error] = details[0]["errors"]
+    assert (error["code"], error["reason"]) == (batch[7], "bad_serial"), error
+
+
 def test_a_shipment_from_several_sites_is_accepted_whole(importer, pharmacy, gtin):
     # The packages not at the site the shipment left from take the second statement, with their
     # own site recorded as the site before.

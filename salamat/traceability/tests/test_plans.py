@@ -56,3 +56,52 @@ def test_operations_run_with_the_setting_and_leave_it_behind(importer, pharmacy,
     services.shipment_send(actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=batch)
     assert seen == ["1.1"]
     assert bulk.fetch("SHOW random_page_cost")[0][0] == cluster_setting
+
+
+def _fast_plan(keys: list[str]) -> str:
+    rows = bulk.fetch(
+        "EXPLAIN UPDATE traceability_package SET updated_at = now() "
+        "WHERE key = ANY(string_to_array(%s, E'\\x1e')) AND state = 2",
+        [bulk.SEP.join(keys)],
+    )
+    return "\n".join(r[0] for r in rows)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fast_path_reads_packages_by_key_even_half_of_a_small_table(importer, codes):
+    # The fast path's one statement names each package by its key: through the key index it
+    # costs the same per key whatever the table holds, where the planner's other choice, the whole
+    # table with the keys hashed, grows with the table (see `bulk.plan_by_key_only`).
+    batch = codes(2_000)
+    services.packages_introduce(actor=actor_for(importer), codes=batch)
+    bulk.execute("ANALYZE traceability_package")
+    keys = [lean_key(c) for c in batch[:1_000]]
+    settings = bulk.fetch("SHOW enable_seqscan")[0][0], bulk.fetch("SHOW random_page_cost")[0][0]
+    with transaction.atomic():
+        bulk.plan_by_key_only()
+        ours = _fast_plan(keys)
+    assert "Seq Scan" not in ours and "package_key_unique" in ours, ours[:300]
+    # Local to the transaction: gone with it.
+    assert (bulk.fetch("SHOW enable_seqscan")[0][0], bulk.fetch("SHOW random_page_cost")[0][0]) == settings
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fast_path_runs_with_the_settings_and_leaves_them_behind(importer, pharmacy, introduced):
+    batch = introduced(150)
+    seen: list[tuple[str, str]] = []
+
+    def spy(execute, sql, params, many, context):
+        if sql.startswith("WITH u AS (UPDATE") and not seen:
+            with connection.cursor() as cur:
+                cur.execute("SELECT current_setting('enable_seqscan'), current_setting('random_page_cost')")
+                seen.append(cur.fetchone())
+        return execute(sql, params, many, context)
+
+    settings = bulk.fetch("SELECT current_setting('enable_seqscan'), current_setting('random_page_cost')")[0]
+    with connection.execute_wrapper(spy):
+        services.shipment_send(actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=batch)
+    assert seen == [("off", "1.1")]
+    assert (
+        bulk.fetch("SELECT current_setting('enable_seqscan'), current_setting('random_page_cost')")[0]
+        == settings
+    )
