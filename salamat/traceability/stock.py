@@ -85,10 +85,33 @@ class StockChange:
             TABLE, _KEYS, _KEY_TYPES, ("packages", "flagged"),
             [(*k, self.packages[k], self.flagged[k]) for k in keys],
         )  # fmt: skip
-        emptied = sorted({k[0] for k in keys if self.packages[k] < 0})
-        if emptied:
-            cond, params = bulk.in_list("owner_id", emptied)
-            bulk.execute(f"DELETE FROM {TABLE} WHERE packages = 0 AND {cond}", params)  # noqa: S608
+        drop_empty(sorted({k[0] for k in keys if self.packages[k] < 0}))
+
+
+def drop_empty(owners: Sequence[int]) -> None:
+    """Removes these holders' balances that fell to nothing."""
+    if owners:
+        cond, params = bulk.in_list("owner_id", owners)
+        bulk.execute(f"DELETE FROM {TABLE} WHERE packages = 0 AND {cond}", params)  # noqa: S608
+
+
+def counted(name: str, rows: str, *, owner: str, site: str, sign: int) -> str:
+    """A CTE `name` (PostgreSQL) that adds (`sign` 1) or takes away (-1) the packages of `rows`
+    (a CTE with product_id, batch, expiry and flags) to or from their holder's balances, as
+    `StockChange.save` does, and answers each touched balance's new `packages`: so a statement
+    that changes packages keeps the balances in step without a round trip of its own. `owner`
+    and `site` are SQL: a column of `rows` or a parameter. The rows are locked in the order
+    `save` locks them (site, with none first; product; batch by code point; expiry), so
+    concurrent requests through either never deadlock."""
+    minus = "-" if sign < 0 else ""
+    return (
+        f"{name} AS (INSERT INTO {TABLE} AS t (owner_id, site_id, product_id, batch, expiry, packages, flagged) "  # noqa: S608
+        f"SELECT {owner}, {site}, product_id, batch, expiry, {minus}count(*), "
+        f"{minus}count(*) FILTER (WHERE flags <> 0) FROM {rows} GROUP BY 2, product_id, batch, expiry "
+        'ORDER BY 2 NULLS FIRST, product_id, batch COLLATE "C", expiry '
+        f"ON CONFLICT ({', '.join(_KEYS)}) DO UPDATE SET packages = t.packages + EXCLUDED.packages, "
+        "flagged = t.flagged + EXCLUDED.flagged RETURNING packages)"
+    )
 
 
 def _sort_key(k: Group) -> tuple:

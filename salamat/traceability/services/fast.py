@@ -27,14 +27,14 @@ from typing import Any
 
 from salamat.codes.fast import lean_keys, lean_keys_joined
 from salamat.core.gcpause import paused_gc
-from salamat.traceability import bulk, rules
+from salamat.core.prepared import run_prepared
+from salamat.traceability import bulk, rules, stock
 from salamat.traceability.services.engine import (
     EVENT_PACKAGE_TABLE,
     MAX_CODES,
     PACKAGE_TABLE,
     Fallback,
 )
-from salamat.traceability.stock import StockChange
 
 # A request of more distinct code shapes (GTIN, batch, expiry…) than this takes the general path.
 MAX_SHAPES = 16
@@ -99,31 +99,30 @@ def update_by_codes(
     where_params: list[Any],
     event_id: int,
     prev_state: int,
+    owner_id: int,
 ) -> list[tuple]:
     """Applies `sets` to the package of every key (`keys_of`) that passes `where`, writes its
-    (event, package) row, and answers the stock groups touched: (site, product, batch,
-    expiry, packages, flagged). `Fallback` unless all `count` keys named a package that passed."""
+    (event, package) row, takes the packages out of their holder's (`owner_id`) stock, and
+    answers the groups touched: (site, product, batch, expiry, packages, flagged, balances
+    emptied). `Fallback` unless all `count` keys named a package that passed."""
     set_sql, set_params = _assignments(sets)
     sql = (
         f"WITH u AS (UPDATE {PACKAGE_TABLE} SET {set_sql} "  # noqa: S608 - names are ours
         f"WHERE key = ANY(string_to_array(%s, E'\\x1e')) AND {where} "
         "RETURNING id, site_id, product_id, batch, expiry, flags), "
         f"ins AS (INSERT INTO {EVENT_PACKAGE_TABLE} (event_id, package_id, prev_state) "
-        "SELECT %s::bigint, id, %s::smallint FROM u) "
-        "SELECT site_id, product_id, batch, expiry, count(*), count(*) FILTER (WHERE flags <> 0) "
+        "SELECT %s::bigint, id, %s::smallint FROM u), "
+        f"{stock.counted('st', 'u', owner='%s::bigint', site='site_id', sign=-1)} "
+        "SELECT site_id, product_id, batch, expiry, count(*), count(*) FILTER (WHERE flags <> 0), "
+        "(SELECT count(*) FROM st WHERE packages = 0) "
         "FROM u GROUP BY site_id, product_id, batch, expiry"
     )
-    groups = bulk.fetch(sql, [*set_params, keys, *where_params, event_id, prev_state])
+    groups = run_prepared(sql, [*set_params, keys, *where_params, event_id, prev_state, owner_id])
     if sum(g[4] for g in groups) != count:
         raise Fallback
+    if groups[0][6]:
+        stock.drop_empty([owner_id])
     return groups
-
-
-def leave_stock(owner_id: int, groups: list[tuple]) -> None:
-    """The packages of `groups` (as `update_by_codes` answers them) leave their holder's stock."""
-    stock = StockChange()
-    stock.count(((owner_id, *g[:4]) for g in groups), [(-g[4], -g[5]) for g in groups])
-    stock.save()
 
 
 def accept_shipment(
@@ -140,15 +139,16 @@ def accept_shipment(
     """Every package of a shipment's send event (`total` of them: the shipment's count, the
     number of the send event's rows) changes hands, if each is still as the send left it
     (travelling, owned by the sender, nothing since): updated, with its (event, package) row
-    recording the owner and site before, and (product, batch, expiry, box, packages, flagged)
-    answered per group. `Fallback` unless all `total` packages passed (`rules.check` for
-    ACCEPT, and CHANGED_SINCE).
+    recording the owner and site before, counted into the new holder's stock, and (product,
+    batch, expiry, box, packages, flagged) answered per group. `Fallback` unless all `total`
+    packages passed (`rules.check` for ACCEPT, and CHANGED_SINCE).
 
     Two statements at most: first the packages at the site the shipment left from (usually
-    all: one index probe a package, their site before known), then those elsewhere, whose
-    site before is read first (`old`: RETURNING gives the new one). Each UPDATE re-checks its
-    conditions on the latest version of each row it locks, so a package changed meanwhile by
-    a concurrent request (its site included) drops out and the count no longer matches."""
+    all: their ids read from the send event's rows, then one sorted pass of the id index; their
+    site before known), then those elsewhere, whose site before is read first (`old`:
+    RETURNING gives the new one). Each UPDATE re-checks its conditions on the latest version of
+    each row it locks, so a package changed meanwhile by a concurrent request (its site
+    included) drops out and the count no longer matches."""
     rules_sql = "p.state = %s AND p.withdraw_reason = 0 AND p.owner_id = %s AND p.last_event_id = %s"
     rules_params = [int(rules.State.IN_TRANSIT), sender_id, send_event_id]
     sets = (
@@ -156,34 +156,37 @@ def accept_shipment(
         "last_event_id = %s, updated_at = %s"
     )
     sets_params = [int(rules.State.IN_CIRCULATION), owner_id, site_id, sender_id, event_id, now]
-    ins = (
+    rest = (
         f"ins AS (INSERT INTO {EVENT_PACKAGE_TABLE} (event_id, package_id, prev_state, prev_owner_id, prev_site_id) "  # noqa: S608
-        "SELECT %s, id, %s, %s, prev_site_id FROM u) "
+        "SELECT %s, id, %s, %s, prev_site_id FROM u), "
+        f"{stock.counted('st', 'u', owner='%s::bigint', site='%s::bigint', sign=1)} "
         "SELECT product_id, batch, expiry, container_id, count(*), count(*) FILTER (WHERE flags <> 0) "
+        "FROM u GROUP BY product_id, batch, expiry, container_id"
     )
-    ins_params = [event_id, rules.encode_prev(rules.State.IN_TRANSIT, rules.Reason.NONE), sender_id]
+    rest_params = [
+        event_id, rules.encode_prev(rules.State.IN_TRANSIT, rules.Reason.NONE), sender_id, owner_id, site_id
+    ]  # fmt: skip
     returning = (
         "RETURNING p.id, {prev} AS prev_site_id, p.product_id, p.batch, p.expiry, p.container_id, p.flags"
     )
-    group_by = "FROM u GROUP BY product_id, batch, expiry, container_id"
     groups: list[tuple] = []
     if sender_site_id is not None:
-        groups = bulk.fetch(
-            f"WITH u AS ({sets} FROM {EVENT_PACKAGE_TABLE} e WHERE e.event_id = %s AND p.id = e.package_id "
-            f"AND {rules_sql} AND p.site_id = %s {returning.format(prev='%s::bigint')}), "
-            f"{ins}{group_by}",
-            [*sets_params, send_event_id, *rules_params, sender_site_id, sender_site_id, *ins_params],
+        groups = run_prepared(
+            f"WITH u AS ({sets} WHERE p.id = ANY(ARRAY(SELECT package_id FROM {EVENT_PACKAGE_TABLE} "  # noqa: S608
+            f"WHERE event_id = %s)) AND {rules_sql} AND p.site_id = %s {returning.format(prev='%s::bigint')}), "
+            f"{rest}",
+            [*sets_params, send_event_id, *rules_params, sender_site_id, sender_site_id, *rest_params],
         )  # fmt: skip
     done = sum(g[4] for g in groups)
     if done == total:
         return groups
-    more = bulk.fetch(
+    more = run_prepared(
         f"WITH old AS MATERIALIZED (SELECT id, site_id FROM {PACKAGE_TABLE} WHERE id IN "  # noqa: S608
         f"(SELECT package_id FROM {EVENT_PACKAGE_TABLE} WHERE event_id = %s)), "
         f"u AS ({sets} FROM old WHERE p.id = old.id AND {rules_sql} "
         f"AND p.site_id IS NOT DISTINCT FROM old.site_id {returning.format(prev='old.site_id')}), "
-        f"{ins}{group_by}",
-        [send_event_id, *sets_params, *rules_params, *ins_params],
+        f"{rest}",
+        [send_event_id, *sets_params, *rules_params, *rest_params],
     )  # fmt: skip
     if done + sum(g[4] for g in more) != total:
         raise Fallback

@@ -146,7 +146,7 @@ def shipment_send(
         where, where_params, prev_state = fastpath.owner_rules(Op.SHIP, org.pk, on)
         count = len(codes)
         answer, event, shipment_uuid = record(count)
-        groups = fastpath.update_by_codes(
+        fastpath.update_by_codes(
             keys,
             count,
             sets={
@@ -155,9 +155,8 @@ def shipment_send(
                 "updated_at": ("timestamptz", timezone.now()),
                 "container_id": ("bigint", None),  # a package taken out of a box leaves it
             },
-            where=where, where_params=where_params, event_id=event.pk, prev_state=prev_state,
+            where=where, where_params=where_params, event_id=event.pk, prev_state=prev_state, owner_id=org.pk,
         )  # fmt: skip
-        fastpath.leave_stock(org.pk, groups)
         _audit(actor, Op.SHIP, event, shipment=str(shipment_uuid), receiver=str(receiver.external_id))
         return answer
 
@@ -454,9 +453,6 @@ def shipment_accept(
             sender_site_id=shipment.sender_site_id, owner_id=org.pk,
             site_id=site.pk, event_id=event.pk, now=now, total=count,
         )  # fmt: skip
-        stock = StockChange()
-        stock.count(((org.pk, site.pk, *g[:3]) for g in groups), [g[4:6] for g in groups])
-        stock.save()
         _boxes_arrive({g[3] for g in groups if g[3] is not None}, owner_id=org.pk, site_id=site.pk, now=now)
         Shipment.objects.filter(pk=shipment.pk).update(status=status, close_event=event, receiver_site=site)
         _audit(actor, Op.ACCEPT, event, shipment=str(shipment.external_id), status=status, missing=0, extra=0)

@@ -141,7 +141,7 @@ def _withdrawing(
             idempotency=idempotency, response=answer, event_uuid=event_uuid, withdrawn=withdrawn, units=units,
             biz_transactions=biz_transactions, destination_id=destination_id,
         )  # fmt: skip
-        groups = fastpath.update_by_codes(
+        fastpath.update_by_codes(
             keys,
             count,
             sets={
@@ -152,9 +152,8 @@ def _withdrawing(
                 "withdrawn_on": ("date", on),
                 "updated_at": ("timestamptz", timezone.now()),
             },
-            where=where, where_params=where_params, event_id=event.pk, prev_state=prev_state,
+            where=where, where_params=where_params, event_id=event.pk, prev_state=prev_state, owner_id=org.pk,
         )  # fmt: skip
-        fastpath.leave_stock(org.pk, groups)
         _audit(actor, operation, event, withdrawn_count=withdrawn)
         return answer
 
