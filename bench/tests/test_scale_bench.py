@@ -68,3 +68,21 @@ def test_report_prints_only_the_parts_measured():
     assert "lookup by key, sql first, median µs" in lines[1] and lines[1].rstrip().endswith(
         "BELOW TARGET (within 1.2×)"
     )
+
+
+def test_report_names_the_operation_target_missed():
+    from bench import scale
+
+    def result(ops: dict) -> dict:
+        return {"ops": ops, "load": 1.0, "load_after": 1.0}
+
+    # (package-events/s, bare COPY/s, COPY + bare UPDATE /s) per operation, at 100 k and 10 M.
+    small = {"introduce": (70.0, 100.0, 0.0), "ship": (35.0, 100.0, 40.0), "sell": (50.0, 100.0, 60.0)}
+    big = {"introduce": (50.0, 100.0, 0.0), "ship": (36.0, 100.0, 40.0), "sell": (45.0, 100.0, 60.0)}
+    lines = scale.report([100_000, 10_000_000], [result(small), result(big)])
+    verdicts = {line.split()[0]: line.split("   ")[-1].strip() for line in lines if "package-events/s" in line}
+    assert verdicts == {
+        "introduce": "BELOW TARGET (≥ 1/1.2 of 100k)",  # 0.7 and 0.5 of COPY, but 50 < 70 / 1.2
+        "ship": "BELOW TARGET (≥ 0.4 of COPY)",  # flat, but 0.35 of COPY
+        "sell": "ok",
+    }
