@@ -80,7 +80,9 @@ def test_report_names_the_operation_target_missed():
     small = {"introduce": (70.0, 100.0, 0.0), "ship": (35.0, 100.0, 40.0), "sell": (50.0, 100.0, 60.0)}
     big = {"introduce": (50.0, 100.0, 0.0), "ship": (36.0, 100.0, 40.0), "sell": (45.0, 100.0, 60.0)}
     lines = scale.report([100_000, 10_000_000], [result(small), result(big)])
-    verdicts = {line.split()[0]: line.split("   ")[-1].strip() for line in lines if "package-events/s" in line}
+    verdicts = {
+        line.split()[0]: line.split("   ")[-1].strip() for line in lines if "package-events/s" in line
+    }
     assert verdicts == {
         "introduce": "BELOW TARGET (≥ 1/1.2 of 100k)",  # 0.7 and 0.5 of COPY, but 50 < 70 / 1.2
         "ship": "BELOW TARGET (≥ 0.4 of COPY)",  # flat, but 0.35 of COPY
