@@ -623,8 +623,9 @@ class DailyCount(models.Model):
 
 
 class DailyCountMark(models.Model):
-    """The one row saying what `DailyCount` covers: every day up to `through`, as the packages
-    stood at `summarised_at`."""
+    """The one row saying that `DailyCount` exists (the series reads it, with the deltas not
+    folded yet, from then on): when the deltas were last folded (`summarised_at`), and the last
+    day the last recount from the packages counted (`through`)."""
 
     through = models.DateField()
     summarised_at = models.DateTimeField()
