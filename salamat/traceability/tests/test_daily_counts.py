@@ -277,13 +277,16 @@ def test_folding_a_random_mix_of_operations_equals_a_recount(
         to_pharmacy(codes(4, start=1020) + codes(4, start=1030))
         services.packages_dispense(actor=pharmacy_, codes=codes(2, start=1020), event_time=day_ago())
         services.packages_sell(actor=pharmacy_, codes=codes(3, start=1030), units=6, event_time=day_ago())
-        services.packages_sell(actor=pharmacy_, codes=codes(2, start=1030), units=4, event_time=day_ago())
+        last_units = services.packages_sell(
+            actor=pharmacy_, codes=codes(2, start=1030), units=4, event_time=day_ago()
+        )  # their last units: the two packages leave circulation
         services.packages_return(actor=pharmacy_, codes=codes(1, start=1033))
         services.packages_sell(actor=pharmacy_, codes=bulk_b[big - 5 :], event_time=day_ago())
         # cancellations: a bulk sale per package then whole, an introduction, a per-unit sale
         services.operation_cancel_packages(actor=pharmacy_, event_id=sale_a["event_id"], codes=bulk_a[:3])
         services.operation_cancel(actor=pharmacy_, event_id=sale_a["event_id"])
         services.operation_cancel(actor=importer_, event_id=small[4]["event_id"])
+        services.operation_cancel(actor=pharmacy_, event_id=last_units["event_id"])
         introduce(codes(2, start=1040))  # cancelled codes introduced again
         # and the same goods again through a wholesaler
         sent = services.shipment_send(actor=pharmacy_, receiver_id=wholesaler.external_id, codes=bulk_a[:big])
