@@ -455,7 +455,7 @@ def measure_dashboard(product_pk: int) -> dict:
     today = timezone.localdate()
     product = Product.objects.get(pk=product_pk)
     job = {}
-    for name, full in (("daily counts, full recount", True), ("daily counts, recent days", False)):
+    for name, full in (("daily counts, full recount", True), ("daily counts, fold of the deltas", False)):
         t = time.perf_counter()
         daily.summarise(full=full)
         job[name] = (time.perf_counter() - t) * 1000

@@ -152,6 +152,31 @@ def insert_rows(
     )
 
 
+def rows_relation(
+    alias: str, columns: Sequence[str], types: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> tuple[str, list[Any]]:
+    """`rows` (tuples in the order of `columns`) as a relation named `alias` to select FROM or
+    join, one parameter per column (PostgreSQL) or one for all (SQLite); `types` as in
+    PostgreSQL."""
+    if is_postgres():
+        unnest_sql, params = [], []
+        for pg_type, values in zip(types, zip(*rows, strict=True), strict=True):
+            if pg_type in ("bigint", "integer", "smallint") and all(
+                v is None or type(v) is int for v in values
+            ):
+                unnest_sql.append(f"string_to_array(%s, ',', '')::{pg_type}[]")  # see `in_list`
+                params.append(",".join("" if v is None else str(v) for v in values))
+            else:
+                unnest_sql.append(f"%s::{pg_type}[]")
+                params.append(list(values))
+        return f"unnest({', '.join(unnest_sql)}) AS {alias}({', '.join(columns)})", params
+    picks = ", ".join(f"json_extract(value, '$[{i}]') AS {c}" for i, c in enumerate(columns))
+    return (
+        f"(SELECT {picks} FROM json_each(%s)) AS {alias}",  # noqa: S608 - names are ours
+        [json.dumps([[_sqlite_value(v) for v in row] for row in rows], default=_json_value)],
+    )
+
+
 def update_where(table: str, assignments: dict[str, Any], ids: Sequence[int]) -> int:
     """Sets the same values on every row of `table` whose id is in `ids`."""
     if not ids:

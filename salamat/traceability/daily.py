@@ -7,46 +7,229 @@ Then, for any day D, the packages in circulation before D (the series' old defin
 introduced before D and not withdrawn before D) are Σ introduced − Σ closed over the days
 before D, and the series is a running sum: exactly what counting the packages says.
 
-Which days can still change. The services set those two dates to the local day of the
-event's time, which may be up to `EVENT_TIME_MAX_AGE_DAYS` in the past; a cancellation
-(allowed up to `CANCEL_WINDOW_DAYS` after the operation was recorded) clears the date its
-operation set. Nothing else writes them. So a change made at time t touches only days from
-`day(t) − MAX_AGE − WINDOW` on. `summarise()` therefore recounts, from the packages and in one
-snapshot, every day from `day(previous summary) − that horizon − 1` (the 1: a transaction
-still open at the previous summary) up to today, and keeps the older days as they are — by
-induction they cannot have changed since. A first run, or `--full` after a bulk load or a
-repair that wrote packages directly, recounts every day.
+Kept by deltas, not by scanning. Every service that changes a package's `introduced_on` or
+`withdrawn_on` (introduce, withdraw, cancel: a test keeps that list) records, in the same
+transaction, what the change does to the counters: per package its contributions after minus
+its contributions before, summed per (day, product), inserted as `DailyDelta` rows — one
+INSERT per request (`DatesChange`, which reads the packages' days before the change), or one
+more CTE of the fast path's single statement (`delta_cte`). The table is append-only, so
+concurrent pharmacies never wait on a shared counter row. `summarise()` (every few minutes:
+the timer or the job worker) folds them: `DELETE FROM dailydelta RETURNING …`, summed and
+added to `DailyCount` by an upsert, in one transaction. A DELETE sees only committed rows, so
+a delta committed meanwhile stays for the next run (ids are not committed in order, so no
+"last folded id" mark could say the same). Its cost grows with what happened since the last
+run, not with the package table (which its old recount of the recent days scanned whole:
+2.3 s at 10 million packages, minutes at the country's 750 million).
 
-Reading: days up to the summary's `through` come from the counters, later days (when the
-job is behind) are counted live from the packages. The figures are those of the packages at
-the summary's time (`summarised_at`, run every few minutes by the timer or the job worker);
-before any summary exists the series is counted live, as before.
+A first run, or `--full` after a bulk load or a repair that wrote packages directly (no
+deltas), recounts every day up to today from the packages and deletes the deltas of those
+days, in ONE snapshot (REPEATABLE READ on PostgreSQL): a delta committed after it is neither
+counted by the recount nor deleted, and is folded next time.
+
+Reading (`series`): the counters plus the deltas not folded yet, in one query, so the series
+is exact at read time; before any summary exists it is counted live from the packages.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from salamat.core import jobs
-from salamat.core.conf import setting
-from salamat.traceability.models import DailyCount, DailyCountMark, Package
+from salamat.traceability import bulk
+from salamat.traceability.models import DailyCount, DailyCountMark, DailyDelta, Package
 
 log = logging.getLogger(__name__)
 
 # Fixed key of the PostgreSQL advisory lock that keeps two summaries from running at once.
 _LOCK_KEY = 0x5A1A_DA11
 
+PACKAGE_TABLE = Package._meta.db_table
+DELTA_TABLE = DailyDelta._meta.db_table
+COUNT_TABLE = DailyCount._meta.db_table
+_AMOUNTS = ("introduced", "withdrawn", "closed")
+_INSERT = f"INSERT INTO {DELTA_TABLE} (day, product_id, introduced, withdrawn, closed) "  # noqa: S608
 
-def mutable_days() -> int:
-    """How many days back from the day of a change a change can reach (see the module text)."""
-    return int(setting("EVENT_TIME_MAX_AGE_DAYS")) + int(setting("CANCEL_WINDOW_DAYS")) + 1
+
+# --- the deltas: what a change of packages' days does to the counters ---------------------
+
+
+def _closed_day(introduced: str | None, withdrawn: str | None) -> str | None:
+    """SQL of the day a package counts as closed on (None: never, whatever its row says)."""
+    if introduced in (None, "NULL") or withdrawn in (None, "NULL"):
+        return None
+    if bulk.is_postgres():  # GREATEST skips a NULL: closed needs both days
+        return f"CASE WHEN {introduced} IS NOT NULL AND {withdrawn} IS NOT NULL THEN GREATEST({introduced}, {withdrawn}) END"
+    return f"max({introduced}, {withdrawn})"  # SQLite's scalar max() is NULL if either is
+
+
+def delta_select(
+    rows: str, *, before: tuple[str, str, str] | None, after: tuple[str, str, str], n: str = "1"
+) -> str | None:
+    """The one statement of the counters' arithmetic: a SELECT of (day, product_id,
+    introduced, withdrawn, closed) per (day, product), non-zero, of the packages of `rows` (a
+    table or CTE name), each counted `n` times (SQL): their contributions `after` the change
+    minus those `before` it. `before` and `after` are SQL over `rows`: (product, introduced
+    day, withdrawn day), "NULL" for none; `before` None: the packages are new. A contribution
+    spelled the same before and after cancels out and is left out of the SQL; None if every
+    one does."""
+
+    def parts(side: tuple[str, str, str] | None) -> list[tuple[str, str | None] | None]:
+        if side is None:
+            return [None, None, None]
+        product, introduced, withdrawn = side
+        return [(product, introduced), (product, withdrawn), (product, _closed_day(introduced, withdrawn))]
+
+    branches = []
+    for slot, (old, new) in enumerate(zip(parts(before), parts(after), strict=True)):
+        if old == new:
+            continue
+        for sign, part in ((-1, old), (1, new)):
+            if part is None or part[1] in (None, "NULL"):
+                continue
+            amounts = ", ".join(
+                f"{sign} * {n} AS {name}" if i == slot else f"0 AS {name}" for i, name in enumerate(_AMOUNTS)
+            )
+            branches.append(f"SELECT {part[1]} AS day, {part[0]} AS product_id, {amounts} FROM {rows}")  # noqa: S608
+    if not branches:
+        return None
+    return (
+        "SELECT day, product_id, sum(introduced), sum(withdrawn), sum(closed) "  # noqa: S608 - names are ours
+        f"FROM ({' UNION ALL '.join(branches)}) d WHERE day IS NOT NULL GROUP BY day, product_id "
+        "HAVING sum(introduced) <> 0 OR sum(withdrawn) <> 0 OR sum(closed) <> 0"
+    )
+
+
+def delta_cte(
+    name: str, rows: str, *, before: tuple[str, str, str] | None, after: tuple[str, str, str]
+) -> str:
+    """A CTE `name` (PostgreSQL) that records the deltas of the rows `rows` (`delta_select`),
+    so the one statement that changes the packages (the fast path) records them without a
+    round trip of its own."""
+    select = delta_select(rows, before=before, after=after)
+    assert select is not None
+    return f"{name} AS ({_INSERT}{select})"
+
+
+def withdrawal_sql(rows: str, name: str = "dd") -> tuple[str, str, str]:
+    """For a statement that withdraws packages (sets their withdrawal day, nothing else of
+    theirs the counters read): the condition its WHERE needs (so their withdrawal day before is
+    known: none; a package in circulation has none anyway), the columns its RETURNING needs,
+    and the CTE `name` that records the deltas from `rows` (the CTE of that RETURNING)."""
+    return (
+        "withdrawn_on IS NULL",
+        "introduced_on, withdrawn_on",
+        delta_cte(
+            name, rows, before=("product_id", "introduced_on", "NULL"),
+            after=("product_id", "introduced_on", "withdrawn_on"),
+        ),
+    )  # fmt: skip
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()  # `DatesChange.packages`: this column stays as it is
+
+
+class DatesChange:
+    """What a request is about to do to packages' introduction and withdrawal days (and
+    products), recorded as `DailyDelta` rows by `save`, in one INSERT for the whole request.
+    `save` reads the days the packages have now: call it in the same transaction BEFORE
+    writing the packages (which the caller has locked)."""
+
+    def __init__(self) -> None:
+        self._ctes: list[str] = []
+        self._selects: list[str] = []
+        self._params: list[Any] = []
+
+    def packages(
+        self, ids: Sequence[int], *, product: Any = KEEP, introduced_on: Any = KEEP, withdrawn_on: Any = KEEP
+    ) -> None:
+        """The existing packages `ids` will have these values (KEEP: unchanged; None: no day).
+        `product`: one product id, or a list of them aligned with `ids`."""
+        if not ids:
+            return
+        name = f"dc{len(self._ctes)}"
+        columns = ["p.product_id AS old_product", "p.introduced_on AS old_in", "p.withdrawn_on AS old_out"]
+        after = ["old_product", "old_in", "old_out"]
+        params: list[Any] = []
+        if isinstance(product, list):
+            relation, from_params = bulk.rows_relation(
+                "v", ("id", "product_id"), ("bigint", "bigint"), list(zip(ids, product, strict=True))
+            )
+            source = f"{relation} JOIN {PACKAGE_TABLE} p ON p.id = v.id"
+            columns.append("v.product_id AS new_product")
+            after[0] = "new_product"
+        else:
+            cond, from_params = bulk.in_list("p.id", list(ids))
+            source = f"{PACKAGE_TABLE} p WHERE {cond}"
+            if product is not KEEP:
+                columns.append(f"{_typed('bigint')} AS new_product")
+                params.append(product)
+                after[0] = "new_product"
+        for slot, (column, value) in enumerate(
+            (("new_in", introduced_on), ("new_out", withdrawn_on)), start=1
+        ):
+            if value is None:
+                after[slot] = "NULL"
+            elif value is not KEEP:
+                columns.append(f"{_typed('date')} AS {column}")
+                params.append(_date(value))
+                after[slot] = column
+        select = delta_select(name, before=("old_product", "old_in", "old_out"), after=tuple(after))
+        if select is not None:
+            self._add(name, f"SELECT {', '.join(columns)} FROM {source}", params + from_params, select)  # noqa: S608
+
+    def new(self, counts: dict[int, int], *, introduced_on: date) -> None:
+        """`counts[product]` packages about to be created, introduced on `introduced_on`."""
+        if not counts:
+            return
+        name = f"dc{len(self._ctes)}"
+        relation, params = bulk.rows_relation(
+            "v", ("product_id", "n"), ("bigint", "integer"), sorted(counts.items())
+        )
+        select = delta_select(name, before=None, after=("product_id", "new_in", "NULL"), n="n")
+        assert select is not None
+        self._add(
+            name, f"SELECT v.product_id, v.n, {_typed('date')} AS new_in FROM {relation}",  # noqa: S608
+            [_date(introduced_on), *params], select,
+        )  # fmt: skip
+
+    def _add(self, name: str, source: str, params: list[Any], select: str) -> None:
+        self._ctes.append(f"{name} AS MATERIALIZED ({source})")
+        self._params += params
+        self._selects.append(select)
+
+    def save(self) -> None:
+        """One INSERT of every delta recorded (nothing if none)."""
+        if self._selects:
+            bulk.execute(
+                f"WITH {', '.join(self._ctes)} {_INSERT}{' UNION ALL '.join(self._selects)}", self._params
+            )
+        self._ctes, self._selects, self._params = [], [], []
+
+
+def _typed(pg_type: str) -> str:
+    """A parameter of a PostgreSQL type (SQLite: untyped)."""
+    return f"%s::{pg_type}" if bulk.is_postgres() else "%s"
+
+
+def _date(day: date) -> date | str:
+    return day if bulk.is_postgres() else day.isoformat()
+
+
+# --- counting from the packages ------------------------------------------------------------
 
 
 def _by_day(qs: QuerySet, field: str) -> dict[tuple[date, int], int]:
@@ -110,42 +293,85 @@ def _counts_one_scan(
 
 
 def summarise(*, today: date | None = None, full: bool = False) -> dict:
-    """Recounts the days that may have changed since the last summary (every day on the first
-    run or with `full`) into `DailyCount`. Idempotent; a run that finds another one going
-    returns at once."""
+    """Folds the deltas recorded since the last run into `DailyCount` (a first run, or `full`:
+    recounts every day up to `today` from the packages instead). Idempotent; a run that finds
+    another one going returns at once."""
     today = today or timezone.localdate()
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
-                if outermost:  # one snapshot for every count below (the transaction's first statement)
+                if outermost:  # one snapshot for the recount and the deltas it deletes
                     cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                 cur.execute("SELECT pg_try_advisory_xact_lock(%s)", [_LOCK_KEY])
                 if not cur.fetchone()[0]:
                     return {"skipped": "another summary is running"}
         now = timezone.now()
-        mark = DailyCountMark.objects.first()
-        after = None
-        if mark is not None and not full:
-            after = min(timezone.localdate(mark.summarised_at), mark.through) - timedelta(
-                days=mutable_days() + 2
-            )
-        fresh = counts(Package.objects.all(), after=after, through=today)
-        stale = DailyCount.objects.all() if after is None else DailyCount.objects.filter(day__gt=after)
-        removed = stale.delete()[0]
-        DailyCount.objects.bulk_create(
-            [
-                DailyCount(day=day, product_id=product, introduced=i, withdrawn=w, closed=c)
-                for (day, product), (i, w, c) in sorted(fresh.items())
-            ],
-            batch_size=5000,
-        )
+        result = _recount(today) if full or not DailyCountMark.objects.exists() else _fold()
         DailyCountMark.objects.all().delete()
         DailyCountMark.objects.create(through=today, summarised_at=now)
-    result = {"from": after.isoformat() if after else None, "through": today.isoformat(), "rows": len(fresh),
-              "replaced": removed}  # fmt: skip
+    result["through"] = today.isoformat()
     log.info("daily counts: %s", result)
     return result
+
+
+def _recount(today: date) -> dict:
+    """Every day up to `today` counted from the packages; the deltas of those days deleted
+    (they are in the count), those of later days left to be folded."""
+    fresh = counts(Package.objects.all(), after=None, through=today)
+    removed = DailyCount.objects.all().delete()[0]
+    DailyCount.objects.bulk_create(
+        [
+            DailyCount(day=day, product_id=product, introduced=i, withdrawn=w, closed=c)
+            for (day, product), (i, w, c) in sorted(fresh.items())
+        ],
+        batch_size=5000,
+    )
+    deltas = bulk.execute(f"DELETE FROM {DELTA_TABLE} WHERE day <= %s", [_date(today)])  # noqa: S608
+    return {"mode": "recount", "rows": len(fresh), "replaced": removed, "deltas": deltas}
+
+
+# The deltas deleted (only committed rows: a delta committed later stays for the next run),
+# summed per (day, product) and added to the counters, in one statement (PostgreSQL).
+_FOLD = (
+    f"WITH d AS (DELETE FROM {DELTA_TABLE} RETURNING day, product_id, introduced, withdrawn, closed), "  # noqa: S608
+    "s AS (SELECT day, product_id, sum(introduced) AS introduced, sum(withdrawn) AS withdrawn, "
+    "sum(closed) AS closed FROM d GROUP BY day, product_id), "
+    f"up AS (INSERT INTO {COUNT_TABLE} AS t (day, product_id, introduced, withdrawn, closed) "
+    "SELECT * FROM s WHERE introduced <> 0 OR withdrawn <> 0 OR closed <> 0 ORDER BY day, product_id "
+    "ON CONFLICT (day, product_id) DO UPDATE SET introduced = t.introduced + EXCLUDED.introduced, "
+    "withdrawn = t.withdrawn + EXCLUDED.withdrawn, closed = t.closed + EXCLUDED.closed "
+    "RETURNING day, introduced, withdrawn, closed) "
+    "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM up), "
+    "(SELECT min(day) FROM up WHERE introduced = 0 AND withdrawn = 0 AND closed = 0)"
+)
+
+_TAKE = f"DELETE FROM {DELTA_TABLE} RETURNING day, product_id, introduced, withdrawn, closed"  # noqa: S608
+
+
+def _fold() -> dict:
+    """The deltas recorded since the last run, added to the counters and deleted; counters
+    brought back to nothing (a cancelled introduction) deleted. Reads no package."""
+    if bulk.is_postgres():
+        deltas, rows, emptied_from = bulk.fetch(_FOLD)[0]
+    else:  # SQLite (3.35+) has DELETE … RETURNING, not in a CTE; it serialises writers anyway
+        sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0])
+        deleted = bulk.fetch(_TAKE)
+        for day, product, *amounts in deleted:
+            for slot, n in enumerate(amounts):
+                sums[(day, product)][slot] += n
+        deltas, changed = len(deleted), sorted((k, v) for k, v in sums.items() if any(v))
+        rows = bulk.add_counts(
+            COUNT_TABLE, ("day", "product_id"), ("date", "bigint"), _AMOUNTS, [(*k, *v) for k, v in changed]
+        )
+        emptied_from = changed[0][0][0] if changed else None
+    emptied = 0
+    if emptied_from is not None:
+        emptied = bulk.execute(
+            f"DELETE FROM {COUNT_TABLE} WHERE day >= %s AND introduced = 0 AND withdrawn = 0 AND closed = 0",  # noqa: S608
+            [emptied_from],
+        )
+    return {"mode": "fold", "deltas": deltas, "rows": rows, "emptied": emptied}
 
 
 @jobs.task()
@@ -155,44 +381,41 @@ def daily_counts_job() -> dict:
 
 
 def counted_at() -> datetime | None:
-    """When the counters were last written (None: the series is counted live)."""
+    """When the deltas were last folded into the counters (None: the series is counted live)."""
     return DailyCountMark.objects.values_list("summarised_at", flat=True).first()
 
 
 def series(*, date_from: date, date_to: date, products: QuerySet | None) -> list[dict]:
     """Per day from `date_from` to `date_to`: packages introduced, withdrawn, and in circulation
-    at the end of the day, of `products` (None: all): from the counters where summarised, live
-    for the days after."""
-    mark = DailyCountMark.objects.first()
-    if mark is None:
+    at the end of the day, of `products` (None: all): the counters plus the deltas not folded
+    yet, read in one query (one snapshot, whatever a summary running meanwhile moves from the
+    one to the other); counted live before any summary exists."""
+    if not DailyCountMark.objects.exists():
         return live_series(date_from=date_from, date_to=date_to, products=products)
-    through = mark.through
-    rows = DailyCount.objects.all()
-    if products is not None:
-        rows = rows.filter(product__in=products)
-    introduced: dict[date, int] = defaultdict(int)
-    withdrawn: dict[date, int] = defaultdict(int)
-    before = (
-        rows.filter(day__lt=min(date_from, through + timedelta(days=1))).aggregate(
-            n=Sum(F("introduced") - F("closed"))
-        )["n"]
-        or 0
+    parts, params = [], []
+    for model in (DailyCount, DailyDelta):
+        rows = model.objects.filter(day__lte=date_to)
+        if products is not None:
+            rows = rows.filter(product__in=products)
+        sql, more = rows.values_list("day", *_AMOUNTS).query.sql_with_params()
+        parts.append(sql)
+        params += more
+    day_from = connection.ops.adapt_datefield_value(date_from)
+    sql = (
+        "SELECT CASE WHEN day < %s THEN NULL ELSE day END, sum(introduced), sum(withdrawn), sum(closed) "  # noqa: S608
+        f"FROM ({parts[0]} UNION ALL {parts[1]}) r GROUP BY 1"
     )
-    for day, i, w in (
-        rows.filter(day__range=(date_from, min(date_to, through)))
-        .values("day")
-        .annotate(i=Sum("introduced"), w=Sum("withdrawn"))
-        .values_list("day", "i", "w")
-    ):
-        introduced[day], withdrawn[day] = i, w
-    if date_to > through:  # the job is behind: the days since its last run, from the packages
-        packages = Package.objects.all() if products is None else Package.objects.filter(product__in=products)
-        for (day, _product), (i, w, c) in counts(packages, after=through, through=date_to).items():
-            if day < date_from:
-                before += i - c
+    introduced: dict[date, int] = {}
+    withdrawn: dict[date, int] = {}
+    before = 0
+    with connection.cursor() as cur:
+        cur.execute(sql, [day_from, *params])
+        for day, i, w, c in cur.fetchall():
+            if day is None:  # the days before the period: what was in circulation when it began
+                before = i - c
             else:
-                introduced[day] += i
-                withdrawn[day] += w
+                day = date.fromisoformat(day) if isinstance(day, str) else day
+                introduced[day], withdrawn[day] = i, w
     return _running(date_from, date_to, before, introduced, withdrawn)
 
 

@@ -603,8 +603,8 @@ class DailyCount(models.Model):
     """Per day and product, what the packages' `introduced_on` and `withdrawn_on` say: how many
     were introduced that day, withdrawn that day, and "closed" that day (introduced and
     withdrawn both, counted on the later of the two days). A summary the dashboard's series reads
-    instead of counting millions of packages (`traceability.daily`); `manage.py daily_counts`
-    writes it from the packages, nothing else does."""
+    instead of counting millions of packages (`traceability.daily`): `manage.py daily_counts`
+    folds `DailyDelta` into it (or recounts it from the packages), nothing else writes it."""
 
     day = models.DateField()
     product = models.ForeignKey(
@@ -623,11 +623,33 @@ class DailyCount(models.Model):
 
 
 class DailyCountMark(models.Model):
-    """The one row saying what `DailyCount` covers: every day up to `through`, as the packages
-    stood at `summarised_at`."""
+    """The one row saying that `DailyCount` exists (the series reads it, with the deltas not
+    folded yet, from then on): when the deltas were last folded (`summarised_at`), and the last
+    day the last recount from the packages counted (`through`)."""
 
     through = models.DateField()
     summarised_at = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"through {self.through} at {self.summarised_at:%Y-%m-%d %H:%M}"
+
+
+class DailyDelta(models.Model):
+    """What one transaction changed in `DailyCount`: per day and product, the packages
+    introduced, withdrawn and closed that it added (or, negative, took away). Append-only: each
+    service that writes a package's `introduced_on` or `withdrawn_on` inserts its own rows (so
+    concurrent requests never wait on a shared counter row), and `manage.py daily_counts`
+    folds them into `DailyCount` and deletes them (`traceability.daily`). No index but the key:
+    it is read whole and kept small."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField()
+    product = models.ForeignKey(
+        "registry.Product", on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+    introduced = models.IntegerField(default=0)
+    withdrawn = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.product_id} {self.introduced:+} {self.withdrawn:+} {self.closed:+}"

@@ -14,7 +14,7 @@ from salamat.core.actors import Actor
 from salamat.core.audit import audit_record
 from salamat.core.conf import setting
 from salamat.core.errors import Conflict, NotFound, field_error
-from salamat.traceability import bulk, rules
+from salamat.traceability import bulk, daily, rules
 from salamat.traceability.models import (
     OPERATION_CODE,
     OPERATION_OF_CODE,
@@ -259,6 +259,13 @@ def _restore(original: Event, event: Event, packages: list, prev: dict, boxes: _
             owner_id, site_id = restore[-1][4], restore[-1][5]
             back_in_circulation.append((owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags))
     stock.add(back_in_circulation)
+    # Every package loses its withdrawal day; a cancelled introduction its introduction day too.
+    # Recorded before the packages are written: it reads their days.
+    dates = daily.DatesChange()
+    cleared = set(never_introduced)
+    dates.packages([p.id for p in packages if p.id not in cleared], withdrawn_on=None)
+    dates.packages(never_introduced, introduced_on=None, withdrawn_on=None)
+    dates.save()
     bulk.update_rows(
         PACKAGE_TABLE,
         ("state", "withdraw_reason", "remaining_units", "owner_id", "site_id", "previous_owner_id",

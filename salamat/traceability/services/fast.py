@@ -28,7 +28,7 @@ from typing import Any
 from salamat.codes.fast import lean_keys, lean_keys_joined
 from salamat.core.gcpause import paused_gc
 from salamat.core.prepared import run_prepared
-from salamat.traceability import bulk, rules, stock
+from salamat.traceability import bulk, daily, rules, stock
 from salamat.traceability.services.engine import (
     EVENT_PACKAGE_TABLE,
     MAX_CODES,
@@ -100,18 +100,25 @@ def update_by_codes(
     event_id: int,
     prev_state: int,
     owner_id: int,
+    withdrawing: bool = False,
 ) -> list[tuple]:
     """Applies `sets` to the package of every key (`keys_of`) that passes `where`, writes its
     (event, package) row, takes the packages out of their holder's (`owner_id`) stock, and
     answers the groups touched: (site, product, batch, expiry, packages, flagged, balances
-    emptied). `Fallback` unless all `count` keys named a package that passed."""
+    emptied). `Fallback` unless all `count` keys named a package that passed. `withdrawing`:
+    `sets` gives the packages their withdrawal day, and the statement also records what that
+    does to the dashboard's daily counters (`daily.withdrawal_sql`)."""
     set_sql, set_params = _assignments(sets)
+    returning, deltas = "", ""
+    if withdrawing:
+        condition, more, cte = daily.withdrawal_sql("u")
+        where, returning, deltas = f"{where} AND {condition}", f", {more}", f"{cte}, "
     sql = (
         f"WITH u AS (UPDATE {PACKAGE_TABLE} SET {set_sql} "  # noqa: S608 - names are ours
         f"WHERE key = ANY(string_to_array(%s, E'\\x1e')) AND {where} "
-        "RETURNING id, site_id, product_id, batch, expiry, flags), "
+        f"RETURNING id, site_id, product_id, batch, expiry, flags{returning}), "
         f"ins AS (INSERT INTO {EVENT_PACKAGE_TABLE} (event_id, package_id, prev_state) "
-        "SELECT %s::bigint, id, %s::smallint FROM u), "
+        f"SELECT %s::bigint, id, %s::smallint FROM u), {deltas}"
         f"{stock.counted('st', 'u', owner='%s::bigint', site='site_id', sign=-1)} "
         "SELECT site_id, product_id, batch, expiry, count(*), count(*) FILTER (WHERE flags <> 0), "
         "(SELECT count(*) FROM st WHERE packages = 0) "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
 from operator import attrgetter
@@ -17,7 +18,7 @@ from salamat.codes.parser import scheme_set
 from salamat.core.actors import Actor
 from salamat.core.errors import PermissionDenied, field_error
 from salamat.registry.models import Product
-from salamat.traceability import bulk, rules
+from salamat.traceability import bulk, daily, rules
 from salamat.traceability.code_checks import RecallFlags
 from salamat.traceability.models import Event
 from salamat.traceability.rules import Reason, Refusal, State
@@ -166,6 +167,13 @@ def packages_introduce(
         # Per-request constants hoisted: `.pk` is a property and the enums are not plain ints.
         event_pk, org_pk, site_pk = event.pk, org.pk, site.pk
         in_circulation, no_reason = int(State.IN_CIRCULATION), int(Reason.NONE)
+        dates = daily.DatesChange()  # before the packages are written: it reads the known ones' days
+        dates.new(Counter(product_pk for _key, product_pk, *_rest in new), introduced_on=on)
+        dates.packages(
+            [r.id for r, *_rest in known_rows], product=[product_pk for _r, product_pk, *_rest in known_rows],
+            introduced_on=on, withdrawn_on=None,
+        )  # fmt: skip
+        dates.save()
         bulk.insert_rows(
             PACKAGE_TABLE,
             ("id", "key", "product_id", "batch", "expiry", "state", "withdraw_reason", "owner_id", "site_id",
@@ -250,14 +258,17 @@ def _insert_fresh(
     on: date,
     now: datetime,
 ) -> None:
-    """Introduces packages never seen, all of one product, batch and expiry: their rows and
-    their (event, package) rows in one statement. `Fallback` if one of them exists already (a
-    sticker, a cancelled introduction, an earlier one) or is repeated: the unique key says so."""
+    """Introduces packages never seen, all of one product, batch and expiry: their rows, their
+    (event, package) rows and their deltas of the daily counters (`daily`) in one statement.
+    `Fallback` if one of them exists already (a sticker, a cancelled introduction, an earlier
+    one) or is repeated: the unique key says so."""
+    deltas = daily.delta_cte("dd", "ins", before=None, after=("product_id", "introduced_on", "NULL"))
     sql = (
         f"WITH ins AS (INSERT INTO {PACKAGE_TABLE} (key, product_id, batch, expiry, state, withdraw_reason, "  # noqa: S608
         "owner_id, site_id, flags, last_event_id, introduced_on, updated_at) "
         "SELECT k, %s::bigint, %s::text, %s::date, %s::smallint, 0, %s::bigint, %s::bigint, 0, %s::bigint, "
-        "%s::date, %s::timestamptz FROM unnest(string_to_array(%s, E'\\x1e')) AS k RETURNING id) "
+        "%s::date, %s::timestamptz FROM unnest(string_to_array(%s, E'\\x1e')) AS k "
+        f"RETURNING id, product_id, introduced_on), {deltas} "
         f"INSERT INTO {EVENT_PACKAGE_TABLE} (event_id, package_id, prev_state) SELECT %s::bigint, id, %s::smallint FROM ins"
     )
     params = [

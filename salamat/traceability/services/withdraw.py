@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from salamat.core.actors import Actor
 from salamat.core.errors import field_error
 from salamat.registry.models import Product, Site
-from salamat.traceability import bulk, rules
+from salamat.traceability import bulk, daily, rules
 from salamat.traceability.models import ContainerState
 from salamat.traceability.rules import Operation, State
 from salamat.traceability.services import fast as fastpath
@@ -89,8 +89,11 @@ def _withdrawing(
         )  # fmt: skip
         _write_event_packages(event.pk, res.packages, units=units is not None)
         now = timezone.now()
+        dates = daily.DatesChange()  # before the packages are written: it reads their days
         if units is None:
             target = rules.TRANSITIONS[operation]
+            dates.packages([p.id for p in res.packages], withdrawn_on=on)
+            dates.save()
             bulk.update_where(
                 PACKAGE_TABLE,
                 {
@@ -100,6 +103,9 @@ def _withdrawing(
                 [p.id for p in res.packages],
             )  # fmt: skip
         else:
+            dates.packages([p.id for p, o in outcomes if o.state is State.WITHDRAWN], withdrawn_on=on)
+            dates.packages([p.id for p, o in outcomes if o.state is not State.WITHDRAWN], withdrawn_on=None)
+            dates.save()
             bulk.update_rows(
                 PACKAGE_TABLE,
                 ("state", "withdraw_reason", "remaining_units", "container_id", "last_event_id", "withdrawn_on",
@@ -153,6 +159,7 @@ def _withdrawing(
                 "updated_at": ("timestamptz", timezone.now()),
             },
             where=where, where_params=where_params, event_id=event.pk, prev_state=prev_state, owner_id=org.pk,
+            withdrawing=True,
         )  # fmt: skip
         _audit(actor, operation, event, withdrawn_count=withdrawn)
         return answer

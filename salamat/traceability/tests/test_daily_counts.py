@@ -1,19 +1,25 @@
 """The dashboard's daily counters (`traceability.daily`) give the series that counting the
 packages gives: after operations and cancellations on past days, with or without a tracking
-list, when the job is behind, and after an incremental run as after a full one."""
+list, before the deltas are folded and after, and after an incremental run (a fold) as after a
+full one (a recount); a fold reads no package and loses no delta committed while it runs."""
 
 import json
+import random
+import re
 from datetime import date, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from salamat.registry.models import Product, TrackingList, TrackingListEntry
 from salamat.traceability import daily, selectors, services
-from salamat.traceability.models import DailyCount, DailyCountMark, Package
+from salamat.traceability.models import DailyCount, DailyCountMark, DailyDelta, Package
+from salamat.traceability.services import fast as fastpath
 from salamat.traceability.tests.conftest import actor_for, element_string
 
 
@@ -130,12 +136,13 @@ def test_a_cancelled_introduction_leaves_its_day(importer, codes, product):
     assert_same_as_reference()
 
 
-def test_days_after_the_summary_are_counted_from_the_packages(history):
-    # given: the job last ran four days ago
+def test_days_after_the_summary_come_from_the_deltas_not_folded_yet(history):
+    # given: the job last ran four days ago (it recounted the days up to then)
     daily.summarise(today=timezone.localdate() - timedelta(days=4))
     assert DailyCountMark.objects.get().through == timezone.localdate() - timedelta(days=4)
+    assert DailyDelta.objects.filter(day__gt=timezone.localdate() - timedelta(days=4)).exists()
 
-    # then: the days since are counted live, and the series is still exact
+    # then: the days since come from their deltas, and the series is still exact
     assert_same_as_reference()
 
 
@@ -144,10 +151,11 @@ def test_an_incremental_run_equals_a_full_one(history, importer, codes):
     services.operation_cancel(actor=actor_for(importer), event_id=history["events"]["off_10"]["event_id"])
     services.packages_write_off(actor=actor_for(importer), codes=codes(1, start=6), event_time=ago(8))
     incremental = daily.summarise()
-    assert incremental["from"] is not None  # only the days that may have changed were recounted
+    assert incremental["mode"] == "fold" and incremental["deltas"] > 0  # the deltas, not the packages
+    assert not DailyDelta.objects.exists()
     rows = sorted(DailyCount.objects.values_list("day", "product_id", "introduced", "withdrawn", "closed"))
     full = daily.summarise(full=True)
-    assert full["from"] is None
+    assert full["mode"] == "recount"
     assert (
         sorted(DailyCount.objects.values_list("day", "product_id", "introduced", "withdrawn", "closed"))
         == rows
@@ -155,13 +163,14 @@ def test_an_incremental_run_equals_a_full_one(history, importer, codes):
     assert_same_as_reference()
 
 
-def test_days_older_than_the_horizon_are_kept(history):
-    # given: counters for an old day that no operation can reach any more
+def test_a_fold_touches_only_the_days_its_deltas_name(history, importer, codes):
+    # given: counters for an old day that no package says anything about
     daily.summarise()
-    old = timezone.localdate() - timedelta(days=daily.mutable_days() + 10)
+    old = timezone.localdate() - timedelta(days=400)
     kept = DailyCount.objects.create(day=old, product=history["other"], introduced=7)
 
-    # when: the job runs again
+    # when: an operation records its deltas and the job runs again
+    services.packages_write_off(actor=actor_for(importer), codes=codes(1, start=6), event_time=ago(8))
     daily.summarise()
 
     # then: the old day was not recounted (a full run would drop it: no package says so)
@@ -186,10 +195,11 @@ def test_no_summary_counts_live(history):
     assert_same_as_reference()
 
 
-# The files that write a package's `introduced_on` or `withdrawn_on`, and the days each write
-# can reach: the event's day (at most EVENT_TIME_MAX_AGE_DAYS back), or, for a cancellation
-# within CANCEL_WINDOW_DAYS, the day its operation wrote. `daily.summarise` recounts exactly
-# the days these can reach.
+# The files that write a package's `introduced_on` or `withdrawn_on`: each records what its
+# change does to the counters (`daily.DatesChange`, or `daily.delta_cte` in the fast path's
+# statement), in the same transaction, or the counters drift from the packages until a full
+# recount. (The fast path's `services/fast.py` runs withdraw's statement; the days it writes and
+# the SQL of their deltas come from withdraw.py and daily.py.)
 WRITERS = {
     "salamat/traceability/services/introduce.py",
     "salamat/traceability/services/withdraw.py",
@@ -213,6 +223,142 @@ def test_only_the_known_services_write_the_dates_the_counters_summarise():
         and ("introduced_on" in (text := path.read_text()) or "withdrawn_on" in text)
     }  # fmt: skip
     assert found - READERS <= WRITERS, (
-        "A new place writes introduced_on/withdrawn_on: check which past days it can change and "
-        "that traceability.daily.mutable_days() covers them, then add it to WRITERS."
+        "A new place writes introduced_on/withdrawn_on: make it record its deltas of the daily "
+        "counters (traceability.daily.DatesChange) in the same transaction, then add it to WRITERS."
     )
+
+
+def counters() -> dict:
+    return {
+        (day, product): (i, w, c)
+        for day, product, i, w, c in DailyCount.objects.values_list(
+            "day", "product_id", "introduced", "withdrawn", "closed"
+        )
+    }
+
+
+def test_folding_a_random_mix_of_operations_equals_a_recount(
+    importer, pharmacy, wholesaler, codes, gtin, make_product
+):
+    """Bulk requests (the fast path on PostgreSQL) and small ones (the general path), per-unit
+    sales, cancellations whole and per package, a return, a re-introduction, on random past
+    days: the series counts the deltas before they are folded, and folding them gives what
+    counting the packages gives."""
+    rnd = random.Random(20261207)
+    other = make_product(units=10)
+    other_gtin = other.gtins.first().gtin
+    importer_, pharmacy_, wholesaler_ = actor_for(importer), actor_for(pharmacy), actor_for(wholesaler)
+    daily.summarise()  # the first run: a recount of nothing; every run below folds deltas
+    big = fastpath.FAST_FROM + 10
+
+    def day_ago() -> object:
+        return ago(rnd.randint(0, 25)) if rnd.random() < 0.8 else None
+
+    def introduce(batch: list[str]) -> dict:
+        return services.packages_introduce(actor=importer_, codes=batch, event_time=day_ago())
+
+    def to_pharmacy(batch: list[str]) -> None:
+        sent = services.shipment_send(actor=importer_, receiver_id=pharmacy.external_id, codes=batch)
+        services.shipment_accept(actor=pharmacy_, shipment_id=sent["shipment_id"])
+
+    with CaptureQueriesContext(connection) as queries:
+        # bulk: introduced, shipped, accepted, sold (some on a day before their introduction)
+        bulk_a, bulk_b = codes(big, start=1), [element_string(other_gtin, f"X{i:05d}") for i in range(big)]
+        introduce(bulk_a)
+        introduce(bulk_b)
+        to_pharmacy(bulk_a)
+        to_pharmacy(bulk_b)
+        sale_a = services.packages_sell(actor=pharmacy_, codes=bulk_a[:big], event_time=day_ago())
+        services.packages_sell(actor=pharmacy_, codes=bulk_b[: big - 5], event_time=day_ago())
+        # small requests: introductions, write-offs, exports, dispensing, per-unit sales
+        small = [introduce(codes(4, start=1000 + 10 * i)) for i in range(5)]
+        services.packages_write_off(actor=importer_, codes=codes(2, start=1000), event_time=day_ago())
+        services.packages_export(actor=importer_, codes=codes(2, start=1012), event_time=day_ago())
+        to_pharmacy(codes(4, start=1020) + codes(4, start=1030))
+        services.packages_dispense(actor=pharmacy_, codes=codes(2, start=1020), event_time=day_ago())
+        services.packages_sell(actor=pharmacy_, codes=codes(3, start=1030), units=6, event_time=day_ago())
+        last_units = services.packages_sell(
+            actor=pharmacy_, codes=codes(2, start=1030), units=4, event_time=day_ago()
+        )  # their last units: the two packages leave circulation
+        services.packages_return(actor=pharmacy_, codes=codes(1, start=1033))
+        services.packages_sell(actor=pharmacy_, codes=bulk_b[big - 5 :], event_time=day_ago())
+        # cancellations: a bulk sale per package then whole, an introduction, a per-unit sale
+        services.operation_cancel_packages(actor=pharmacy_, event_id=sale_a["event_id"], codes=bulk_a[:3])
+        services.operation_cancel(actor=pharmacy_, event_id=sale_a["event_id"])
+        services.operation_cancel(actor=importer_, event_id=small[4]["event_id"])
+        services.operation_cancel(actor=pharmacy_, event_id=last_units["event_id"])
+        introduce(codes(2, start=1040))  # cancelled codes introduced again
+        # and the same goods again through a wholesaler
+        sent = services.shipment_send(actor=pharmacy_, receiver_id=wholesaler.external_id, codes=bulk_a[:big])
+        services.shipment_accept(actor=wholesaler_, shipment_id=sent["shipment_id"])
+        services.packages_write_off(actor=wholesaler_, codes=bulk_a[: big // 2], event_time=day_ago())
+    if connection.vendor == "postgresql":  # the fast path ran and recorded its deltas in its statement
+        sql = [q["sql"] or "" for q in queries.captured_queries]
+        assert any(s.startswith("WITH u AS (UPDATE") and "traceability_dailydelta" in s for s in sql)
+        assert any(s.startswith("WITH ins AS (INSERT") and "traceability_dailydelta" in s for s in sql)
+
+    # then: before folding, the series counts the pending deltas
+    assert DailyDelta.objects.exists()
+    assert_same_as_reference()
+    # and folding them gives the counters a recount gives
+    result = daily.summarise()
+    assert result["mode"] == "fold" and not DailyDelta.objects.exists()
+    today = timezone.localdate()
+    assert counters() == daily.counts(Package.objects.all(), after=None, through=today)
+    assert_same_as_reference()
+    daily.summarise(full=True)
+    assert counters() == daily.counts(Package.objects.all(), after=None, through=today)
+
+
+def test_a_fold_reads_no_package(history, importer, codes):
+    daily.summarise()
+    services.operation_cancel(actor=actor_for(importer), event_id=history["events"]["off_10"]["event_id"])
+    services.packages_write_off(actor=actor_for(importer), codes=codes(2, start=3), event_time=ago(4))
+
+    sent = []  # every statement's text as sent (the query log may not spell out every cursor's)
+
+    def record(execute, sql, params, many, context):
+        sent.append(str(sql))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        result = daily.summarise()
+
+    assert result["mode"] == "fold" and result["deltas"] > 0
+    assert any("traceability_dailydelta" in sql for sql in sent)
+    assert not [sql for sql in sent if re.search(r"traceability_package\b", sql)]
+    assert_same_as_reference()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_delta_committed_while_a_fold_runs_is_folded_next_time(history, importer, codes, product):
+    # given: a summary, then another transaction that records a delta (taking the lower id)
+    # and has not committed when the next fold runs, while later deltas are committed
+    daily.summarise()
+    day = timezone.localdate() - timedelta(days=2)
+    other = connection.copy()
+    other.ensure_connection()
+    raw = other.connection
+    raw.autocommit = False
+    raw.execute(
+        "INSERT INTO traceability_dailydelta (day, product_id, introduced, withdrawn, closed) "
+        "VALUES (%s, %s, 5, 0, 0)",
+        [day, product.pk],
+    )
+    try:
+        services.packages_write_off(actor=actor_for(importer), codes=codes(1, start=4), event_time=ago(1))
+
+        # when: the fold runs, then the other transaction commits
+        daily.summarise()
+        raw.commit()
+    finally:
+        other.close()
+
+    # then: its delta was neither folded nor lost: it is pending, counted, and folded next time
+    before = (
+        DailyCount.objects.filter(day=day, product=product).values_list("introduced", flat=True).first() or 0
+    )
+    assert DailyDelta.objects.filter(day=day, product=product, introduced=5).count() == 1
+    assert daily.summarise()["deltas"] == 1
+    assert DailyCount.objects.get(day=day, product=product).introduced == before + 5

@@ -1,6 +1,7 @@
-"""`manage.py daily_counts [--full] [--enqueue]`: recounts the dashboard's daily counters of
-packages introduced and withdrawn (`traceability.daily`) for the days that may still change;
-`--full` recounts every day (after a bulk load or a repair that wrote packages directly).
+"""`manage.py daily_counts [--full] [--enqueue]`: folds into the dashboard's daily counters of
+packages introduced and withdrawn (`traceability.daily`) the deltas the operations recorded;
+`--full` recounts every day from the packages (after a bulk load or a repair that wrote
+packages directly).
 Prints what it did as JSON. Run every few minutes by deploy/systemd/salamat-daily-counts.timer;
 `--enqueue` hands it to the job worker instead."""
 
@@ -12,10 +13,10 @@ from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Recount the dashboard's daily counters of packages introduced and withdrawn."
+    help = "Fold the recorded deltas into the dashboard's daily counters (--full: recount them)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--full", action="store_true", help="recount every day, not only recent ones")
+        parser.add_argument("--full", action="store_true", help="recount every day from the packages")
         parser.add_argument("--enqueue", action="store_true", help="queue it on the job runner instead")
 
     def handle(self, *args, full: bool = False, enqueue: bool = False, **options) -> None:
