@@ -124,7 +124,13 @@ def test_citizen_report_read_assigned_handled_and_exported(
     assert facts.get_by_role("link", name="+996555123456").get_attribute("href") == "tel:+996555123456"
     assert "Bishkek city" in facts.inner_text()
     photo = page.locator("[data-photo]")
-    assert photo.evaluate("img => img.complete && img.naturalWidth") == 320
+    # The photo is loaded (waiting for it if it still is loading: on a busy machine it may be).
+    loaded_width = (
+        "img => img.complete && img.naturalWidth ? img.naturalWidth : new Promise(done => {"
+        " img.addEventListener('load', () => done(img.naturalWidth));"
+        " img.addEventListener('error', () => done(0)); })"
+    )
+    assert photo.evaluate(loaded_width) == 320
     assert page.locator("[data-status]").inner_text() == "New"
     assert_fits(page, WIDTH)
     shot(page, "trace-alert-report-1280")
