@@ -362,3 +362,23 @@ def test_a_delta_committed_while_a_fold_runs_is_folded_next_time(history, import
     assert DailyDelta.objects.filter(day=day, product=product, introduced=5).count() == 1
     assert daily.summarise()["deltas"] == 1
     assert DailyCount.objects.get(day=day, product=product).introduced == before + 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upgrade_to_the_deltas_recounts_once(history):
+    # A running system upgraded from the recounting counters: what happened between its last
+    # recount and the first delta is in neither, so the next run recounts every day, then folds.
+    from django.db.migrations.executor import MigrationExecutor
+
+    daily.summarise()
+    assert DailyCountMark.objects.exists()
+    executor = MigrationExecutor(connection)
+    executor.migrate([("traceability", "0013_daily_delta")])
+    DailyCount.objects.update(introduced=0)  # what the counters missed, made visible
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert not DailyCountMark.objects.exists()
+    assert daily.summarise()["mode"] == "recount"
+    assert_same_as_reference()
+    assert daily.summarise()["mode"] == "fold"
