@@ -129,7 +129,6 @@ def index(request):
             "date_to": date_to,
             "tracking_list": tracking_list,
             "series": series,
-            "counted_at": selectors.tracked_stats_counted_at() if series else None,
             "chart": chart,
             "totals": totals,
             "coverage": selectors.coverage(on=today),

@@ -35,7 +35,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -378,11 +378,6 @@ def _fold() -> dict:
 def daily_counts_job() -> dict:
     """`summarise()` on the job runner."""
     return summarise()
-
-
-def counted_at() -> datetime | None:
-    """When the deltas were last folded into the counters (None: the series is counted live)."""
-    return DailyCountMark.objects.values_list("summarised_at", flat=True).first()
 
 
 def series(*, date_from: date, date_to: date, products: QuerySet | None) -> list[dict]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
@@ -284,11 +284,6 @@ def tracked_stats(*, date_from: date, date_to: date, tracking_list: TrackingList
     if date_to < date_from or (date_to - date_from).days > 366:
         raise ValidationFailed("bad_period", _("Choose a period of at most one year, start before end."))
     return daily.series(date_from=date_from, date_to=date_to, products=_products_of_list(tracking_list))
-
-
-def tracked_stats_counted_at() -> datetime | None:
-    """When the series' daily counters were last written (None: it is counted live)."""
-    return daily.counted_at()
 
 
 def coverage(*, on: date | None = None) -> dict[str, Any]:
