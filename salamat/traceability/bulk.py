@@ -159,22 +159,42 @@ def rows_relation(
     join, one parameter per column (PostgreSQL) or one for all (SQLite); `types` as in
     PostgreSQL."""
     if is_postgres():
-        unnest_sql, params = [], []
-        for pg_type, values in zip(types, zip(*rows, strict=True), strict=True):
-            if pg_type in ("bigint", "integer", "smallint") and all(
-                v is None or type(v) is int for v in values
-            ):
-                unnest_sql.append(f"string_to_array(%s, ',', '')::{pg_type}[]")  # see `in_list`
-                params.append(",".join("" if v is None else str(v) for v in values))
-            else:
-                unnest_sql.append(f"%s::{pg_type}[]")
-                params.append(list(values))
-        return f"unnest({', '.join(unnest_sql)}) AS {alias}({', '.join(columns)})", params
+        return _unnest(alias, columns, types, list(zip(*rows, strict=True)))
+    return _json_rows(alias, columns, rows)
+
+
+def _unnest(
+    alias: str, columns: Sequence[str], types: Sequence[str], values: Sequence[Sequence[Any]]
+) -> tuple[str, list[Any]]:
+    """PostgreSQL: `unnest(…) AS alias(columns)` of the column-wise `values`, one parameter a
+    column: integer columns as one string of digits (parsed by the server faster than psycopg
+    adapts a list of ints, see `in_list`), the others as arrays."""
+    unnest_sql, params = [], []
+    for pg_type, column in zip(types, values, strict=True):
+        if pg_type in ("bigint", "integer", "smallint") and all(v is None or type(v) is int for v in column):
+            unnest_sql.append(f"string_to_array(%s, ',', '')::{pg_type}[]")
+            params.append(",".join("" if v is None else str(v) for v in column))
+        else:
+            unnest_sql.append(f"%s::{pg_type}[]")
+            params.append(list(column))
+    return f"unnest({', '.join(unnest_sql)}) AS {alias}({', '.join(columns)})", params
+
+
+def _json_rows(alias: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """SQLite: the rows as a relation read from one JSON parameter."""
     picks = ", ".join(f"json_extract(value, '$[{i}]') AS {c}" for i, c in enumerate(columns))
     return (
         f"(SELECT {picks} FROM json_each(%s)) AS {alias}",  # noqa: S608 - names are ours
         [json.dumps([[_sqlite_value(v) for v in row] for row in rows], default=_json_value)],
     )
+
+
+def add_to(key_columns: Sequence[str], count_columns: Sequence[str], target: str) -> str:
+    """The clause that makes an INSERT add its amounts to the counters of the row already there
+    with the same keys: `ON CONFLICT (keys) DO UPDATE …`; `target` names the table inserted into
+    (its alias on PostgreSQL)."""
+    adds = ", ".join(f"{c} = {target}.{c} + EXCLUDED.{c}" for c in count_columns)
+    return f"ON CONFLICT ({', '.join(key_columns)}) DO UPDATE SET {adds}"
 
 
 def update_where(table: str, assignments: dict[str, Any], ids: Sequence[int]) -> int:
@@ -199,7 +219,7 @@ def update_rows(
         # A column with one value for every row travels as one parameter; integer columns as one
         # string of digits (parsed by the server faster than psycopg adapts a list of ints, see
         # `in_list`); the others as arrays.
-        set_sql, set_params, unnest_sql, unnest_params, alias = [], [], [], [], []
+        set_sql, set_params, varying, varying_types, varying_values = [], [], [], [], []
         for i, (column, pg_type, values) in enumerate(
             zip(("id", *columns), ("bigint", *types), zip(*rows, strict=True), strict=True)
         ):
@@ -210,25 +230,16 @@ def update_rows(
                 continue
             if i:
                 set_sql.append(f"{column} = v.{column}")
-            alias.append(column)
-            if pg_type in ("bigint", "integer", "smallint") and all(
-                v is None or type(v) is int for v in values
-            ):
-                unnest_sql.append(f"string_to_array(%s, ',', '')::{pg_type}[]")
-                unnest_params.append(",".join("" if v is None else str(v) for v in values))
-            else:
-                unnest_sql.append(f"%s::{pg_type}[]")
-                unnest_params.append(list(values))
+            varying.append(column)
+            varying_types.append(pg_type)
+            varying_values.append(values)
+        relation, relation_params = _unnest("v", varying, varying_types, varying_values)
         return execute(
-            f"UPDATE {table} AS t SET {', '.join(set_sql)} FROM unnest({', '.join(unnest_sql)}) "  # noqa: S608
-            f"AS v({', '.join(alias)}) WHERE t.id = v.id",
-            set_params + unnest_params,
+            f"UPDATE {table} AS t SET {', '.join(set_sql)} FROM {relation} WHERE t.id = v.id",  # noqa: S608
+            set_params + relation_params,
         )
-    picks = ", ".join(f"json_extract(value, '$[{i}]') AS {c}" for i, c in enumerate(("id", *columns)))
-    return execute(
-        f"UPDATE {table} SET {sets} FROM (SELECT {picks} FROM json_each(%s)) AS v WHERE {table}.id = v.id",  # noqa: S608
-        [json.dumps([[_sqlite_value(v) for v in row] for row in rows], default=_json_value)],
-    )
+    relation, params = _json_rows("v", ("id", *columns), rows)
+    return execute(f"UPDATE {table} SET {sets} FROM {relation} WHERE {table}.id = v.id", params)  # noqa: S608
 
 
 def add_counts(
@@ -243,23 +254,13 @@ def add_counts(
     pass the rows sorted, so concurrent requests lock shared rows in the same order."""
     if not rows:
         return 0
-    cols = ", ".join((*key_columns, *count_columns))
-    conflict = ", ".join(key_columns)
-    if is_postgres():
-        arrays = [list(col) for col in zip(*rows, strict=True)]
-        casts = ", ".join(f"%s::{t}[]" for t in (*key_types, *("integer",) * len(count_columns)))
-        adds = ", ".join(f"{c} = t.{c} + EXCLUDED.{c}" for c in count_columns)
-        return execute(
-            f"INSERT INTO {table} AS t ({cols}) SELECT * FROM unnest({casts}) "  # noqa: S608 - names are ours
-            f"ON CONFLICT ({conflict}) DO UPDATE SET {adds}",
-            arrays,
-        )
-    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(key_columns) + len(count_columns)))
-    adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in count_columns)
+    columns = (*key_columns, *count_columns)
+    relation, params = rows_relation("v", columns, (*key_types, *("integer",) * len(count_columns)), rows)
+    alias, target = (" AS t", "t") if is_postgres() else ("", table)
     return execute(
-        f"INSERT INTO {table} ({cols}) SELECT {picks} FROM json_each(%s) WHERE true "  # noqa: S608
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {adds}",
-        [json.dumps([[_sqlite_value(v) for v in row] for row in rows], default=_json_value)],
+        f"INSERT INTO {table}{alias} ({', '.join(columns)}) SELECT * FROM {relation} WHERE true "  # noqa: S608
+        f"{add_to(key_columns, count_columns, target)}",
+        params,
     )
 
 

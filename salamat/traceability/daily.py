@@ -276,8 +276,8 @@ def _counts_one_scan(
     inner, params = rows.query.sql_with_params()
     sql = (
         "SELECT product_id, introduced_on, withdrawn_on, closed_on, count(*) FROM ("  # noqa: S608 - ORM-built
-        "  SELECT product_id, introduced_on, withdrawn_on, CASE WHEN introduced_on IS NOT NULL AND "
-        f"   withdrawn_on IS NOT NULL THEN GREATEST(introduced_on, withdrawn_on) END AS closed_on FROM ({inner}) p"
+        f"  SELECT product_id, introduced_on, withdrawn_on, {_closed_day('introduced_on', 'withdrawn_on')} "
+        f"AS closed_on FROM ({inner}) p"
         ") r GROUP BY GROUPING SETS ((product_id, introduced_on), (product_id, withdrawn_on), (product_id, closed_on))"
     )
     with connection.cursor() as cur:
@@ -339,9 +339,7 @@ _FOLD = (
     "sum(closed) AS closed FROM d GROUP BY day, product_id), "
     f"up AS (INSERT INTO {COUNT_TABLE} AS t (day, product_id, introduced, withdrawn, closed) "
     "SELECT * FROM s WHERE introduced <> 0 OR withdrawn <> 0 OR closed <> 0 ORDER BY day, product_id "
-    "ON CONFLICT (day, product_id) DO UPDATE SET introduced = t.introduced + EXCLUDED.introduced, "
-    "withdrawn = t.withdrawn + EXCLUDED.withdrawn, closed = t.closed + EXCLUDED.closed "
-    "RETURNING day, introduced, withdrawn, closed) "
+    f"{bulk.add_to(('day', 'product_id'), _AMOUNTS, 't')} RETURNING day, introduced, withdrawn, closed) "
     "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM up), "
     "(SELECT min(day) FROM up WHERE introduced = 0 AND withdrawn = 0 AND closed = 0)"
 )

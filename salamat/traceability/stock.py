@@ -24,6 +24,7 @@ TABLE = StockBalance._meta.db_table
 PACKAGE_TABLE = Package._meta.db_table
 _KEYS = ("owner_id", "site_id", "product_id", "batch", "expiry")
 _KEY_TYPES = ("bigint", "bigint", "bigint", "text", "date")
+_COUNTS = ("packages", "flagged")
 _IN = int(State.IN_CIRCULATION)
 
 Group = tuple[int, int | None, int, str, date]  # owner, site, product, batch, expiry
@@ -82,7 +83,7 @@ class StockChange:
         if not keys:
             return
         bulk.add_counts(
-            TABLE, _KEYS, _KEY_TYPES, ("packages", "flagged"),
+            TABLE, _KEYS, _KEY_TYPES, _COUNTS,
             [(*k, self.packages[k], self.flagged[k]) for k in keys],
         )  # fmt: skip
         drop_empty(sorted({k[0] for k in keys if self.packages[k] < 0}))
@@ -108,9 +109,8 @@ def counted(name: str, rows: str, *, owner: str, site: str, sign: int) -> str:
         f"{name} AS (INSERT INTO {TABLE} AS t (owner_id, site_id, product_id, batch, expiry, packages, flagged) "  # noqa: S608
         f"SELECT {owner}, {site}, product_id, batch, expiry, {minus}count(*), "
         f"{minus}count(*) FILTER (WHERE flags <> 0) FROM {rows} GROUP BY 2, product_id, batch, expiry "
-        'ORDER BY 2 NULLS FIRST, product_id, batch COLLATE "C", expiry '
-        f"ON CONFLICT ({', '.join(_KEYS)}) DO UPDATE SET packages = t.packages + EXCLUDED.packages, "
-        "flagged = t.flagged + EXCLUDED.flagged RETURNING packages)"
+        f'ORDER BY 2 NULLS FIRST, product_id, batch COLLATE "C", expiry {bulk.add_to(_KEYS, _COUNTS, "t")} '
+        "RETURNING packages)"
     )
 
 
