@@ -245,6 +245,11 @@ def _restore(original: Event, event: Event, packages: list, prev: dict, boxes: _
             never_introduced.append(p.id)
             restore.append((p.id, int(State.NONE), 0, None, None, None, None, None, event.pk, now))
             continue
+        if state == State.REGISTERED:
+            # A cancelled introduction of a sticker's package: registered again, held by its
+            # introducer, and not introduced (no day), so that removing it when the sticker is
+            # voided leaves the daily counters as they would be recounted.
+            never_introduced.append(p.id)
         restore.append(
             (
                 p.id, int(state), int(reason),
@@ -259,7 +264,8 @@ def _restore(original: Event, event: Event, packages: list, prev: dict, boxes: _
             owner_id, site_id = restore[-1][4], restore[-1][5]
             back_in_circulation.append((owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags))
     stock.add(back_in_circulation)
-    # Every package loses its withdrawal day; a cancelled introduction its introduction day too.
+    # Every package loses its withdrawal day; a cancelled introduction (to no state or back to
+    # registered) its introduction day too.
     # Recorded before the packages are written: it reads their days.
     dates = daily.DatesChange()
     cleared = set(never_introduced)

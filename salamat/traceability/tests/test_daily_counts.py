@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from salamat.registry.models import Product, TrackingList, TrackingListEntry
 from salamat.traceability import daily, selectors, services
-from salamat.traceability.models import DailyCount, DailyCountMark, DailyDelta, Package
+from salamat.traceability.models import DailyCount, DailyCountMark, DailyDelta, Package, PackageState
 from salamat.traceability.services import fast as fastpath
 from salamat.traceability.tests.conftest import actor_for, element_string
 
@@ -382,3 +382,24 @@ def test_an_upgrade_to_the_deltas_recounts_once(history):
     assert daily.summarise()["mode"] == "recount"
     assert_same_as_reference()
     assert daily.summarise()["mode"] == "fold"
+
+
+def test_a_cancelled_sticker_introduction_leaves_its_day_and_its_package_may_go(importer, product):
+    # given: two packages registered for stickers, introduced by scanning them 6 days back
+    from salamat.codes import sticker_serial_new
+
+    me = actor_for(importer)
+    keys = [f"sticker:{sticker_serial_new()}" for _ in range(2)]
+    services.packages_register(actor=me, product=product, batch="S1", expiry=date(2031, 1, 1), keys=keys)
+    answer = services.packages_introduce(actor=me, codes=keys, event_time=ago(6))
+    daily.summarise()
+    # when: the introduction is cancelled (back to registered, held by the introducer) and the
+    # stickers are voided (their packages removed), then the job runs
+    services.operation_cancel(actor=me, event_id=answer["event_id"])
+    assert set(Package.objects.values_list("state", "introduced_on")) == {(PackageState.REGISTERED, None)}
+    assert services.packages_unregister(actor=me, keys=keys) == 2
+    assert_same_as_reference()  # pending deltas
+    daily.summarise()
+    # then: the counters count them nowhere, as a recount would not
+    assert_same_as_reference()
+    assert not DailyCount.objects.exclude(introduced=0, withdrawn=0, closed=0).exists()
