@@ -109,27 +109,28 @@ def delta_select(
 
 
 def delta_cte(
-    name: str, rows: str, *, before: tuple[str, str, str] | None, after: tuple[str, str, str]
+    name: str, rows: str, *, before: tuple[str, str, str] | None, after: tuple[str, str, str], n: str = "1"
 ) -> str:
-    """A CTE `name` (PostgreSQL) that records the deltas of the rows `rows` (`delta_select`),
-    so the one statement that changes the packages (the fast path) records them without a
-    round trip of its own."""
-    select = delta_select(rows, before=before, after=after)
+    """A CTE `name` (PostgreSQL) that records the deltas of the rows `rows` (`delta_select`:
+    each row counted `n` times), so the one statement that changes the packages (the fast
+    path) records them without a round trip of its own."""
+    select = delta_select(rows, before=before, after=after, n=n)
     assert select is not None
     return f"{name} AS ({_INSERT}{select})"
 
 
-def withdrawal_sql(rows: str, name: str = "dd") -> tuple[str, str, str]:
+def withdrawal_sql(rows: str, name: str = "dd", n: str = "1") -> tuple[str, str, str]:
     """For a statement that withdraws packages (sets their withdrawal day, nothing else of
     theirs the counters read): the condition its WHERE needs (so their withdrawal day before is
     known: none; a package in circulation has none anyway), the columns its RETURNING needs,
-    and the CTE `name` that records the deltas from `rows` (the CTE of that RETURNING)."""
+    and the CTE `name` that records the deltas from `rows` (the CTE of that RETURNING, or a
+    grouping of it by those columns and the product whose rows stand for `n` packages each)."""
     return (
         "withdrawn_on IS NULL",
         "introduced_on, withdrawn_on",
         delta_cte(
             name, rows, before=("product_id", "introduced_on", "NULL"),
-            after=("product_id", "introduced_on", "withdrawn_on"),
+            after=("product_id", "introduced_on", "withdrawn_on"), n=n,
         ),
     )  # fmt: skip
 

@@ -98,17 +98,18 @@ def drop_empty(owners: Sequence[int]) -> None:
 
 def counted(name: str, rows: str, *, owner: str, site: str, sign: int) -> str:
     """A CTE `name` (PostgreSQL) that adds (`sign` 1) or takes away (-1) the packages of `rows`
-    (a CTE with product_id, batch, expiry and flags) to or from their holder's balances, as
-    `StockChange.save` does, and answers each touched balance's new `packages`: so a statement
-    that changes packages keeps the balances in step without a round trip of its own. `owner`
-    and `site` are SQL: a column of `rows` or a parameter. The rows are locked in the order
-    `save` locks them (site, with none first; product; batch by code point; expiry), so
-    concurrent requests through either never deadlock."""
+    to or from their holder's balances, as `StockChange.save` does, and answers each touched
+    balance's new `packages`: so a statement that changes packages keeps the balances in step
+    without a round trip of its own. `rows` is a CTE of the packages already grouped (the
+    statement's one pass over them): product_id, batch, expiry, `n` (packages) and `f` (of them
+    flagged). `owner` and `site` are SQL: a column of `rows` or a parameter. The rows are
+    locked in the order `save` locks them (site, with none first; product; batch by code point;
+    expiry), so concurrent requests through either never deadlock."""
     minus = "-" if sign < 0 else ""
     return (
         f"{name} AS (INSERT INTO {TABLE} AS t (owner_id, site_id, product_id, batch, expiry, packages, flagged) "  # noqa: S608
-        f"SELECT {owner}, {site}, product_id, batch, expiry, {minus}count(*), "
-        f"{minus}count(*) FILTER (WHERE flags <> 0) FROM {rows} GROUP BY 2, product_id, batch, expiry "
+        f"SELECT {owner}, {site}, product_id, batch, expiry, {minus}sum(n), {minus}sum(f) "
+        f"FROM {rows} GROUP BY 2, product_id, batch, expiry "
         f'ORDER BY 2 NULLS FIRST, product_id, batch COLLATE "C", expiry {bulk.add_to(_KEYS, _COUNTS, "t")} '
         "RETURNING packages)"
     )

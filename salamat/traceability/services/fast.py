@@ -69,6 +69,20 @@ def owner_rules(operation: rules.Operation, actor_org: int, on: date) -> tuple[s
     return " AND ".join(where), params, rules.encode_prev(source, rules.Reason.NONE)
 
 
+_STOCK_GROUP = "site_id, product_id, batch, expiry"
+
+
+def _grouped(columns: str) -> str:
+    """The CTE `g`: the packages the statement changed (`u`) grouped by `columns`, with how many
+    (`n`) and how many of them flagged (`f`) in each group. The statement's one pass over its
+    10,000 rows: the stock, the daily counters and the answer read these few rows (three
+    groupings of the packages cost ~7 ms more of a sale's ~70)."""
+    return (
+        f"g AS MATERIALIZED (SELECT {columns}, count(*) AS n, count(*) FILTER (WHERE flags <> 0) AS f "  # noqa: S608
+        f"FROM u GROUP BY {columns})"
+    )
+
+
 def _assignments(sets: dict[str, tuple[str, Any]]) -> tuple[str, list[Any]]:
     """`col = %s::type, …` and the values, from {column: (type, value)}."""
     return ", ".join(f"{c} = %s::{t}" for c, (t, _v) in sets.items()), [v for _t, v in sets.values()]
@@ -109,20 +123,18 @@ def update_by_codes(
     `sets` gives the packages their withdrawal day, and the statement also records what that
     does to the dashboard's daily counters (`daily.withdrawal_sql`)."""
     set_sql, set_params = _assignments(sets)
-    returning, deltas = "", ""
+    group, deltas = _STOCK_GROUP, ""
     if withdrawing:
-        condition, more, cte = daily.withdrawal_sql("u")
-        where, returning, deltas = f"{where} AND {condition}", f", {more}", f"{cte}, "
+        condition, more, cte = daily.withdrawal_sql("g", n="n")
+        where, group, deltas = f"{where} AND {condition}", f"{group}, {more}", f"{cte}, "
     sql = (
         f"WITH u AS (UPDATE {PACKAGE_TABLE} SET {set_sql} "  # noqa: S608 - names are ours
-        f"WHERE key = ANY(string_to_array(%s, E'\\x1e')) AND {where} "
-        f"RETURNING id, site_id, product_id, batch, expiry, flags{returning}), "
+        f"WHERE key = ANY(string_to_array(%s, E'\\x1e')) AND {where} RETURNING id, flags, {group}), "
         f"ins AS (INSERT INTO {EVENT_PACKAGE_TABLE} (event_id, package_id, prev_state) "
-        f"SELECT %s::bigint, id, %s::smallint FROM u), {deltas}"
-        f"{stock.counted('st', 'u', owner='%s::bigint', site='site_id', sign=-1)} "
-        "SELECT site_id, product_id, batch, expiry, count(*), count(*) FILTER (WHERE flags <> 0), "
-        "(SELECT count(*) FROM st WHERE packages = 0) "
-        "FROM u GROUP BY site_id, product_id, batch, expiry"
+        f"SELECT %s::bigint, id, %s::smallint FROM u), {_grouped(group)}, {deltas}"
+        f"{stock.counted('st', 'g', owner='%s::bigint', site='site_id', sign=-1)} "
+        f"SELECT {_STOCK_GROUP}, sum(n)::bigint, sum(f)::bigint, (SELECT count(*) FROM st WHERE packages = 0) "
+        f"FROM g GROUP BY {_STOCK_GROUP}"
     )
     groups = run_prepared(sql, [*set_params, keys, *where_params, event_id, prev_state, owner_id])
     if sum(g[4] for g in groups) != count:
@@ -166,9 +178,9 @@ def accept_shipment(
     rest = (
         f"ins AS (INSERT INTO {EVENT_PACKAGE_TABLE} (event_id, package_id, prev_state, prev_owner_id, prev_site_id) "  # noqa: S608
         "SELECT %s, id, %s, %s, prev_site_id FROM u), "
-        f"{stock.counted('st', 'u', owner='%s::bigint', site='%s::bigint', sign=1)} "
-        "SELECT product_id, batch, expiry, container_id, count(*), count(*) FILTER (WHERE flags <> 0) "
-        "FROM u GROUP BY product_id, batch, expiry, container_id"
+        f"{_grouped('product_id, batch, expiry, container_id')}, "
+        f"{stock.counted('st', 'g', owner='%s::bigint', site='%s::bigint', sign=1)} "
+        "SELECT product_id, batch, expiry, container_id, n, f FROM g"
     )
     rest_params = [
         event_id, rules.encode_prev(rules.State.IN_TRANSIT, rules.Reason.NONE), sender_id, owner_id, site_id
