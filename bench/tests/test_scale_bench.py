@@ -53,14 +53,18 @@ def test_history_is_consistent_and_partitioned():
 def test_report_prints_only_the_parts_measured():
     from bench import scale
 
-    def result(median: float) -> dict:
-        times = dict.fromkeys(
+    def result(median: float, pinned: bool = True) -> dict:
+        times: dict = dict.fromkeys(
             ("sql first", "sql warm", "selector first", "selector warm"), (median, 2 * median)
         )
+        times["pinned"] = pinned
         return {"lookup": times, "load": 1.0, "load_after": 1.0}
 
     lines = scale.report([100_000, 10_000_000], [result(100.0), result(130.0)])
     text = "\n".join(lines)
+    assert "not pinned" not in text
+    unpinned = "\n".join(scale.report([100_000, 10_000_000], [result(100.0), result(130.0, pinned=False)]))
+    assert "(lookups measured with client and server not pinned to one core" in unpinned
     assert "lookup by key, sql first, median µs" in text
     assert "public check" not in text and "dashboard" not in text and "package-events/s" not in text
     # 130 µs against 100 µs is more than 1.2×: the verdict says so.
