@@ -92,3 +92,6 @@ def test_report_names_the_operation_target_missed():
         "ship": "BELOW TARGET (≥ 0.4 of COPY)",  # flat, but 0.35 of COPY
         "sell": "ok",
     }
+    # What the two bare writes alone would reach (COPY ÷ (COPY + bare UPDATE)): 40 / 100 for ship.
+    (ship_alone,) = [line for line in lines if "the two bare writes alone" in line][:1]
+    assert ship_alone.split()[-2:] == ["0.40", "0.40"]
