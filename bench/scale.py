@@ -399,7 +399,7 @@ def cluster_settings() -> str:
     """The settings the figures depend on most (`make bench` sizes the cluster as production)."""
     from django.db import connection
 
-    names = ("shared_buffers", "effective_cache_size", "random_page_cost", "fsync")
+    names = ("shared_buffers", "effective_cache_size", "random_page_cost", "fsync", "synchronous_commit")
     with connection.cursor() as cur:
         return ", ".join(f"{name} {_sql(cur, f'SHOW {name}')[0][0]}" for name in names)
 

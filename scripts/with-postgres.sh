@@ -54,9 +54,13 @@ trap cleanup EXIT INT TERM
 SHARED_BUFFERS=${PG_SHARED_BUFFERS:-512MB}
 EFFECTIVE_CACHE=${PG_EFFECTIVE_CACHE_SIZE:-4GB}
 RANDOM_PAGE_COST=${PG_RANDOM_PAGE_COST:-4}
+# PG_DURABLE=1: production's durability instead (every commit flushed to disk), for benchmarks
+# that should say what it costs.
+DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PG_DURABLE:-0}" = 1 ] && DURABILITY="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
 "${RUN_AS[@]}" "$PG_CTL" -D "$PGDIR/data" -l "$PGDIR/server.log" -w -t 60 start -o \
-    "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-     -c full_page_writes=off -c max_connections=200 -c shared_buffers=$SHARED_BUFFERS -c work_mem=32MB \
+    "-p $PORT -k $PGDIR -c listen_addresses=127.0.0.1 $DURABILITY \
+     -c max_connections=200 -c shared_buffers=$SHARED_BUFFERS -c work_mem=32MB \
      -c effective_cache_size=$EFFECTIVE_CACHE -c random_page_cost=$RANDOM_PAGE_COST \
      -c maintenance_work_mem=256MB -c max_wal_size=4GB" >/dev/null
 
