@@ -129,6 +129,7 @@ def test_the_fast_path_statement_is_planned_once_per_connection(importer, pharma
     # PostgreSQL would plan the prepared statement afresh for each request's keys (~2.5 ms of a
     # 10,000-code request's ~65) to choose among plans of which the settings leave one.
     actor = actor_for(importer)
+    connection.close()  # a connection of its own: no statement prepared by an earlier test
     for start in (0, 1000, 2000):
         batch = introduced(150, start=start)
         services.shipment_send(actor=actor, receiver_id=pharmacy.external_id, codes=batch)
