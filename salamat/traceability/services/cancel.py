@@ -55,6 +55,10 @@ PER_PACKAGE_CANCELLABLE = frozenset(
     {Op.INTRODUCE, Op.SELL, Op.DISPENSE, Op.WRITE_OFF, Op.DESTROY, Op.EXPORT, Op.RETURN}
 )
 
+# The states an introduction starts from (no state, or registered for a sticker): a package put
+# back in one of them by a cancellation has no introduction day.
+_BEFORE_INTRODUCTION = rules.TRANSITIONS[Op.INTRODUCE].sources
+
 
 def _original_for_cancel(org, actor: Actor, event_id: uuid.UUID) -> tuple[Event, Operation]:
     """The operation to cancel, locked, after the rules for cancelling it (owner, window, kind)."""
@@ -232,24 +236,22 @@ def _cancel_event(
 def _restore(original: Event, event: Event, packages: list, prev: dict, boxes: _BoxesBefore | None) -> None:
     """Puts `packages` back as `original` found them (states, units, owners, boxes, stock)."""
     now = timezone.now()
-    restore, never_introduced, back_in_circulation = [], [], []
+    restore, not_introduced, back_in_circulation = [], [], []
     stock = StockChange()
     stock.leave(packages)
     for p in packages:
         prev_state, prev_units, prev_owner, prev_site, _prev_box = prev[p.id]
         state, reason = rules.decode_prev(prev_state)
+        if state in _BEFORE_INTRODUCTION:
+            # A cancelled introduction: back in a state an introduction starts from, with no
+            # introduction day (so removing a sticker's package later, when the sticker is voided,
+            # leaves the daily counters as a recount would).
+            not_introduced.append(p.id)
         if state is State.NONE:
-            # A cancelled introduction: the row stays, out of circulation and held by no one, so
-            # the events that name the package keep naming it (history, EPCIS queries) and the
-            # code may be introduced again.
-            never_introduced.append(p.id)
+            # The row stays, out of circulation and held by no one, so the events that name the
+            # package keep naming it (history, EPCIS queries) and the code may be introduced again.
             restore.append((p.id, int(State.NONE), 0, None, None, None, None, None, event.pk, now))
             continue
-        if state == State.REGISTERED:
-            # A cancelled introduction of a sticker's package: registered again, held by its
-            # introducer, and not introduced (no day), so that removing it when the sticker is
-            # voided leaves the daily counters as they would be recounted.
-            never_introduced.append(p.id)
         restore.append(
             (
                 p.id, int(state), int(reason),
@@ -264,13 +266,12 @@ def _restore(original: Event, event: Event, packages: list, prev: dict, boxes: _
             owner_id, site_id = restore[-1][4], restore[-1][5]
             back_in_circulation.append((owner_id, site_id, p.product_id, p.batch, p.expiry, p.flags))
     stock.add(back_in_circulation)
-    # Every package loses its withdrawal day; a cancelled introduction (to no state or back to
-    # registered) its introduction day too.
+    # Every package loses its withdrawal day; a cancelled introduction its introduction day too.
     # Recorded before the packages are written: it reads their days.
     dates = daily.DatesChange()
-    cleared = set(never_introduced)
+    cleared = set(not_introduced)
     dates.packages([p.id for p in packages if p.id not in cleared], withdrawn_on=None)
-    dates.packages(never_introduced, introduced_on=None, withdrawn_on=None)
+    dates.packages(not_introduced, introduced_on=None, withdrawn_on=None)
     dates.save()
     bulk.update_rows(
         PACKAGE_TABLE,
@@ -284,7 +285,7 @@ def _restore(original: Event, event: Event, packages: list, prev: dict, boxes: _
             PACKAGE_TABLE, ("container_id",), ("bigint",), [(p.id, prev[p.id][4]) for p in packages]
         )
         boxes.restore(now)
-    bulk.update_where(PACKAGE_TABLE, {"introduced_on": None}, never_introduced)
+    bulk.update_where(PACKAGE_TABLE, {"introduced_on": None}, not_introduced)
     stock.save()
 
 

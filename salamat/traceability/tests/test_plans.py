@@ -96,6 +96,12 @@ def test_the_fast_path_reads_packages_by_key_even_half_of_a_small_table(importer
     assert (bulk.fetch("SHOW enable_seqscan")[0][0], bulk.fetch("SHOW random_page_cost")[0][0]) == settings
 
 
+_SETTINGS = (
+    "SELECT current_setting('enable_seqscan'), current_setting('random_page_cost'), "
+    "current_setting('plan_cache_mode')"
+)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_fast_path_runs_with_the_settings_and_leaves_them_behind(importer, pharmacy, introduced):
     batch = introduced(150)
@@ -104,24 +110,15 @@ def test_the_fast_path_runs_with_the_settings_and_leaves_them_behind(importer, p
     def spy(execute, sql, params, many, context):
         if sql.startswith("WITH u AS (UPDATE") and not seen:
             with connection.cursor() as cur:
-                cur.execute(
-                    "SELECT current_setting('enable_seqscan'), current_setting('random_page_cost'), current_setting('plan_cache_mode')"
-                )
+                cur.execute(_SETTINGS)
                 seen.append(cur.fetchone())
         return execute(sql, params, many, context)
 
-    settings = bulk.fetch(
-        "SELECT current_setting('enable_seqscan'), current_setting('random_page_cost'), current_setting('plan_cache_mode')"
-    )[0]
+    settings = bulk.fetch(_SETTINGS)[0]
     with connection.execute_wrapper(spy):
         services.shipment_send(actor=actor_for(importer), receiver_id=pharmacy.external_id, codes=batch)
     assert seen == [("off", "1.1", "force_generic_plan")]
-    assert (
-        bulk.fetch(
-            "SELECT current_setting('enable_seqscan'), current_setting('random_page_cost'), current_setting('plan_cache_mode')"
-        )[0]
-        == settings
-    )
+    assert bulk.fetch(_SETTINGS)[0] == settings
 
 
 @pytest.mark.django_db(transaction=True)
